@@ -1,0 +1,24 @@
+export interface BackoffPolicy {
+  baseMs: number
+  maxMs: number
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 10_000 }
+
+/**
+ * Capped exponential backoff with full jitter: a uniform delay in
+ * [0, min(max, base * 2^(attempt-1))]. Full jitter spreads the retries of a
+ * whole pool, so they do not all hit the Catalog in the same instant.
+ */
+export function backoffDelay(
+  attempt: number,
+  policy: BackoffPolicy,
+  random: () => number
+): number {
+  const ceiling = Math.min(
+    policy.maxMs,
+    policy.baseMs * 2 ** Math.max(0, attempt - 1)
+  )
+
+  return Math.floor(random() * ceiling)
+}

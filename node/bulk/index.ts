@@ -1,0 +1,5 @@
+export * from './backoff'
+export * from './clock'
+export * from './errors'
+export * from './gate'
+export * from './runBulk'

@@ -1,0 +1,162 @@
+import { ExternalClient, InstanceOptions, IOContext, RequestConfig } from '@vtex/api'
+
+import type { CallerCredentials } from './credentials'
+
+export type CatalogKind = 'product' | 'category'
+
+/** A Catalog object as the GET returns it; it goes back whole on the PUT. */
+export type CatalogObject = Record<string, unknown>
+
+export const catalogRoutes: Record<CatalogKind, (id: number) => string> = {
+  product: (id: number) => `/api/catalog/pvt/product/${id}`,
+  category: (id: number) => `/api/catalog/pvt/category/${id}`,
+}
+
+export interface CatalogCallOptions {
+  credentials: CallerCredentials
+  timeoutMs?: number
+  /** Overrides the base URL for this call (from app settings). */
+  baseURL?: string
+}
+
+/** A failed Catalog call, stripped of the request config that holds the credentials. */
+export class CatalogError extends Error {
+  constructor(
+    public readonly method: 'GET' | 'PUT',
+    public readonly kind: CatalogKind,
+    public readonly id: number,
+    /** The HTTP status, or undefined when no response arrived. */
+    public readonly status: number | undefined,
+    /** The Catalog's own message, '' when its body was empty. */
+    public readonly upstreamMessage: string,
+    /** Network error code (ECONNABORTED, ECONNRESET, ...) when there was no response. */
+    public readonly networkCode?: string,
+    public readonly rateLimitHeaders: { retryAfter?: string; reset?: string } = {}
+  ) {
+    super(
+      status
+        ? `Catalog answered ${status} to ${method} ${kind} ${id}${upstreamMessage ? `: ${upstreamMessage}` : ''}`
+        : `Catalog ${method} ${kind} ${id} failed: ${networkCode ?? 'network error'}`
+    )
+    this.name = 'CatalogError'
+  }
+}
+
+/** The production Catalog of an account; the IO proxy upgrades the call to HTTPS. */
+export const defaultCatalogUrl = (account: string) =>
+  `http://${account}.vtexcommercestable.com.br`
+
+const MESSAGE_LIMIT = 500
+
+function upstreamMessageOf(data: unknown): string {
+  if (data === undefined || data === null) return ''
+  if (typeof data === 'string') return data.trim().replace(/^"(.*)"$/s, '$1').slice(0, MESSAGE_LIMIT)
+  if (Buffer.isBuffer(data)) return upstreamMessageOf(data.toString('utf8'))
+  if (typeof data === 'object') {
+    const record = data as Record<string, unknown>
+    const message = record.Message ?? record.message ?? record.error ?? record.Error
+
+    if (typeof message === 'string') return message.slice(0, MESSAGE_LIMIT)
+
+    return JSON.stringify(data).slice(0, MESSAGE_LIMIT)
+  }
+
+  return String(data).slice(0, MESSAGE_LIMIT)
+}
+
+interface AxiosLikeError {
+  code?: string
+  response?: { status: number; data?: unknown; headers?: Record<string, unknown> }
+}
+
+/**
+ * The VTEX Catalog, called with the caller's credentials. GETs are never
+ * memoized: a bulk update must see the object as it is now.
+ */
+export class CatalogClient extends ExternalClient {
+  constructor(context: IOContext, options?: InstanceOptions) {
+    const override = process.env.CATALOG_URL
+    const direct = Boolean(override)
+
+    super(
+      override ?? defaultCatalogUrl(context.account),
+      // Without the IO proxy there is nobody to consume the app token: never send it.
+      direct ? { ...context, authToken: '' } : context,
+      {
+        ...options,
+        memoizable: false,
+        headers: {
+          ...options?.headers,
+          ...(direct ? {} : { 'X-Vtex-Use-Https': 'true' }),
+        },
+      }
+    )
+  }
+
+  public getProduct(id: number, options: CatalogCallOptions) {
+    return this.read('product', id, options)
+  }
+
+  public updateProduct(id: number, product: CatalogObject, options: CatalogCallOptions) {
+    return this.write('product', id, product, options)
+  }
+
+  public getCategory(id: number, options: CatalogCallOptions) {
+    return this.read('category', id, options)
+  }
+
+  public updateCategory(id: number, category: CatalogObject, options: CatalogCallOptions) {
+    return this.write('category', id, category, options)
+  }
+
+  public async read(kind: CatalogKind, id: number, options: CatalogCallOptions) {
+    try {
+      return await this.http.get<CatalogObject>(catalogRoutes[kind](id), this.config(`catalog-get-${kind}`, options))
+    } catch (error) {
+      throw toCatalogError('GET', kind, id, error)
+    }
+  }
+
+  public async write(kind: CatalogKind, id: number, body: CatalogObject, options: CatalogCallOptions) {
+    try {
+      return await this.http.put<CatalogObject>(catalogRoutes[kind](id), body, this.config(`catalog-update-${kind}`, options))
+    } catch (error) {
+      throw toCatalogError('PUT', kind, id, error)
+    }
+  }
+
+  private config(metric: string, options: CatalogCallOptions): RequestConfig {
+    return {
+      metric,
+      timeout: options.timeoutMs,
+      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
+      headers: {
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+        ...options.credentials.headers(),
+      },
+    }
+  }
+}
+
+function headerOf(headers: Record<string, unknown> | undefined, name: string) {
+  const value = headers?.[name] ?? headers?.[name.toLowerCase()]
+
+  return value === undefined ? undefined : String(value)
+}
+
+function toCatalogError(method: 'GET' | 'PUT', kind: CatalogKind, id: number, error: unknown) {
+  const { response, code } = (error ?? {}) as AxiosLikeError
+
+  if (response) {
+    return new CatalogError(method, kind, id, response.status, upstreamMessageOf(response.data), undefined, {
+      retryAfter: headerOf(response.headers, 'retry-after'),
+      reset: headerOf(response.headers, 'ratelimit-reset'),
+    })
+  }
+
+  const networkCode =
+    code ?? (error instanceof Error && /timeout/i.test(error.message) ? 'ECONNABORTED' : 'ENETWORK')
+
+  return new CatalogError(method, kind, id, undefined, '', networkCode)
+}

@@ -1,0 +1,47 @@
+import type { ClientsConfig, ParamsContext, RecorderState, ServiceContext } from '@vtex/api'
+import { method, Service } from '@vtex/api'
+
+import { Clients } from './clients'
+import type { CallerCredentials } from './clients/credentials'
+import { authenticate } from './middlewares/authenticate'
+import { handleErrors, methodNotAllowed } from './middlewares/handleErrors'
+import { loadSettings } from './middlewares/loadSettings'
+import { parseBatch } from './middlewares/parseBatch'
+import { updateScores } from './middlewares/updateScores'
+import { CATEGORY_TARGET, PRODUCT_TARGET, ScoreTarget } from './scores/targets'
+import type { ScoreItem } from './scores/validate'
+import { DEFAULT_SETTINGS, ScoreSettings } from './settings'
+
+const clients: ClientsConfig<Clients> = {
+  implementation: Clients,
+  options: {
+    default: { retries: 0, timeout: DEFAULT_SETTINGS.requestTimeoutMs },
+    // Retries, timeouts and rate limits are the bulk engine's job, per call.
+    catalog: { retries: 0, timeout: DEFAULT_SETTINGS.requestTimeoutMs, memoizable: false },
+  },
+}
+
+declare global {
+  type Context = ServiceContext<Clients, State>
+
+  interface State extends RecorderState {
+    credentials: CallerCredentials
+    settings: ScoreSettings
+    items: ScoreItem[]
+    dryRun: boolean
+  }
+}
+
+const scoreRoute = (target: ScoreTarget) =>
+  method({
+    PUT: [handleErrors, authenticate, loadSettings, parseBatch, updateScores(target)],
+    DEFAULT: [handleErrors, methodNotAllowed],
+  })
+
+export default new Service<Clients, State, ParamsContext>({
+  clients,
+  routes: {
+    productScore: scoreRoute(PRODUCT_TARGET),
+    categoryScore: scoreRoute(CATEGORY_TARGET),
+  },
+})

@@ -1,0 +1,34 @@
+import { bodyFormatOf, parseJsonBody, readBody } from '../scores/body'
+import { buildValidationEnvelope } from '../scores/envelope'
+import { RequestError } from '../scores/requestError'
+import { validateBatch } from '../scores/validate'
+
+function booleanQuery(ctx: Context, name: string): boolean {
+  const value = ctx.query[name]
+
+  if (value === undefined || value === 'false') return false
+  if (value === 'true' || value === '') return true
+
+  throw new RequestError(400, 'INVALID_QUERY', `Query parameter '${name}' must be 'true' or 'false'.`)
+}
+
+/** Reads and validates the whole body; an invalid batch is answered here and nothing is written. */
+export async function parseBatch(ctx: Context, next: () => Promise<void>) {
+  const format = bodyFormatOf(ctx.get('Content-Type') || undefined)
+
+  ctx.state.dryRun = booleanQuery(ctx, 'dryRun')
+  const text = await readBody(ctx.req, ctx.get('Content-Length') || undefined)
+  const body = format === 'json' ? parseJsonBody(text) : undefined
+  const validation = validateBatch(body, { maxItems: ctx.state.settings.maxItems })
+
+  if (!validation.ok) {
+    ctx.status = 400
+    ctx.set('Cache-Control', 'no-store')
+    ctx.body = buildValidationEnvelope(validation.invalid, (body as unknown[]).length)
+
+    return
+  }
+
+  ctx.state.items = validation.items
+  await next()
+}

@@ -1,0 +1,40 @@
+import { batchBudgetMs } from '../settings'
+import { runScoreBatch } from '../scores/runScoreBatch'
+import type { ScoreTarget } from '../scores/targets'
+
+/** Runs a validated batch against the Catalog and answers with the envelope. */
+export function updateScores(target: ScoreTarget) {
+  return async function updateScoresFor(ctx: Context) {
+    const { settings, credentials, items, dryRun } = ctx.state
+    const result = await runScoreBatch(ctx.clients.catalog, {
+      target,
+      items,
+      settings,
+      dryRun,
+      deadlineAt: Date.now() + batchBudgetMs(settings),
+      call: {
+        credentials,
+        timeoutMs: settings.requestTimeoutMs,
+        baseURL: settings.catalogBaseUrl,
+      },
+    })
+
+    const { successfulResponses, failedResponses } = result.envelope
+
+    // Counts only: the items and the credentials stay out of the logs.
+    ctx.vtex.logger.info({
+      message: 'Score batch finished',
+      kind: target.kind,
+      dryRun,
+      total: items.length,
+      succeeded: successfulResponses.quantity,
+      failed: failedResponses.quantity,
+      status: result.status,
+      ...result.stats,
+    })
+
+    ctx.status = result.status
+    ctx.set('Cache-Control', 'no-store')
+    ctx.body = result.envelope
+  }
+}

@@ -1,0 +1,55 @@
+import { BulkStats, Outcome, runBulk } from '../bulk'
+import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
+import type { ScoreSettings } from '../settings'
+import { classifyCatalogError } from './classify'
+import { buildEnvelope, ScoreChange, ScoreEnvelope } from './envelope'
+import type { ScoreTarget } from './targets'
+import { ScoreState, updateScoreTask } from './updateScore'
+import type { ScoreItem } from './validate'
+
+export interface ScoreBatch {
+  target: ScoreTarget
+  items: ScoreItem[]
+  settings: ScoreSettings
+  call: CatalogCallOptions
+  dryRun: boolean
+  /** Absolute time (ms) after which no Catalog call starts. */
+  deadlineAt: number
+  onOutcome?(index: number, outcome: Outcome<unknown>): void
+}
+
+export interface ScoreBatchResult {
+  /** 200, or the 401/403 that stopped the batch. */
+  status: number
+  envelope: ScoreEnvelope
+  stats: BulkStats
+}
+
+type CatalogAccess = Pick<CatalogClient, 'read' | 'write'>
+
+/** One batch, from validated items to the envelope; shared by every route. */
+export async function runScoreBatch(catalog: CatalogAccess, batch: ScoreBatch): Promise<ScoreBatchResult> {
+  const { target, items, settings, call, dryRun } = batch
+  const task = updateScoreTask(
+    target,
+    {
+      read: (id) => catalog.read(target.kind, id, call),
+      write: (id, object) => catalog.write(target.kind, id, object, call),
+    },
+    { dryRun }
+  )
+
+  const report = await runBulk<ScoreItem, ScoreChange, ScoreState>(items, task, {
+    concurrency: settings.concurrency,
+    maxAttempts: settings.maxAttempts,
+    classify: classifyCatalogError,
+    deadlineAt: batch.deadlineAt,
+    onOutcome: batch.onOutcome,
+  })
+
+  return {
+    status: report.stoppedBy?.status ?? 200,
+    envelope: buildEnvelope(items, report.outcomes, { dryRun }),
+    stats: report.stats,
+  }
+}

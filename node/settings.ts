@@ -1,0 +1,87 @@
+/** The tunables: app settings on IO, environment variables locally. */
+export interface ScoreSettings {
+  concurrency: number
+  maxAttempts: number
+  requestTimeoutMs: number
+  maxItems: number
+  /** Overrides the Catalog base URL; empty means the account's own Catalog. */
+  catalogBaseUrl?: string
+}
+
+export const DEFAULT_SETTINGS: ScoreSettings = {
+  concurrency: 8,
+  maxAttempts: 5,
+  requestTimeoutMs: 10_000,
+  maxItems: 5000,
+}
+
+interface Bound {
+  min: number
+  max: number
+}
+
+const BOUNDS: Record<Exclude<keyof ScoreSettings, 'catalogBaseUrl'>, Bound> = {
+  concurrency: { min: 1, max: 64 },
+  maxAttempts: { min: 1, max: 10 },
+  requestTimeoutMs: { min: 100, max: 60_000 },
+  maxItems: { min: 1, max: 50_000 },
+}
+
+// CATALOG_URL is read by the CatalogClient itself, for every call.
+const ENV_NAMES: Record<keyof typeof BOUNDS, string> = {
+  concurrency: 'CONCURRENCY',
+  maxAttempts: 'MAX_ATTEMPTS',
+  requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
+  maxItems: 'MAX_ITEMS',
+}
+
+/**
+ * Merges raw settings over the defaults. A value that is not an integer in
+ * range is ignored, so a typo in the admin can never stall a batch.
+ */
+export function resolveSettings(raw: Record<string, unknown> | undefined | null): ScoreSettings {
+  const settings: ScoreSettings = { ...DEFAULT_SETTINGS }
+
+  for (const key of Object.keys(BOUNDS) as Array<keyof typeof BOUNDS>) {
+    const value = Number(raw?.[key])
+    const { min, max } = BOUNDS[key]
+
+    if (raw?.[key] !== undefined && raw?.[key] !== '' && Number.isInteger(value) && value >= min && value <= max) {
+      settings[key] = value
+    }
+  }
+
+  const url = raw?.catalogBaseUrl
+
+  if (typeof url === 'string' && /^https?:\/\/[^\s/]+/.test(url)) {
+    settings.catalogBaseUrl = url.replace(/\/+$/, '')
+  }
+
+  return settings
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ScoreSettings {
+  const raw: Record<string, unknown> = {}
+
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    if (env[name] !== undefined) raw[key] = env[name]
+  }
+
+  return resolveSettings(raw)
+}
+
+// The route timeout in service.json; a batch must answer safely inside it.
+export const ROUTE_TIMEOUT_MS = 180_000
+const ANSWER_MARGIN_MS = 5_000
+
+/**
+ * How long a batch may keep starting Catalog calls. A call started just
+ * before the deadline may run for a whole request timeout, and the answer
+ * still has to be written, so both come off the route timeout.
+ */
+export function batchBudgetMs(settings: ScoreSettings, env: NodeJS.ProcessEnv = process.env): number {
+  const budget = Math.max(1_000, ROUTE_TIMEOUT_MS - settings.requestTimeoutMs - ANSWER_MARGIN_MS)
+  const override = Number(env.BATCH_DEADLINE_MS)
+
+  return Number.isInteger(override) && override > 0 ? Math.min(override, budget) : budget
+}

@@ -4,8 +4,8 @@ module.exports = {
   roots: ['<rootDir>/node', '<rootDir>/local'],
   testMatch: ['**/__tests__/**/*.test.ts'],
   transform: {
-    // Type errors are caught by `npm run typecheck`; tests only transpile.
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+    // tsconfig sets isolatedModules: tests only transpile; `npm run typecheck` checks types.
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 60000,
 }

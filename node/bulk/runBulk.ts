@@ -156,7 +156,9 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
           return { ok: false, failure: strip(failure), attempts }
         }
 
-        const delay = backoffDelay(attempt, backoff, random)
+        // After a 429, the jitter starts when the gate opens, so the pool does not resume in one burst.
+        const gateWait = failure.status === 429 ? Math.max(0, gate.closedUntil - clock.now()) : 0
+        const delay = gateWait + backoffDelay(attempt, backoff, random)
 
         if (clock.now() + delay >= deadlineAt) {
           return {

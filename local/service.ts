@@ -18,7 +18,12 @@ export interface LocalService {
 }
 
 // Headers only the VTEX router may set; a caller must not smuggle them in.
-const ROUTER_HEADERS = ['x-colossus-route-id', 'x-vtex-credential', 'x-vtex-account', 'x-vtex-workspace']
+const ROUTER_HEADERS = [
+  'x-colossus-route-id',
+  'x-vtex-credential',
+  'x-vtex-account',
+  'x-vtex-workspace',
+]
 
 /**
  * Lays out the compiled app the way the IO runtime expects it
@@ -30,8 +35,16 @@ function prepareRuntimeDir(): string {
   const entryDir = path.join(runtimeDir, 'service/src/node')
 
   fs.mkdirSync(entryDir, { recursive: true })
-  fs.copyFileSync(path.join(compiledNode, 'service.json'), path.join(runtimeDir, 'service/service.json'))
-  fs.writeFileSync(path.join(entryDir, 'index.js'), `module.exports = require(${JSON.stringify(path.join(compiledNode, 'index.js'))})\n`)
+  fs.copyFileSync(
+    path.join(compiledNode, 'service.json'),
+    path.join(runtimeDir, 'service/service.json')
+  )
+  fs.writeFileSync(
+    path.join(entryDir, 'index.js'),
+    `module.exports = require(${JSON.stringify(
+      path.join(compiledNode, 'index.js')
+    )})\n`
+  )
 
   return runtimeDir
 }
@@ -41,8 +54,11 @@ function prepareRuntimeDir(): string {
  * VTEX router does: pick the route id from the path and set the account.
  * Must run from the compiled build, in a process of its own (it changes cwd).
  */
-export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
-  process.env.VTEX_APP_ID = process.env.VTEX_APP_ID ?? 'vtex.massive-score-update@0.1.0'
+export async function startLocalService(
+  options: LocalServiceOptions
+): Promise<LocalService> {
+  process.env.VTEX_APP_ID =
+    process.env.VTEX_APP_ID ?? 'vtex.massive-score-update@0.1.0'
   process.env.SCORE_SETTINGS_FROM_ENV = 'true'
   process.chdir(prepareRuntimeDir())
 
@@ -64,7 +80,15 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
 
     if (!route) {
       res.writeHead(404, { 'Content-Type': 'application/json' })
-      res.end(JSON.stringify({ error: { status: 404, code: 'NOT_FOUND', message: `No route for ${req.url?.split('?')[0]}.` } }))
+      res.end(
+        JSON.stringify({
+          error: {
+            status: 404,
+            code: 'NOT_FOUND',
+            message: `No route for ${req.url?.split('?')[0]}.`,
+          },
+        })
+      )
 
       return
     }

@@ -11,7 +11,9 @@ async function main() {
     workspace: process.env.VTEX_WORKSPACE,
   })
 
-  process.stdout.write(`SERVICE_READY ${JSON.stringify({ url: service.url, pid: process.pid })}\n`)
+  process.stdout.write(
+    `SERVICE_READY ${JSON.stringify({ url: service.url, pid: process.pid })}\n`
+  )
 
   const stop = () => service.close().then(() => process.exit(0))
 
@@ -20,6 +22,10 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`service failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.stderr.write(
+    `service failed to start: ${
+      error instanceof Error ? error.message : String(error)
+    }\n`
+  )
   process.exit(1)
 })

@@ -13,7 +13,10 @@ export interface SpawnedService {
  * Starts the compiled service (`build/local/serviceProcess.js`) in a child
  * process and resolves when it listens. Run `npm run build` first.
  */
-export function spawnService(env: Record<string, string>, timeoutMs = 30_000): Promise<SpawnedService> {
+export function spawnService(
+  env: Record<string, string>,
+  timeoutMs = 30_000
+): Promise<SpawnedService> {
   // Under ts-jest this file runs from source; the service always runs compiled.
   const entry = __filename.endsWith('.ts')
     ? path.resolve(__dirname, '../build/local/serviceProcess.js')

@@ -1,4 +1,9 @@
-import type { ClientsConfig, ParamsContext, RecorderState, ServiceContext } from '@vtex/api'
+import type {
+  ClientsConfig,
+  ParamsContext,
+  RecorderState,
+  ServiceContext,
+} from '@vtex/api'
 import { method, Service } from '@vtex/api'
 
 import { Clients } from './clients'
@@ -17,7 +22,11 @@ const clients: ClientsConfig<Clients> = {
   options: {
     default: { retries: 0, timeout: DEFAULT_SETTINGS.requestTimeoutMs },
     // Retries, timeouts and rate limits are the bulk engine's job, per call.
-    catalog: { retries: 0, timeout: DEFAULT_SETTINGS.requestTimeoutMs, memoizable: false },
+    catalog: {
+      retries: 0,
+      timeout: DEFAULT_SETTINGS.requestTimeoutMs,
+      memoizable: false,
+    },
   },
 }
 
@@ -34,7 +43,13 @@ declare global {
 
 const scoreRoute = (target: ScoreTarget) =>
   method({
-    PUT: [handleErrors, authenticate, loadSettings, parseBatch, updateScores(target)],
+    PUT: [
+      handleErrors,
+      authenticate,
+      loadSettings,
+      parseBatch,
+      updateScores(target),
+    ],
     DEFAULT: [handleErrors, methodNotAllowed],
   })
 

@@ -39,14 +39,22 @@ const ENV_NAMES: Record<keyof typeof BOUNDS, string> = {
  * Merges raw settings over the defaults. A value that is not an integer in
  * range is ignored, so a typo in the admin can never stall a batch.
  */
-export function resolveSettings(raw: Record<string, unknown> | undefined | null): ScoreSettings {
+export function resolveSettings(
+  raw: Record<string, unknown> | undefined | null
+): ScoreSettings {
   const settings: ScoreSettings = { ...DEFAULT_SETTINGS }
 
   for (const key of Object.keys(BOUNDS) as Array<keyof typeof BOUNDS>) {
     const value = Number(raw?.[key])
     const { min, max } = BOUNDS[key]
 
-    if (raw?.[key] !== undefined && raw?.[key] !== '' && Number.isInteger(value) && value >= min && value <= max) {
+    if (
+      raw?.[key] !== undefined &&
+      raw?.[key] !== '' &&
+      Number.isInteger(value) &&
+      value >= min &&
+      value <= max
+    ) {
       settings[key] = value
     }
   }
@@ -60,7 +68,9 @@ export function resolveSettings(raw: Record<string, unknown> | undefined | null)
   return settings
 }
 
-export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): ScoreSettings {
+export function settingsFromEnv(
+  env: NodeJS.ProcessEnv = process.env
+): ScoreSettings {
   const raw: Record<string, unknown> = {}
 
   for (const [key, name] of Object.entries(ENV_NAMES)) {
@@ -79,9 +89,17 @@ const ANSWER_MARGIN_MS = 5_000
  * before the deadline may run for a whole request timeout, and the answer
  * still has to be written, so both come off the route timeout.
  */
-export function batchBudgetMs(settings: ScoreSettings, env: NodeJS.ProcessEnv = process.env): number {
-  const budget = Math.max(1_000, ROUTE_TIMEOUT_MS - settings.requestTimeoutMs - ANSWER_MARGIN_MS)
+export function batchBudgetMs(
+  settings: ScoreSettings,
+  env: NodeJS.ProcessEnv = process.env
+): number {
+  const budget = Math.max(
+    1_000,
+    ROUTE_TIMEOUT_MS - settings.requestTimeoutMs - ANSWER_MARGIN_MS
+  )
   const override = Number(env.BATCH_DEADLINE_MS)
 
-  return Number.isInteger(override) && override > 0 ? Math.min(override, budget) : budget
+  return Number.isInteger(override) && override > 0
+    ? Math.min(override, budget)
+    : budget
 }

@@ -17,7 +17,9 @@ function stale() {
 }
 
 if (stale()) {
-  const cmd = fs.existsSync(lock) ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund'
+  const cmd = fs.existsSync(lock)
+    ? 'npm ci --no-audit --no-fund'
+    : 'npm install --no-audit --no-fund'
 
   process.stderr.write(`[ensure-deps] installing dependencies: ${cmd}\n`)
   execSync(cmd, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })

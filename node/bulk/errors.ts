@@ -26,7 +26,10 @@ export class HaltError extends Error {
 
 /** Wraps a classified upstream failure so the retry loop can recognise it. */
 export class CallError extends Error {
-  constructor(public readonly failure: CallFailure, public readonly cause?: unknown) {
+  constructor(
+    public readonly failure: CallFailure,
+    public readonly cause?: unknown
+  ) {
     super(failure.message)
   }
 }

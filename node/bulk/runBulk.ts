@@ -132,7 +132,6 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
       }
 
       try {
-        // eslint-disable-next-line no-await-in-loop
         const value = await task(item, { attempt, state, call })
 
         return { ok: true, value, attempts }
@@ -157,7 +156,10 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
         }
 
         // After a 429, the jitter starts when the gate opens, so the pool does not resume in one burst.
-        const gateWait = failure.status === 429 ? Math.max(0, gate.closedUntil - clock.now()) : 0
+        const gateWait =
+          failure.status === 429
+            ? Math.max(0, gate.closedUntil - clock.now())
+            : 0
         const delay = gateWait + backoffDelay(attempt, backoff, random)
 
         if (clock.now() + delay >= deadlineAt) {
@@ -169,7 +171,6 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
         }
 
         stats.retries += 1
-        // eslint-disable-next-line no-await-in-loop
         await clock.sleep(delay, stop.signal)
       }
     }

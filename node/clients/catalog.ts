@@ -1,4 +1,9 @@
-import { ExternalClient, InstanceOptions, IOContext, RequestConfig } from '@vtex/api'
+import {
+  ExternalClient,
+  InstanceOptions,
+  IOContext,
+  RequestConfig,
+} from '@vtex/api'
 
 import type { CallerCredentials } from './credentials'
 
@@ -31,12 +36,19 @@ export class CatalogError extends Error {
     public readonly upstreamMessage: string,
     /** Network error code (ECONNABORTED, ECONNRESET, ...) when there was no response. */
     public readonly networkCode?: string,
-    public readonly rateLimitHeaders: { retryAfter?: string; reset?: string } = {}
+    public readonly rateLimitHeaders: {
+      retryAfter?: string
+      reset?: string
+    } = {}
   ) {
     super(
       status
-        ? `Catalog answered ${status} to ${method} ${kind} ${id}${upstreamMessage ? `: ${upstreamMessage}` : ''}`
-        : `Catalog ${method} ${kind} ${id} failed: ${networkCode ?? 'network error'}`
+        ? `Catalog answered ${status} to ${method} ${kind} ${id}${
+            upstreamMessage ? `: ${upstreamMessage}` : ''
+          }`
+        : `Catalog ${method} ${kind} ${id} failed: ${
+            networkCode ?? 'network error'
+          }`
     )
     this.name = 'CatalogError'
   }
@@ -50,11 +62,16 @@ const MESSAGE_LIMIT = 500
 
 function upstreamMessageOf(data: unknown): string {
   if (data === undefined || data === null) return ''
-  if (typeof data === 'string') return data.trim().replace(/^"(.*)"$/s, '$1').slice(0, MESSAGE_LIMIT)
+  if (typeof data === 'string')
+    return data
+      .trim()
+      .replace(/^"(.*)"$/s, '$1')
+      .slice(0, MESSAGE_LIMIT)
   if (Buffer.isBuffer(data)) return upstreamMessageOf(data.toString('utf8'))
   if (typeof data === 'object') {
     const record = data as Record<string, unknown>
-    const message = record.Message ?? record.message ?? record.error ?? record.Error
+    const message =
+      record.Message ?? record.message ?? record.error ?? record.Error
 
     if (typeof message === 'string') return message.slice(0, MESSAGE_LIMIT)
 
@@ -66,7 +83,11 @@ function upstreamMessageOf(data: unknown): string {
 
 interface AxiosLikeError {
   code?: string
-  response?: { status: number; data?: unknown; headers?: Record<string, unknown> }
+  response?: {
+    status: number
+    data?: unknown
+    headers?: Record<string, unknown>
+  }
 }
 
 /**
@@ -97,7 +118,11 @@ export class CatalogClient extends ExternalClient {
     return this.read('product', id, options)
   }
 
-  public updateProduct(id: number, product: CatalogObject, options: CatalogCallOptions) {
+  public updateProduct(
+    id: number,
+    product: CatalogObject,
+    options: CatalogCallOptions
+  ) {
     return this.write('product', id, product, options)
   }
 
@@ -105,21 +130,41 @@ export class CatalogClient extends ExternalClient {
     return this.read('category', id, options)
   }
 
-  public updateCategory(id: number, category: CatalogObject, options: CatalogCallOptions) {
+  public updateCategory(
+    id: number,
+    category: CatalogObject,
+    options: CatalogCallOptions
+  ) {
     return this.write('category', id, category, options)
   }
 
-  public async read(kind: CatalogKind, id: number, options: CatalogCallOptions) {
+  public async read(
+    kind: CatalogKind,
+    id: number,
+    options: CatalogCallOptions
+  ) {
     try {
-      return await this.http.get<CatalogObject>(catalogRoutes[kind](id), this.config(`catalog-get-${kind}`, options))
+      return await this.http.get<CatalogObject>(
+        catalogRoutes[kind](id),
+        this.config(`catalog-get-${kind}`, options)
+      )
     } catch (error) {
       throw toCatalogError('GET', kind, id, error)
     }
   }
 
-  public async write(kind: CatalogKind, id: number, body: CatalogObject, options: CatalogCallOptions) {
+  public async write(
+    kind: CatalogKind,
+    id: number,
+    body: CatalogObject,
+    options: CatalogCallOptions
+  ) {
     try {
-      return await this.http.put<CatalogObject>(catalogRoutes[kind](id), body, this.config(`catalog-update-${kind}`, options))
+      return await this.http.put<CatalogObject>(
+        catalogRoutes[kind](id),
+        body,
+        this.config(`catalog-update-${kind}`, options)
+      )
     } catch (error) {
       throw toCatalogError('PUT', kind, id, error)
     }
@@ -145,18 +190,34 @@ function headerOf(headers: Record<string, unknown> | undefined, name: string) {
   return value === undefined ? undefined : String(value)
 }
 
-function toCatalogError(method: 'GET' | 'PUT', kind: CatalogKind, id: number, error: unknown) {
+function toCatalogError(
+  method: 'GET' | 'PUT',
+  kind: CatalogKind,
+  id: number,
+  error: unknown
+) {
   const { response, code } = (error ?? {}) as AxiosLikeError
 
   if (response) {
-    return new CatalogError(method, kind, id, response.status, upstreamMessageOf(response.data), undefined, {
-      retryAfter: headerOf(response.headers, 'retry-after'),
-      reset: headerOf(response.headers, 'ratelimit-reset'),
-    })
+    return new CatalogError(
+      method,
+      kind,
+      id,
+      response.status,
+      upstreamMessageOf(response.data),
+      undefined,
+      {
+        retryAfter: headerOf(response.headers, 'retry-after'),
+        reset: headerOf(response.headers, 'ratelimit-reset'),
+      }
+    )
   }
 
   const networkCode =
-    code ?? (error instanceof Error && /timeout/i.test(error.message) ? 'ECONNABORTED' : 'ENETWORK')
+    code ??
+    (error instanceof Error && /timeout/i.test(error.message)
+      ? 'ECONNABORTED'
+      : 'ENETWORK')
 
   return new CatalogError(method, kind, id, undefined, '', networkCode)
 }

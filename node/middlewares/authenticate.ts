@@ -4,7 +4,9 @@ import { RequestError } from '../scores/requestError'
 const USER_TOKEN = 'VtexIdclientAutCookie'
 
 /** Reads the caller's credentials; no credentials means 401 before any upstream call. */
-export function credentialsOf(ctx: Pick<Context, 'get' | 'cookies'>): CallerCredentials {
+export function credentialsOf(
+  ctx: Pick<Context, 'get' | 'cookies'>
+): CallerCredentials {
   const appKey = ctx.get('X-VTEX-API-AppKey')
   const appToken = ctx.get('X-VTEX-API-AppToken')
 

@@ -11,7 +11,11 @@ export async function handleErrors(ctx: Context, next: () => Promise<void>) {
     const requestError =
       error instanceof RequestError
         ? error
-        : new RequestError(500, 'INTERNAL_ERROR', 'The score update failed unexpectedly; no further item was sent.')
+        : new RequestError(
+            500,
+            'INTERNAL_ERROR',
+            'The score update failed unexpectedly; no further item was sent.'
+          )
 
     if (!(error instanceof RequestError)) {
       ctx.vtex.logger.error({
@@ -28,5 +32,9 @@ export async function handleErrors(ctx: Context, next: () => Promise<void>) {
 
 export async function methodNotAllowed(ctx: Context) {
   ctx.set('Allow', 'PUT')
-  throw new RequestError(405, 'METHOD_NOT_ALLOWED', `${ctx.method} is not allowed here; use PUT.`)
+  throw new RequestError(
+    405,
+    'METHOD_NOT_ALLOWED',
+    `${ctx.method} is not allowed here; use PUT.`
+  )
 }

@@ -9,9 +9,11 @@ export async function loadSettings(ctx: Context, next: () => Promise<void>) {
 
     try {
       raw = await ctx.clients.apps.getAppSettings(process.env.VTEX_APP_ID ?? '')
-    } catch (error) {
+    } catch {
       // The defaults are safe; an unreadable settings store must not block updates.
-      ctx.vtex.logger.warn({ message: 'App settings unavailable; using defaults' })
+      ctx.vtex.logger.warn({
+        message: 'App settings unavailable; using defaults',
+      })
     }
 
     ctx.state.settings = resolveSettings(raw)

@@ -9,7 +9,11 @@ function booleanQuery(ctx: Context, name: string): boolean {
   if (value === undefined || value === 'false') return false
   if (value === 'true' || value === '') return true
 
-  throw new RequestError(400, 'INVALID_QUERY', `Query parameter '${name}' must be 'true' or 'false'.`)
+  throw new RequestError(
+    400,
+    'INVALID_QUERY',
+    `Query parameter '${name}' must be 'true' or 'false'.`
+  )
 }
 
 /** Reads and validates the whole body; an invalid batch is answered here and nothing is written. */
@@ -19,12 +23,17 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
   ctx.state.dryRun = booleanQuery(ctx, 'dryRun')
   const text = await readBody(ctx.req, ctx.get('Content-Length') || undefined)
   const body = format === 'json' ? parseJsonBody(text) : undefined
-  const validation = validateBatch(body, { maxItems: ctx.state.settings.maxItems })
+  const validation = validateBatch(body, {
+    maxItems: ctx.state.settings.maxItems,
+  })
 
   if (!validation.ok) {
     ctx.status = 400
     ctx.set('Cache-Control', 'no-store')
-    ctx.body = buildValidationEnvelope(validation.invalid, (body as unknown[]).length)
+    ctx.body = buildValidationEnvelope(
+      validation.invalid,
+      (body as unknown[]).length
+    )
 
     return
   }

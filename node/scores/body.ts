@@ -5,14 +5,22 @@ import { RequestError } from './requestError'
 export const MAX_BODY_BYTES = 10 * 1024 * 1024
 
 const tooLarge = () =>
-  new RequestError(413, 'PAYLOAD_TOO_LARGE', `The request body exceeds ${MAX_BODY_BYTES / 1024 / 1024} MB.`)
+  new RequestError(
+    413,
+    'PAYLOAD_TOO_LARGE',
+    `The request body exceeds ${MAX_BODY_BYTES / 1024 / 1024} MB.`
+  )
 
 /**
  * Reads the raw body as UTF-8, up to `limit` bytes. A declared length over
  * the limit is refused before reading; an undeclared one is refused as soon
  * as it passes the limit, and the rest is drained unbuffered.
  */
-export function readBody(stream: Readable, declaredLength: string | undefined, limit = MAX_BODY_BYTES) {
+export function readBody(
+  stream: Readable,
+  declaredLength: string | undefined,
+  limit = MAX_BODY_BYTES
+) {
   if (declaredLength !== undefined && Number(declaredLength) > limit) {
     stream.resume()
 
@@ -39,7 +47,13 @@ export function readBody(stream: Readable, declaredLength: string | undefined, l
 
     stream.on('data', onData)
     stream.once('error', () =>
-      reject(new RequestError(400, 'BODY_READ_ERROR', 'The request body could not be read.'))
+      reject(
+        new RequestError(
+          400,
+          'BODY_READ_ERROR',
+          'The request body could not be read.'
+        )
+      )
     )
     stream.once('end', () => {
       if (size <= limit) resolve(Buffer.concat(chunks).toString('utf8'))
@@ -53,14 +67,21 @@ export type BodyFormat = 'json' | 'csv'
 export function bodyFormatOf(contentType: string | undefined): BodyFormat {
   const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase()
 
-  if (mediaType === '' || mediaType === 'application/json' || mediaType.endsWith('+json')) {
+  if (
+    mediaType === '' ||
+    mediaType === 'application/json' ||
+    mediaType.endsWith('+json')
+  ) {
     return 'json'
   }
 
   throw new RequestError(
     415,
     'UNSUPPORTED_MEDIA_TYPE',
-    `Content-Type '${mediaType.slice(0, 100)}' is not supported; send application/json.`
+    `Content-Type '${mediaType.slice(
+      0,
+      100
+    )}' is not supported; send application/json.`
   )
 }
 
@@ -69,7 +90,11 @@ export function parseJsonBody(text: string): unknown {
   const body = text.replace(/^\uFEFF/, '')
 
   if (body.trim() === '') {
-    throw new RequestError(400, 'EMPTY_BODY', 'The request body is empty: send a JSON array of { "id", "score" } items.')
+    throw new RequestError(
+      400,
+      'EMPTY_BODY',
+      'The request body is empty: send a JSON array of { "id", "score" } items.'
+    )
   }
 
   try {
@@ -78,7 +103,9 @@ export function parseJsonBody(text: string): unknown {
     throw new RequestError(
       400,
       'INVALID_JSON',
-      `The request body is not valid JSON: ${error instanceof Error ? error.message.slice(0, 200) : 'parse error'}.`
+      `The request body is not valid JSON: ${
+        error instanceof Error ? error.message.slice(0, 200) : 'parse error'
+      }.`
     )
   }
 }

@@ -7,7 +7,8 @@ export function retryAfterMs(
   now: number = Date.now()
 ): number | undefined {
   const fromSeconds = (value?: string) => {
-    if (value === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined
+    if (value === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(value))
+      return undefined
 
     return Math.round(Number(value) * 1000)
   }
@@ -31,7 +32,9 @@ export function classifyCatalogError(error: unknown): CallFailure {
     return {
       status: 500,
       code: 'INTERNAL_ERROR',
-      message: `Unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+      message: `Unexpected error: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
       retryable: false,
     }
   }
@@ -39,10 +42,16 @@ export function classifyCatalogError(error: unknown): CallFailure {
   const { status, message } = error
 
   if (status === undefined) {
-    const timedOut = error.networkCode === 'ECONNABORTED' || error.networkCode === 'ETIMEDOUT'
+    const timedOut =
+      error.networkCode === 'ECONNABORTED' || error.networkCode === 'ETIMEDOUT'
 
     return timedOut
-      ? { status: 504, code: 'TIMEOUT', message: `${message} (timed out)`, retryable: true }
+      ? {
+          status: 504,
+          code: 'TIMEOUT',
+          message: `${message} (timed out)`,
+          retryable: true,
+        }
       : { status: 502, code: 'NETWORK_ERROR', message, retryable: true }
   }
 
@@ -66,7 +75,8 @@ export function classifyCatalogError(error: unknown): CallFailure {
     }
   }
 
-  if (status === 404) return { status, code: 'NOT_FOUND', message, retryable: false }
+  if (status === 404)
+    return { status, code: 'NOT_FOUND', message, retryable: false }
   if (status === 408 || status >= 500) {
     return {
       status,

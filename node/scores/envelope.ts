@@ -88,7 +88,10 @@ export function buildEnvelope(
 }
 
 /** The 400 for an invalid batch: one inner array per invalid item, holding all its problems. */
-export function buildValidationEnvelope(invalid: readonly InvalidItem[], total: number): ValidationEnvelope {
+export function buildValidationEnvelope(
+  invalid: readonly InvalidItem[],
+  total: number
+): ValidationEnvelope {
   return {
     error: {
       status: 400,

@@ -9,6 +9,8 @@ export class RequestError extends Error {
   }
 
   public toBody() {
-    return { error: { status: this.status, code: this.code, message: this.message } }
+    return {
+      error: { status: this.status, code: this.code, message: this.message },
+    }
   }
 }

@@ -28,7 +28,10 @@ export interface ScoreBatchResult {
 type CatalogAccess = Pick<CatalogClient, 'read' | 'write'>
 
 /** One batch, from validated items to the envelope; shared by every route. */
-export async function runScoreBatch(catalog: CatalogAccess, batch: ScoreBatch): Promise<ScoreBatchResult> {
+export async function runScoreBatch(
+  catalog: CatalogAccess,
+  batch: ScoreBatch
+): Promise<ScoreBatchResult> {
   const { target, items, settings, call, dryRun } = batch
   const task = updateScoreTask(
     target,
@@ -39,13 +42,17 @@ export async function runScoreBatch(catalog: CatalogAccess, batch: ScoreBatch): 
     { dryRun }
   )
 
-  const report = await runBulk<ScoreItem, ScoreChange, ScoreState>(items, task, {
-    concurrency: settings.concurrency,
-    maxAttempts: settings.maxAttempts,
-    classify: classifyCatalogError,
-    deadlineAt: batch.deadlineAt,
-    onOutcome: batch.onOutcome,
-  })
+  const report = await runBulk<ScoreItem, ScoreChange, ScoreState>(
+    items,
+    task,
+    {
+      concurrency: settings.concurrency,
+      maxAttempts: settings.maxAttempts,
+      classify: classifyCatalogError,
+      deadlineAt: batch.deadlineAt,
+      onOutcome: batch.onOutcome,
+    }
+  )
 
   return {
     status: report.stoppedBy?.status ?? 200,

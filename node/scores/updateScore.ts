@@ -35,10 +35,17 @@ export function updateScoreTask(
   catalog: CatalogPort,
   options: { dryRun: boolean }
 ) {
-  return async (item: ScoreItem, { call, state }: ItemContext<ScoreState>): Promise<ScoreChange> => {
+  return async (
+    item: ScoreItem,
+    { call, state }: ItemContext<ScoreState>
+  ): Promise<ScoreChange> => {
     const current = await call(() => catalog.read(item.id))
 
-    if (typeof current !== 'object' || current === null || Array.isArray(current)) {
+    if (
+      typeof current !== 'object' ||
+      current === null ||
+      Array.isArray(current)
+    ) {
       throw new CallError({
         status: 502,
         code: 'INVALID_UPSTREAM_RESPONSE',
@@ -56,7 +63,9 @@ export function updateScoreTask(
     if (options.dryRun) return { previousScore, dryRun: true }
 
     try {
-      await call(() => catalog.write(item.id, { ...current, Score: item.score }))
+      await call(() =>
+        catalog.write(item.id, { ...current, Score: item.score })
+      )
     } catch (error) {
       throw explainEmptyBadRequest(error, current, target)
     }
@@ -65,7 +74,11 @@ export function updateScoreTask(
   }
 }
 
-function explainEmptyBadRequest(error: unknown, current: CatalogObject, target: ScoreTarget) {
+function explainEmptyBadRequest(
+  error: unknown,
+  current: CatalogObject,
+  target: ScoreTarget
+) {
   const emptyBadRequest =
     error instanceof CallError &&
     error.cause instanceof CatalogError &&
@@ -81,8 +94,12 @@ function explainEmptyBadRequest(error: unknown, current: CatalogObject, target: 
   return new CallError({
     ...(error as CallError).failure,
     code: 'TRAILING_SPACES',
-    message: `The Catalog rejected the ${target.label} with an empty 400 because field(s) ${fields
+    message: `The Catalog rejected the ${
+      target.label
+    } with an empty 400 because field(s) ${fields
       .map((f) => `'${f}'`)
-      .join(', ')} end in spaces (a known Catalog issue). Remove the trailing spaces from those fields in the Catalog admin, then send this item again.`,
+      .join(
+        ', '
+      )} end in spaces (a known Catalog issue). Remove the trailing spaces from those fields in the Catalog admin, then send this item again.`,
   })
 }

@@ -13,7 +13,12 @@ export interface ScoreItem {
 }
 
 export interface ItemProblem {
-  code: 'INVALID_ITEM' | 'MISSING_FIELD' | 'INVALID_ID' | 'INVALID_SCORE' | 'DUPLICATE_ID'
+  code:
+    | 'INVALID_ITEM'
+    | 'MISSING_FIELD'
+    | 'INVALID_ID'
+    | 'INVALID_SCORE'
+    | 'DUPLICATE_ID'
   message: string
 }
 
@@ -72,7 +77,10 @@ const echo = (value: unknown) =>
  * Validates a whole batch. All or nothing: the caller writes only when every
  * item is valid, and gets every problem of every invalid item otherwise.
  */
-export function validateBatch(body: unknown, options: ValidationOptions): BatchValidation {
+export function validateBatch(
+  body: unknown,
+  options: ValidationOptions
+): BatchValidation {
   if (!Array.isArray(body)) {
     throw new RequestError(
       400,
@@ -82,7 +90,11 @@ export function validateBatch(body: unknown, options: ValidationOptions): BatchV
   }
 
   if (body.length === 0) {
-    throw new RequestError(400, 'EMPTY_BATCH', 'The batch is empty: send at least one { "id", "score" } item.')
+    throw new RequestError(
+      400,
+      'EMPTY_BATCH',
+      'The batch is empty: send at least one { "id", "score" } item.'
+    )
   }
 
   if (body.length > options.maxItems) {
@@ -105,24 +117,40 @@ export function validateBatch(body: unknown, options: ValidationOptions): BatchV
       invalid.push({
         index,
         ...where,
-        problems: [problem('INVALID_ITEM', 'each item must be an object with fields \'id\' and \'score\'.')],
+        problems: [
+          problem(
+            'INVALID_ITEM',
+            "each item must be an object with fields 'id' and 'score'."
+          ),
+        ],
       })
 
       return
     }
 
-    const rawId = Object.prototype.hasOwnProperty.call(raw, 'id') ? raw.id : undefined
-    const rawScore = Object.prototype.hasOwnProperty.call(raw, 'score') ? raw.score : undefined
+    const rawId = Object.prototype.hasOwnProperty.call(raw, 'id')
+      ? raw.id
+      : undefined
+    const rawScore = Object.prototype.hasOwnProperty.call(raw, 'score')
+      ? raw.score
+      : undefined
     const id = parseInt32(rawId)
     const score = parseInt32(rawScore)
 
     if (rawId === undefined) {
       problems.push(problem('MISSING_FIELD', "field 'id' is required."))
     } else if (id === undefined || id < 1) {
-      problems.push(problem('INVALID_ID', "field 'id' must be a positive integer."))
+      problems.push(
+        problem('INVALID_ID', "field 'id' must be a positive integer.")
+      )
     } else if (firstIndexById.has(id)) {
       problems.push(
-        problem('DUPLICATE_ID', `id ${id} is repeated; it first appears at index ${firstIndexById.get(id)}.`)
+        problem(
+          'DUPLICATE_ID',
+          `id ${id} is repeated; it first appears at index ${firstIndexById.get(
+            id
+          )}.`
+        )
       )
     } else {
       firstIndexById.set(id, index)
@@ -131,11 +159,22 @@ export function validateBatch(body: unknown, options: ValidationOptions): BatchV
     if (rawScore === undefined) {
       problems.push(problem('MISSING_FIELD', "field 'score' is required."))
     } else if (score === undefined) {
-      problems.push(problem('INVALID_SCORE', "field 'score' must be an integer between -2147483648 and 2147483647."))
+      problems.push(
+        problem(
+          'INVALID_SCORE',
+          "field 'score' must be an integer between -2147483648 and 2147483647."
+        )
+      )
     }
 
     if (problems.length > 0) {
-      invalid.push({ index, ...where, id: echo(rawId), score: echo(rawScore), problems })
+      invalid.push({
+        index,
+        ...where,
+        id: echo(rawId),
+        score: echo(rawScore),
+        problems,
+      })
     } else {
       items.push({ index, id: id as number, score: score as number })
     }

@@ -47,10 +47,10 @@ export class FakeClock implements Clock {
 
     for (;;) {
       // Let every ready promise chain run before moving time.
-      // eslint-disable-next-line no-await-in-loop
       await new Promise((resolve) => setImmediate(resolve))
       if (settled) return work
-      if (this.timers.length === 0) throw new Error('FakeClock: work is stuck with no timer pending')
+      if (this.timers.length === 0)
+        throw new Error('FakeClock: work is stuck with no timer pending')
 
       this.timers.sort((a, b) => a.at - b.at)
       const next = this.timers.shift() as Timer

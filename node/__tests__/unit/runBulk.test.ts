@@ -11,7 +11,12 @@ class Scripted extends Error {
 const classify = (error: unknown): CallFailure =>
   error instanceof Scripted
     ? error.failure
-    : { status: 500, code: 'INTERNAL_ERROR', message: String(error), retryable: false }
+    : {
+        status: 500,
+        code: 'INTERNAL_ERROR',
+        message: String(error),
+        retryable: false,
+      }
 
 const fail = (status: number, extra: Partial<CallFailure> = {}) =>
   new Scripted({
@@ -27,7 +32,11 @@ const fail = (status: number, extra: Partial<CallFailure> = {}) =>
  * A scripted upstream: `script[item]` lists what each successive call for
  * that item does ('ok' or an error); it also records when each call started.
  */
-function scriptedUpstream(clock: FakeClock, script: Record<number, Array<'ok' | Scripted>>, latencyOf = (_: number) => 10) {
+function scriptedUpstream(
+  clock: FakeClock,
+  script: Record<number, Array<'ok' | Scripted>>,
+  latencyOf = (_: number) => 10
+) {
   const starts: Array<{ item: number; at: number }> = []
   const seen: Record<number, number> = {}
   let inFlight = 0
@@ -65,7 +74,9 @@ describe('runBulk', () => {
       })
     )
 
-    expect(report.outcomes.map((o) => (o.ok ? o.value : null))).toEqual(items(12).map((i) => i * 10))
+    expect(report.outcomes.map((o) => (o.ok ? o.value : null))).toEqual(
+      items(12).map((i) => i * 10)
+    )
   })
 
   it('never has more calls in flight than the concurrency', async () => {
@@ -86,7 +97,9 @@ describe('runBulk', () => {
 
   it('retries 5xx and reports the attempts', async () => {
     const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, { 1: [fail(503), fail(500), 'ok'] })
+    const upstream = scriptedUpstream(clock, {
+      1: [fail(503), fail(500), 'ok'],
+    })
     const report = await clock.run(
       runBulk(items(3), (item, { call }) => call(() => upstream.send(item)), {
         concurrency: 2,
@@ -105,7 +118,12 @@ describe('runBulk', () => {
     const clock = new FakeClock()
     const upstream = scriptedUpstream(clock, { 0: [fail(404), 'ok'] })
     const report = await clock.run(
-      runBulk(items(1), (item, { call }) => call(() => upstream.send(item)), { concurrency: 1, maxAttempts: 5, classify, clock })
+      runBulk(items(1), (item, { call }) => call(() => upstream.send(item)), {
+        concurrency: 1,
+        maxAttempts: 5,
+        classify,
+        clock,
+      })
     )
 
     expect(report.outcomes[0]).toEqual({
@@ -118,17 +136,32 @@ describe('runBulk', () => {
 
   it('gives up after maxAttempts with the last error', async () => {
     const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, { 0: [fail(500), fail(502), fail(503)] })
+    const upstream = scriptedUpstream(clock, {
+      0: [fail(500), fail(502), fail(503)],
+    })
     const report = await clock.run(
-      runBulk(items(1), (item, { call }) => call(() => upstream.send(item)), { concurrency: 1, maxAttempts: 3, classify, clock })
+      runBulk(items(1), (item, { call }) => call(() => upstream.send(item)), {
+        concurrency: 1,
+        maxAttempts: 3,
+        classify,
+        clock,
+      })
     )
 
-    expect(report.outcomes[0]).toMatchObject({ ok: false, attempts: 3, failure: { status: 503 } })
+    expect(report.outcomes[0]).toMatchObject({
+      ok: false,
+      attempts: 3,
+      failure: { status: 503 },
+    })
   })
 
   it('waits with capped exponential backoff and full jitter between retries', async () => {
     const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, { 0: [fail(500), fail(500), fail(500), fail(500), 'ok'] }, () => 0)
+    const upstream = scriptedUpstream(
+      clock,
+      { 0: [fail(500), fail(500), fail(500), fail(500), 'ok'] },
+      () => 0
+    )
 
     await clock.run(
       runBulk(items(1), (item, { call }) => call(() => upstream.send(item)), {
@@ -140,7 +173,9 @@ describe('runBulk', () => {
         backoff: { baseMs: 100, maxMs: 300 },
       })
     )
-    const gaps = upstream.starts.slice(1).map((s, i) => s.at - upstream.starts[i].at)
+    const gaps = upstream.starts
+      .slice(1)
+      .map((s, i) => s.at - upstream.starts[i].at)
 
     // half of min(300, 100 * 2^(n-1)): 50, 100, 150 (capped), 150 (capped)
     expect(gaps).toEqual([50, 100, 150, 150])
@@ -148,7 +183,9 @@ describe('runBulk', () => {
 
   it('pauses the whole pool on a 429: no call starts inside the Retry-After window', async () => {
     const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, { 3: [fail(429, { retryAfterMs: 1000 }), 'ok'] })
+    const upstream = scriptedUpstream(clock, {
+      3: [fail(429, { retryAfterMs: 1000 }), 'ok'],
+    })
     const report = await clock.run(
       runBulk(items(40), (item, { call }) => call(() => upstream.send(item)), {
         concurrency: 4,
@@ -162,12 +199,18 @@ describe('runBulk', () => {
     const limited = upstream.starts.find((s) => s.item === 3) as { at: number }
     // The 429 arrives one latency (10 ms) after the call started.
     const windowStart = limited.at + 10
-    const inWindow = upstream.starts.filter((s) => s.at > windowStart && s.at < windowStart + 1000)
+    const inWindow = upstream.starts.filter(
+      (s) => s.at > windowStart && s.at < windowStart + 1000
+    )
 
     expect(inWindow).toEqual([])
     expect(report.outcomes.every((o) => o.ok)).toBe(true)
     expect(report.outcomes[3].attempts).toBe(2)
-    expect(report.stats).toMatchObject({ rateLimited: 1, pauses: 1, pausedMs: 1000 })
+    expect(report.stats).toMatchObject({
+      rateLimited: 1,
+      pauses: 1,
+      pausedMs: 1000,
+    })
   })
 
   it('falls back to backoff when a 429 carries no usable retry hint', async () => {
@@ -193,12 +236,27 @@ describe('runBulk', () => {
     const clock = new FakeClock()
     const upstream = scriptedUpstream(clock, { 2: [fail(403)] })
     const report = await clock.run(
-      runBulk(items(20), (item, { call }) => call(() => upstream.send(item)), { concurrency: 2, maxAttempts: 5, classify, clock })
+      runBulk(items(20), (item, { call }) => call(() => upstream.send(item)), {
+        concurrency: 2,
+        maxAttempts: 5,
+        classify,
+        clock,
+      })
     )
 
-    expect(report.stoppedBy).toEqual({ status: 403, code: 'E403', message: 'upstream 403' })
-    expect(report.outcomes[2]).toMatchObject({ ok: false, failure: { status: 403 }, attempts: 1 })
-    const notAttempted = report.outcomes.filter((o) => !o.ok && o.failure.code === 'NOT_ATTEMPTED')
+    expect(report.stoppedBy).toEqual({
+      status: 403,
+      code: 'E403',
+      message: 'upstream 403',
+    })
+    expect(report.outcomes[2]).toMatchObject({
+      ok: false,
+      failure: { status: 403 },
+      attempts: 1,
+    })
+    const notAttempted = report.outcomes.filter(
+      (o) => !o.ok && o.failure.code === 'NOT_ATTEMPTED'
+    )
 
     // Items 0-3 were sent (item 3 was in flight beside item 2); none after the 403.
     expect(upstream.starts.map((s) => s.item)).toEqual([0, 1, 2, 3])
@@ -222,12 +280,23 @@ describe('runBulk', () => {
     expect(report.outcomes).toHaveLength(10)
     // Calls start at 0, 100 and 200; from 300 on the deadline has passed.
     expect(report.outcomes.filter((o) => o.ok)).toHaveLength(6)
-    expect(report.outcomes.slice(6).every((o) => !o.ok && o.failure.code === 'DEADLINE_EXCEEDED' && o.failure.status === 504)).toBe(true)
+    expect(
+      report.outcomes
+        .slice(6)
+        .every(
+          (o) =>
+            !o.ok &&
+            o.failure.code === 'DEADLINE_EXCEEDED' &&
+            o.failure.status === 504
+        )
+    ).toBe(true)
   })
 
   it('does not sleep into the deadline when the Catalog asks for an absurd pause', async () => {
     const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, { 0: [fail(429, { retryAfterMs: 3_600_000 })] })
+    const upstream = scriptedUpstream(clock, {
+      0: [fail(429, { retryAfterMs: 3_600_000 })],
+    })
     const gate = new RateGate(clock, { maxPauseMs: 3_600_000 })
     const report = await clock.run(
       runBulk(items(5), (item, { call }) => call(() => upstream.send(item)), {
@@ -241,8 +310,13 @@ describe('runBulk', () => {
     )
 
     expect(clock.now()).toBeLessThan(30_000)
-    expect(report.outcomes[0]).toMatchObject({ ok: false, failure: { code: 'DEADLINE_EXCEEDED' } })
-    expect(report.outcomes[0].ok || report.outcomes[0].failure.message).toMatch(/Last error: 429/)
+    expect(report.outcomes[0]).toMatchObject({
+      ok: false,
+      failure: { code: 'DEADLINE_EXCEEDED' },
+    })
+    expect(report.outcomes[0].ok || report.outcomes[0].failure.message).toMatch(
+      /Last error: 429/
+    )
     expect(report.outcomes.every((o) => !o.ok)).toBe(true)
   })
 
@@ -296,14 +370,20 @@ describe('runBulk', () => {
   it('reports a programming error in a task as a 500 for that item only', async () => {
     const clock = new FakeClock()
     const report = await clock.run(
-      runBulk(items(3), async (item) => {
-        if (item === 1) throw new TypeError('boom')
+      runBulk(
+        items(3),
+        async (item) => {
+          if (item === 1) throw new TypeError('boom')
 
-        return item
-      }, { concurrency: 2, maxAttempts: 3, classify, clock })
+          return item
+        },
+        { concurrency: 2, maxAttempts: 3, classify, clock }
+      )
     )
 
     expect(report.outcomes.map((o) => o.ok)).toEqual([true, false, true])
-    expect(report.outcomes[1]).toMatchObject({ failure: { status: 500, code: 'INTERNAL_ERROR' } })
+    expect(report.outcomes[1]).toMatchObject({
+      failure: { status: 500, code: 'INTERNAL_ERROR' },
+    })
   })
 })

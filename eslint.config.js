@@ -1,0 +1,37 @@
+// ESLint flat config: TypeScript recommended rules for the app, local tooling and tests.
+const tseslint = require('typescript-eslint')
+
+module.exports = tseslint.config(
+  {
+    ignores: [
+      'build/**',
+      'node_modules/**',
+      'coverage/**',
+      'node/node_modules/**',
+    ],
+  },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  }
+)

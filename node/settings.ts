@@ -35,6 +35,14 @@ const ENV_NAMES: Record<keyof typeof BOUNDS, string> = {
   maxItems: 'MAX_ITEMS',
 }
 
+/** A number, or a string of digits (environment variables); nothing else. */
+function integerOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined
+  if (typeof value === 'string' && /^\d{1,9}$/.test(value)) return Number(value)
+
+  return undefined
+}
+
 /**
  * Merges raw settings over the defaults. A value that is not an integer in
  * range is ignored, so a typo in the admin can never stall a batch.
@@ -45,16 +53,10 @@ export function resolveSettings(
   const settings: ScoreSettings = { ...DEFAULT_SETTINGS }
 
   for (const key of Object.keys(BOUNDS) as Array<keyof typeof BOUNDS>) {
-    const value = Number(raw?.[key])
+    const value = integerOf(raw?.[key])
     const { min, max } = BOUNDS[key]
 
-    if (
-      raw?.[key] !== undefined &&
-      raw?.[key] !== '' &&
-      Number.isInteger(value) &&
-      value >= min &&
-      value <= max
-    ) {
+    if (value !== undefined && value >= min && value <= max) {
       settings[key] = value
     }
   }

@@ -4,11 +4,11 @@ import { RequestError } from './requestError'
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024
 
-const tooLarge = () =>
+const tooLarge = (limit: number) =>
   new RequestError(
     413,
     'PAYLOAD_TOO_LARGE',
-    `The request body exceeds ${MAX_BODY_BYTES / 1024 / 1024} MB.`
+    `The request body exceeds ${limit} bytes (${(limit / 1024 / 1024).toFixed(0)} MB).`
   )
 
 /**
@@ -24,7 +24,7 @@ export function readBody(
   if (declaredLength !== undefined && Number(declaredLength) > limit) {
     stream.resume()
 
-    return Promise.reject(tooLarge())
+    return Promise.reject(tooLarge(limit))
   }
 
   return new Promise<string>((resolve, reject) => {
@@ -37,7 +37,7 @@ export function readBody(
         stream.removeListener('data', onData)
         chunks.length = 0
         stream.resume()
-        reject(tooLarge())
+        reject(tooLarge(limit))
 
         return
       }

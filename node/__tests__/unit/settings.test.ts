@@ -1,0 +1,177 @@
+import {
+  batchBudgetMs,
+  DEFAULT_SETTINGS,
+  resolveSettings,
+  ROUTE_TIMEOUT_MS,
+  settingsFromEnv,
+} from '../../settings'
+
+describe('resolveSettings', () => {
+  it.each([[undefined], [null], [{}]])('gives the defaults for %p', (raw) => {
+    expect(resolveSettings(raw)).toEqual(DEFAULT_SETTINGS)
+  })
+
+  it('does not share the defaults object', () => {
+    const settings = resolveSettings(undefined)
+
+    settings.concurrency = 99
+    expect(DEFAULT_SETTINGS.concurrency).toBe(8)
+  })
+
+  it('takes integers in range, as numbers or numeric strings', () => {
+    expect(
+      resolveSettings({
+        concurrency: 16,
+        maxAttempts: '3',
+        requestTimeoutMs: 2500,
+        maxItems: '100',
+      })
+    ).toEqual({
+      concurrency: 16,
+      maxAttempts: 3,
+      requestTimeoutMs: 2500,
+      maxItems: 100,
+    })
+  })
+
+  it('takes the bounds themselves', () => {
+    expect(
+      resolveSettings({
+        concurrency: 64,
+        maxAttempts: 1,
+        requestTimeoutMs: 100,
+        maxItems: 50_000,
+      })
+    ).toEqual({
+      concurrency: 64,
+      maxAttempts: 1,
+      requestTimeoutMs: 100,
+      maxItems: 50_000,
+    })
+  })
+
+  it.each([
+    ['concurrency', 0],
+    ['concurrency', 65],
+    ['concurrency', -1],
+    ['concurrency', 2.5],
+    ['concurrency', '2.5'],
+    ['concurrency', 'abc'],
+    ['concurrency', ''],
+    ['concurrency', null],
+    ['concurrency', NaN],
+    ['concurrency', Infinity],
+    ['concurrency', {}],
+    ['maxAttempts', 0],
+    ['maxAttempts', 11],
+    ['requestTimeoutMs', 99],
+    ['requestTimeoutMs', 60_001],
+    ['maxItems', 0],
+    ['maxItems', 50_001],
+    ['maxItems', '1.5'],
+  ])('ignores %s = %p', (key, value) => {
+    expect(resolveSettings({ [key]: value })).toEqual(DEFAULT_SETTINGS)
+  })
+
+  it('keeps valid values beside ignored ones', () => {
+    expect(resolveSettings({ concurrency: 4, maxAttempts: 999 })).toEqual({
+      ...DEFAULT_SETTINGS,
+      concurrency: 4,
+    })
+  })
+
+  it('takes an http(s) catalogBaseUrl without trailing slashes', () => {
+    expect(
+      resolveSettings({ catalogBaseUrl: 'https://catalog.example.com//' })
+        .catalogBaseUrl
+    ).toBe('https://catalog.example.com')
+    expect(
+      resolveSettings({ catalogBaseUrl: 'http://localhost:8080' })
+        .catalogBaseUrl
+    ).toBe('http://localhost:8080')
+  })
+
+  it.each([[''], ['catalog.example.com'], ['ftp://x'], ['https://'], [42]])(
+    'ignores catalogBaseUrl %p',
+    (catalogBaseUrl) => {
+      expect(resolveSettings({ catalogBaseUrl })).not.toHaveProperty(
+        'catalogBaseUrl'
+      )
+    }
+  )
+})
+
+describe('settingsFromEnv', () => {
+  it('reads CONCURRENCY, MAX_ATTEMPTS, REQUEST_TIMEOUT_MS and MAX_ITEMS', () => {
+    expect(
+      settingsFromEnv({
+        CONCURRENCY: '2',
+        MAX_ATTEMPTS: '7',
+        REQUEST_TIMEOUT_MS: '1500',
+        MAX_ITEMS: '20',
+      })
+    ).toEqual({
+      concurrency: 2,
+      maxAttempts: 7,
+      requestTimeoutMs: 1500,
+      maxItems: 20,
+    })
+  })
+
+  it('ignores the setting names, other variables and bad values', () => {
+    expect(
+      settingsFromEnv({
+        concurrency: '2',
+        maxItems: '20',
+        CATALOG_URL: 'http://localhost:1',
+        CONCURRENCY: '0',
+        MAX_ATTEMPTS: 'five',
+        REQUEST_TIMEOUT_MS: '',
+        MAX_ITEMS: '1e9',
+      })
+    ).toEqual(DEFAULT_SETTINGS)
+  })
+
+  it('gives the defaults for an empty environment', () => {
+    expect(settingsFromEnv({})).toEqual(DEFAULT_SETTINGS)
+  })
+})
+
+describe('batchBudgetMs', () => {
+  const budgetFor = (requestTimeoutMs: number) =>
+    ROUTE_TIMEOUT_MS - requestTimeoutMs - 5_000
+
+  it('leaves a request timeout and a margin inside the route timeout', () => {
+    expect(batchBudgetMs(DEFAULT_SETTINGS, {})).toBe(budgetFor(10_000))
+    expect(
+      batchBudgetMs({ ...DEFAULT_SETTINGS, requestTimeoutMs: 60_000 }, {})
+    ).toBe(budgetFor(60_000))
+  })
+
+  it('never gives less than one second', () => {
+    expect(
+      batchBudgetMs({ ...DEFAULT_SETTINGS, requestTimeoutMs: 10_000_000 }, {})
+    ).toBe(1_000)
+  })
+
+  it('takes a smaller BATCH_DEADLINE_MS', () => {
+    expect(batchBudgetMs(DEFAULT_SETTINGS, { BATCH_DEADLINE_MS: '2000' })).toBe(
+      2000
+    )
+  })
+
+  it('caps BATCH_DEADLINE_MS at the route budget', () => {
+    expect(
+      batchBudgetMs(DEFAULT_SETTINGS, { BATCH_DEADLINE_MS: '10000000' })
+    ).toBe(budgetFor(10_000))
+  })
+
+  it.each([['0'], ['-5'], ['1.5'], ['abc'], ['']])(
+    'ignores BATCH_DEADLINE_MS %p',
+    (value) => {
+      expect(
+        batchBudgetMs(DEFAULT_SETTINGS, { BATCH_DEADLINE_MS: value })
+      ).toBe(budgetFor(10_000))
+    }
+  )
+})

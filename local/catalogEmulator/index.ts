@@ -1,0 +1,4 @@
+export * from './fields'
+export * from './rateLimit'
+export * from './server'
+export * from './spawn'

@@ -1,0 +1,374 @@
+import http from 'http'
+import type { Socket } from 'net'
+
+import {
+  applyPut,
+  CatalogKind,
+  CatalogObject,
+  hasTrailingSpace,
+  makeCategory,
+  makeProduct,
+  putProblem,
+  seededRandom,
+} from './fields'
+import { RateLimiter, RateLimitProfile } from './rateLimit'
+
+export type Permission = 'write' | 'read' | 'none'
+
+export interface Credentials {
+  /** VtexIdclientAutCookie values (header or cookie). */
+  userTokens: Record<string, Permission>
+  /** X-VTEX-API-AppKey -> its token and permission. */
+  appKeys: Record<string, { token: string; permission: Permission }>
+}
+
+export const SAMPLE_CREDENTIALS: Credentials = {
+  userTokens: {
+    'local-admin-token': 'write',
+    'local-readonly-token': 'read',
+    'local-forbidden-token': 'none',
+  },
+  appKeys: { 'vtexappkey-local-SAMPLE': { token: 'local-app-token', permission: 'write' } },
+}
+
+export interface LatencyProfile {
+  meanMs: number
+  jitterMs: number
+}
+
+export interface FailureProfile {
+  /** Probability (0-1) that a request fails with `status`. */
+  rate: number
+  status?: number
+  methods?: Array<'GET' | 'PUT'>
+}
+
+export interface EmulatorOptions {
+  port?: number
+  latency?: LatencyProfile | null
+  rateLimit?: RateLimitProfile | null
+  failure?: FailureProfile | null
+  credentials?: Credentials
+  seed?: { products?: number; categories?: number; random?: number }
+  /** See RateLimiter: in-flight requests are not counted as violations for this long. */
+  penaltyGraceMs?: number
+  now?: () => number
+}
+
+export interface EmulatorStats {
+  requests: { GET: number; PUT: number; other: number; total: number }
+  byStatus: Record<string, number>
+  putsById: Record<CatalogKind, Record<string, number>>
+  inFlight: number
+  peakInFlight: number
+  rateLimited: number
+  requestsInPenaltyWindow: number
+  /** Requests that carried a Proxy-Authorization header (an app token must never reach the Catalog). */
+  proxyAuthorizationSeen: number
+}
+
+export type EmulatorConfig = Pick<EmulatorOptions, 'latency' | 'rateLimit' | 'failure' | 'credentials'>
+
+export interface CatalogEmulator {
+  url: string
+  port: number
+  stats(): EmulatorStats
+  resetStats(): void
+  configure(patch: Partial<EmulatorConfig>): void
+  getProduct(id: number): CatalogObject | undefined
+  getCategory(id: number): CatalogObject | undefined
+  setProduct(id: number, object: CatalogObject): void
+  setCategory(id: number, object: CatalogObject): void
+  deleteProduct(id: number): void
+  deleteCategory(id: number): void
+  snapshot(): Record<'products' | 'categories', Record<string, CatalogObject>>
+  close(): Promise<void>
+}
+
+const CATALOG_PATH = /^\/api\/catalog\/pvt\/(product|category)\/([^/?]+)$/
+const MAX_BODY = 1024 * 1024
+
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value))
+
+function emptyStats(): EmulatorStats {
+  return {
+    requests: { GET: 0, PUT: 0, other: 0, total: 0 },
+    byStatus: {},
+    putsById: { product: {}, category: {} },
+    inFlight: 0,
+    peakInFlight: 0,
+    rateLimited: 0,
+    requestsInPenaltyWindow: 0,
+    proxyAuthorizationSeen: 0,
+  }
+}
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= MAX_BODY) chunks.push(chunk)
+    })
+    req.on('error', reject)
+    req.on('end', () => {
+      try {
+        resolve(size > MAX_BODY ? undefined : JSON.parse(Buffer.concat(chunks).toString('utf8')))
+      } catch {
+        resolve(undefined)
+      }
+    })
+  })
+}
+
+function cookieValue(header: string | undefined, name: string) {
+  const match = header?.split(';').map((part) => part.trim().split('=')).find(([key]) => key === name)
+
+  return match ? decodeURIComponent(match.slice(1).join('=')) : undefined
+}
+
+/**
+ * An in-process stand-in for the VTEX Catalog API: GET and PUT of products
+ * and categories, with VTEX's auth rules, PUT semantics, rate limit and
+ * injectable latency and failures, and counters for the tests.
+ */
+export async function startCatalogEmulator(options: EmulatorOptions = {}): Promise<CatalogEmulator> {
+  const now = options.now ?? (() => Date.now())
+  const random = seededRandom(options.seed?.random ?? 1)
+  const config: EmulatorConfig = {
+    latency: options.latency ?? null,
+    rateLimit: options.rateLimit ?? null,
+    failure: options.failure ?? null,
+    credentials: options.credentials ?? SAMPLE_CREDENTIALS,
+  }
+
+  let limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, options.penaltyGraceMs) : undefined
+  let stats = emptyStats()
+  const store: Record<CatalogKind, Map<number, CatalogObject>> = { product: new Map(), category: new Map() }
+
+  for (let id = 1; id <= (options.seed?.products ?? 50); id++) store.product.set(id, makeProduct(id))
+  for (let id = 1; id <= (options.seed?.categories ?? 20); id++) store.category.set(id, makeCategory(id))
+
+  const permissionOf = (req: http.IncomingMessage): Permission | 'anonymous' | 'invalid' => {
+    const credentials = config.credentials as Credentials
+    const appKey = req.headers['x-vtex-api-appkey'] as string | undefined
+    const appToken = req.headers['x-vtex-api-apptoken'] as string | undefined
+
+    if (appKey || appToken) {
+      const entry = appKey ? credentials.appKeys[appKey] : undefined
+
+      return entry && appToken === entry.token ? entry.permission : 'invalid'
+    }
+
+    const token =
+      (req.headers.vtexidclientautcookie as string | undefined) ??
+      cookieValue(req.headers.cookie, 'VtexIdclientAutCookie')
+
+    if (!token) return 'anonymous'
+
+    return credentials.userTokens[token] ?? 'invalid'
+  }
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+  const latencyMs = () => {
+    if (!config.latency) return 0
+    const { meanMs, jitterMs } = config.latency
+
+    return Math.max(0, meanMs + (random() * 2 - 1) * jitterMs)
+  }
+
+  const send = (res: http.ServerResponse, status: number, body?: unknown, headers: Record<string, string | number> = {}) => {
+    const text = body === undefined ? '' : JSON.stringify(body)
+
+    res.writeHead(status, {
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+      'Content-Length': Buffer.byteLength(text),
+      ...headers,
+    })
+    res.end(text)
+  }
+
+  const control = async (req: http.IncomingMessage, res: http.ServerResponse, action: string) => {
+    if (action === 'stats') return send(res, 200, stats)
+    if (action === 'snapshot') return send(res, 200, emulator.snapshot())
+    if (action === 'reset' && req.method === 'POST') {
+      emulator.resetStats()
+
+      return send(res, 204)
+    }
+
+    if (action === 'configure' && req.method === 'POST') {
+      emulator.configure((await readJson(req)) as Partial<EmulatorConfig>)
+
+      return send(res, 204)
+    }
+
+    return send(res, 404, { error: 'Unknown emulator control' })
+  }
+
+  // Order, as at the VTEX edge: rate limit, then auth, then latency and injected failures, then data.
+  const handleCatalog = async (req: http.IncomingMessage, res: http.ServerResponse, kind: CatalogKind, rawId: string) => {
+    const method = req.method ?? 'GET'
+
+    if (method !== 'GET' && method !== 'PUT') return send(res, 405, { error: `${method} not allowed` })
+
+    const decision = limiter?.check(config.rateLimit?.scope === 'endpoint' ? `${method} ${kind}` : 'account')
+    let rateHeaders: Record<string, number> = {}
+
+    if (decision && !decision.allowed) {
+      stats.rateLimited += 1
+      if (decision.violation) stats.requestsInPenaltyWindow += 1
+
+      return send(
+        res,
+        429,
+        { error: 'Too many requests' },
+        {
+          'Retry-After': decision.retryAfterSec,
+          'Ratelimit-Limit': decision.limit,
+          'Ratelimit-Remaining': 0,
+          'Ratelimit-Reset': decision.retryAfterSec,
+        }
+      )
+    }
+
+    if (decision) {
+      rateHeaders = {
+        'Ratelimit-Limit': decision.limit,
+        'Ratelimit-Remaining': decision.remaining,
+        'Ratelimit-Reset': decision.resetSec,
+      }
+    }
+
+    const permission = permissionOf(req)
+
+    if (permission === 'anonymous' || permission === 'invalid') {
+      return send(res, 401, { Message: 'Unauthorized: missing or invalid credentials' }, rateHeaders)
+    }
+
+    if (permission === 'none' || (permission === 'read' && method === 'PUT')) {
+      return send(res, 403, { Message: 'Forbidden: the credentials lack the Catalog permission for this action' }, rateHeaders)
+    }
+
+    const body = method === 'PUT' ? await readJson(req) : undefined
+
+    await sleep(latencyMs())
+
+    const failure = config.failure
+
+    if (failure && failure.rate > 0 && (!failure.methods || failure.methods.includes(method)) && random() < failure.rate) {
+      return send(res, failure.status ?? 503, { Message: 'Service temporarily unavailable (injected)' }, rateHeaders)
+    }
+
+    if (!/^\d+$/.test(rawId) || Number(rawId) < 1) return send(res, 400, { Message: `Invalid ${kind} id '${rawId}'` }, rateHeaders)
+
+    const id = Number(rawId)
+    const current = store[kind].get(id)
+    const label = kind === 'product' ? 'Product' : 'Category'
+
+    if (!current) return send(res, 404, `${label} not found`, rateHeaders)
+    if (method === 'GET') return send(res, 200, current, rateHeaders)
+
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return send(res, 400, { Message: 'The request body must be a JSON object' }, rateHeaders)
+    }
+
+    // The known VTEX issue: any string field ending in whitespace fails with an empty 400.
+    if (hasTrailingSpace(body as CatalogObject)) return send(res, 400, undefined, rateHeaders)
+
+    const problem = putProblem(kind, body as CatalogObject)
+
+    if (problem) return send(res, 400, { Message: problem }, rateHeaders)
+
+    const stored = applyPut(kind, id, body as CatalogObject)
+
+    store[kind].set(id, stored)
+    stats.putsById[kind][id] = (stats.putsById[kind][id] ?? 0) + 1
+
+    return send(res, 200, stored, rateHeaders)
+  }
+
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    const controlMatch = /^\/_emulator\/(\w+)$/.exec(path)
+
+    if (controlMatch) {
+      control(req, res, controlMatch[1]).catch(() => send(res, 500, { error: 'control failed' }))
+
+      return
+    }
+
+    const method = req.method === 'GET' || req.method === 'PUT' ? req.method : 'other'
+    const counted = stats
+
+    counted.requests[method] += 1
+    counted.requests.total += 1
+    counted.inFlight += 1
+    counted.peakInFlight = Math.max(counted.peakInFlight, counted.inFlight)
+    if (req.headers['proxy-authorization']) counted.proxyAuthorizationSeen += 1
+    res.once('close', () => {
+      counted.inFlight -= 1
+      counted.byStatus[res.statusCode] = (counted.byStatus[res.statusCode] ?? 0) + 1
+    })
+
+    const match = CATALOG_PATH.exec(path)
+
+    if (!match) {
+      send(res, 404, { error: `No route for ${path}` })
+
+      return
+    }
+
+    handleCatalog(req, res, match[1] as CatalogKind, match[2]).catch(() => send(res, 500, { Message: 'Emulator error' }))
+  })
+
+  const sockets = new Set<Socket>()
+
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
+  })
+
+  const { port } = server.address() as { port: number }
+
+  const emulator: CatalogEmulator = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    stats: () => clone(stats),
+    resetStats: () => {
+      // Requests still in flight belong to the old counters; the new ones start at zero.
+      stats = emptyStats()
+    },
+    configure: (patch) => {
+      Object.assign(config, patch)
+      if ('rateLimit' in patch) {
+        limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, options.penaltyGraceMs) : undefined
+      }
+    },
+    getProduct: (id) => (store.product.has(id) ? clone(store.product.get(id)) : undefined),
+    getCategory: (id) => (store.category.has(id) ? clone(store.category.get(id)) : undefined),
+    setProduct: (id, object) => void store.product.set(id, clone(object)),
+    setCategory: (id, object) => void store.category.set(id, clone(object)),
+    deleteProduct: (id) => void store.product.delete(id),
+    deleteCategory: (id) => void store.category.delete(id),
+    snapshot: () => ({
+      products: Object.fromEntries([...store.product].map(([id, object]) => [String(id), clone(object)])),
+      categories: Object.fromEntries([...store.category].map(([id, object]) => [String(id), clone(object)])),
+    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  }
+
+  return emulator
+}

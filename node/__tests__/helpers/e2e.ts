@@ -1,0 +1,57 @@
+import { CatalogEmulator, EmulatorOptions, SAMPLE_CREDENTIALS, startCatalogEmulator } from '../../../local/catalogEmulator'
+import { spawnService, SpawnedService } from '../../../local/spawnService'
+
+export const PRODUCT_PATH = '/_v/massive/product/score/update'
+export const CATEGORY_PATH = '/_v/massive/catalog/score/update'
+
+export const USER_TOKEN = Object.keys(SAMPLE_CREDENTIALS.userTokens).find(
+  (token) => SAMPLE_CREDENTIALS.userTokens[token] === 'write'
+) as string
+export const READ_ONLY_TOKEN = Object.keys(SAMPLE_CREDENTIALS.userTokens).find(
+  (token) => SAMPLE_CREDENTIALS.userTokens[token] === 'read'
+) as string
+export const FORBIDDEN_TOKEN = Object.keys(SAMPLE_CREDENTIALS.userTokens).find(
+  (token) => SAMPLE_CREDENTIALS.userTokens[token] === 'none'
+) as string
+export const [APP_KEY, APP_KEY_ENTRY] = Object.entries(SAMPLE_CREDENTIALS.appKeys).find(
+  ([, entry]) => entry.permission === 'write'
+) as [string, { token: string }]
+
+export interface Stack {
+  emulator: CatalogEmulator
+  service: SpawnedService
+  put(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>
+  close(): Promise<void>
+}
+
+/** The emulator in this process, the real service runtime in a child process, wired together. */
+export async function startStack(emulatorOptions: EmulatorOptions, env: Record<string, string> = {}): Promise<Stack> {
+  const emulator = await startCatalogEmulator(emulatorOptions)
+  const service = await spawnService({ CATALOG_URL: emulator.url, ...env })
+
+  return {
+    emulator,
+    service,
+    async put(path, body, headers = { VtexIdclientAutCookie: USER_TOKEN }) {
+      const response = await fetch(`${service.url}${path}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      })
+      const text = await response.text()
+
+      return { status: response.status, body: text ? JSON.parse(text) : undefined }
+    },
+    async close() {
+      await service.close()
+      await emulator.close()
+    },
+  }
+}
+
+/** Everything but Score, serialized: what must never change. */
+export const withoutScore = (object: Record<string, unknown> | undefined) => {
+  const { Score: _score, ...rest } = object ?? {}
+
+  return JSON.stringify(rest)
+}

@@ -50,6 +50,8 @@ export interface EmulatorOptions {
   failure?: FailureProfile | null
   credentials?: Credentials
   seed?: { products?: number; categories?: number; random?: number }
+  /** The first request for each of these ids gets a 429 that opens an account-wide penalty window. */
+  throttleOnce?: { kind?: CatalogKind; ids: number[]; retryAfterSec?: number } | null
   /** See RateLimiter: in-flight requests are not counted as violations for this long. */
   penaltyGraceMs?: number
   now?: () => number
@@ -67,7 +69,10 @@ export interface EmulatorStats {
   proxyAuthorizationSeen: number
 }
 
-export type EmulatorConfig = Pick<EmulatorOptions, 'latency' | 'rateLimit' | 'failure' | 'credentials'>
+export type EmulatorConfig = Pick<
+  EmulatorOptions,
+  'latency' | 'rateLimit' | 'failure' | 'credentials' | 'throttleOnce'
+>
 
 export interface CatalogEmulator {
   url: string
@@ -142,9 +147,13 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     rateLimit: options.rateLimit ?? null,
     failure: options.failure ?? null,
     credentials: options.credentials ?? SAMPLE_CREDENTIALS,
+    throttleOnce: options.throttleOnce ?? null,
   }
+  const graceMs = options.penaltyGraceMs ?? 50
+  // The window opened by a throttleOnce 429, and the ids already throttled.
+  const forced = { until: 0, openedAt: 0, done: new Set<string>() }
 
-  let limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, options.penaltyGraceMs) : undefined
+  let limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, graceMs) : undefined
   let stats = emptyStats()
   const store: Record<CatalogKind, Map<number, CatalogObject>> = { product: new Map(), category: new Map() }
 
@@ -209,11 +218,48 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     return send(res, 404, { error: 'Unknown emulator control' })
   }
 
+  const forcedThrottle = (kind: CatalogKind, rawId: string) => {
+    const at = now()
+
+    if (forced.until > at) {
+      return { retryAfterSec: Math.max(1, Math.ceil((forced.until - at) / 1000)), violation: at >= forced.openedAt + graceMs }
+    }
+
+    const plan = config.throttleOnce
+    const key = `${kind}:${rawId}`
+
+    if (!plan || (plan.kind && plan.kind !== kind) || !plan.ids.includes(Number(rawId)) || forced.done.has(key)) {
+      return undefined
+    }
+
+    const retryAfterSec = plan.retryAfterSec ?? 1
+
+    forced.done.add(key)
+    forced.until = at + retryAfterSec * 1000
+    forced.openedAt = at
+
+    return { retryAfterSec, violation: false }
+  }
+
   // Order, as at the VTEX edge: rate limit, then auth, then latency and injected failures, then data.
   const handleCatalog = async (req: http.IncomingMessage, res: http.ServerResponse, kind: CatalogKind, rawId: string) => {
     const method = req.method ?? 'GET'
 
     if (method !== 'GET' && method !== 'PUT') return send(res, 405, { error: `${method} not allowed` })
+
+    const throttled = forcedThrottle(kind, rawId)
+
+    if (throttled) {
+      stats.rateLimited += 1
+      if (throttled.violation) stats.requestsInPenaltyWindow += 1
+
+      return send(
+        res,
+        429,
+        { error: 'Too many requests' },
+        { 'Retry-After': throttled.retryAfterSec, 'Ratelimit-Reset': throttled.retryAfterSec }
+      )
+    }
 
     const decision = limiter?.check(config.rateLimit?.scope === 'endpoint' ? `${method} ${kind}` : 'account')
     let rateHeaders: Record<string, number> = {}
@@ -349,8 +395,9 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     },
     configure: (patch) => {
       Object.assign(config, patch)
+      if ('throttleOnce' in patch) forced.done.clear()
       if ('rateLimit' in patch) {
-        limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, options.penaltyGraceMs) : undefined
+        limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, graceMs) : undefined
       }
     },
     getProduct: (id) => (store.product.has(id) ? clone(store.product.get(id)) : undefined),

@@ -1,11 +1,14 @@
 import type { Clock } from './clock'
 import { DEADLINE_EXCEEDED, HaltError } from './errors'
+import { AdaptivePacer, PacerOptions, RateSignal } from './pacer'
 
 export interface RateGateOptions {
   /** Longest pause one 429 may impose; absurd Retry-After values are capped. */
   maxPauseMs?: number
-  /** Optional pacing: at most this many requests per second leave the gate. */
+  /** Fixed pacing: at most this many requests per second leave the gate. */
   ratePerSec?: number | null
+  /** Learned pacing, from Ratelimit-* headers and 429s (ignored when ratePerSec is set). */
+  adaptive?: boolean | PacerOptions
 }
 
 export interface GateStats {
@@ -25,10 +28,14 @@ export class RateGate {
   private intervalMs = 0
   private readonly maxPauseMs: number
   private readonly counters: GateStats = { pauses: 0, pausedMs: 0 }
+  private readonly pacer?: AdaptivePacer
 
   constructor(private readonly clock: Clock, options: RateGateOptions = {}) {
     this.maxPauseMs = options.maxPauseMs ?? 60_000
     this.setRate(options.ratePerSec ?? null)
+    if (options.adaptive && !options.ratePerSec) {
+      this.pacer = new AdaptivePacer(clock, options.adaptive === true ? {} : options.adaptive)
+    }
   }
 
   public setRate(ratePerSec: number | null) {
@@ -37,6 +44,13 @@ export class RateGate {
 
   public get rate(): number | null {
     return this.intervalMs ? 1000 / this.intervalMs : null
+  }
+
+  /** Feeds the Catalog's Ratelimit-* headers to the adaptive pacer, if any. */
+  public observe(signal: RateSignal) {
+    if (!this.pacer) return
+    this.pacer.observe(signal)
+    this.setRate(this.pacer.rate)
   }
 
   public get closedUntil(): number {
@@ -51,6 +65,11 @@ export class RateGate {
   public pause(ms: number) {
     const now = this.clock.now()
     const until = now + Math.min(Math.max(ms, 0), this.maxPauseMs)
+
+    if (this.pacer) {
+      this.pacer.onRateLimited()
+      this.setRate(this.pacer.rate)
+    }
 
     if (until <= this.pausedUntil) return
 
@@ -85,7 +104,7 @@ export class RateGate {
         continue
       }
 
-      if (!this.intervalMs) return
+      if (!this.intervalMs) return this.leave()
 
       const slot = Math.max(this.nextSlotAt, now)
 
@@ -93,8 +112,14 @@ export class RateGate {
       if (slot > now) await this.clock.sleep(slot - now, signal)
       throwIfAborted(signal)
       // A 429 may have closed the gate while this request waited for its slot.
-      if (this.pausedUntil <= this.clock.now()) return
+      if (this.pausedUntil <= this.clock.now()) return this.leave()
     }
+  }
+
+  private leave() {
+    if (!this.pacer) return
+    this.pacer.recordSend()
+    this.setRate(this.pacer.rate)
   }
 }
 

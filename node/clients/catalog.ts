@@ -5,6 +5,7 @@ import {
   RequestConfig,
 } from '@vtex/api'
 
+import type { RateSignal } from '../bulk/pacer'
 import type { CallerCredentials } from './credentials'
 
 export type CatalogKind = 'product' | 'category'
@@ -22,6 +23,8 @@ export interface CatalogCallOptions {
   timeoutMs?: number
   /** Overrides the base URL for this call (from app settings). */
   baseURL?: string
+  /** Receives the Catalog's Ratelimit-* headers from every answer. */
+  onRateSignal?(signal: RateSignal): void
 }
 
 /** A failed Catalog call, stripped of the request config that holds the credentials. */
@@ -138,18 +141,18 @@ export class CatalogClient extends ExternalClient {
     return this.write('category', id, category, options)
   }
 
-  public async read(
-    kind: CatalogKind,
-    id: number,
-    options: CatalogCallOptions
-  ) {
+  public async read(kind: CatalogKind, id: number, options: CatalogCallOptions) {
     try {
-      return await this.http.get<CatalogObject>(
+      const response = await this.http.getRaw<CatalogObject>(
         catalogRoutes[kind](id),
         this.config(`catalog-get-${kind}`, options)
       )
+
+      reportRateSignal(response.headers, options)
+
+      return response.data
     } catch (error) {
-      throw toCatalogError('GET', kind, id, error)
+      throw toCatalogError('GET', kind, id, error, options)
     }
   }
 
@@ -160,13 +163,17 @@ export class CatalogClient extends ExternalClient {
     options: CatalogCallOptions
   ) {
     try {
-      return await this.http.put<CatalogObject>(
+      const response = await this.http.putRaw<CatalogObject>(
         catalogRoutes[kind](id),
         body,
         this.config(`catalog-update-${kind}`, options)
       )
+
+      reportRateSignal(response.headers, options)
+
+      return response.data
     } catch (error) {
-      throw toCatalogError('PUT', kind, id, error)
+      throw toCatalogError('PUT', kind, id, error, options)
     }
   }
 
@@ -190,15 +197,30 @@ function headerOf(headers: Record<string, unknown> | undefined, name: string) {
   return value === undefined ? undefined : String(value)
 }
 
+function reportRateSignal(
+  headers: Record<string, unknown> | undefined,
+  options: CatalogCallOptions
+) {
+  if (!options.onRateSignal) return
+  const limit = Number(headerOf(headers, 'ratelimit-limit'))
+  const remaining = Number(headerOf(headers, 'ratelimit-remaining'))
+
+  if (Number.isFinite(limit) && Number.isFinite(remaining)) {
+    options.onRateSignal({ limit, remaining })
+  }
+}
+
 function toCatalogError(
   method: 'GET' | 'PUT',
   kind: CatalogKind,
   id: number,
-  error: unknown
+  error: unknown,
+  options: CatalogCallOptions
 ) {
   const { response, code } = (error ?? {}) as AxiosLikeError
 
   if (response) {
+    reportRateSignal(response.headers, options)
     return new CatalogError(
       method,
       kind,

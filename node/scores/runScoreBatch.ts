@@ -1,4 +1,5 @@
-import { BulkStats, Outcome, runBulk } from '../bulk'
+import { BulkStats, Outcome, RateGate, runBulk, systemClock } from '../bulk'
+import type { RateSignal } from '../bulk/pacer'
 import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
 import type { ScoreSettings } from '../settings'
 import { classifyCatalogError } from './classify'
@@ -32,7 +33,10 @@ export async function runScoreBatch(
   catalog: CatalogAccess,
   batch: ScoreBatch
 ): Promise<ScoreBatchResult> {
-  const { target, items, settings, call, dryRun } = batch
+  const { target, items, settings, dryRun } = batch
+  // One gate per batch: a 429 pauses every worker, and the pacer learns the Catalog's rate.
+  const gate = new RateGate(systemClock, { adaptive: true })
+  const call = { ...batch.call, onRateSignal: (signal: RateSignal) => gate.observe(signal) }
   const task = updateScoreTask(
     target,
     {
@@ -50,6 +54,7 @@ export async function runScoreBatch(
       maxAttempts: settings.maxAttempts,
       classify: classifyCatalogError,
       deadlineAt: batch.deadlineAt,
+    gate,
       onOutcome: batch.onOutcome,
     }
   )

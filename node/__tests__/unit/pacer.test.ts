@@ -37,7 +37,7 @@ describe('AdaptivePacer', () => {
 
   it('adjusts at most once per adjustEveryMs', async () => {
     const clock = new FakeClock()
-    const pacer = new AdaptivePacer(clock, { adjustEveryMs: 100, gain: 0.5 })
+    const pacer = new AdaptivePacer(clock, { adjustEveryMs: 100 })
 
     await drive(clock, pacer, 10, 100, () => 0.5)
     pacer.observe({ limit: 100, remaining: 0 })

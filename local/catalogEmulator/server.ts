@@ -395,7 +395,10 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     },
     configure: (patch) => {
       Object.assign(config, patch)
-      if ('throttleOnce' in patch) forced.done.clear()
+      if ('throttleOnce' in patch) {
+        forced.done.clear()
+        forced.until = 0
+      }
       if ('rateLimit' in patch) {
         limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, graceMs) : undefined
       }

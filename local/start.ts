@@ -50,6 +50,10 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.stderr.write(
+    `npm start failed: ${
+      error instanceof Error ? error.message : String(error)
+    }\n`
+  )
   process.exit(1)
 })

@@ -37,7 +37,8 @@ const ENV_NAMES: Record<keyof typeof BOUNDS, string> = {
 
 /** A number, or a string of digits (environment variables); nothing else. */
 function integerOf(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) ? value : undefined
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? value : undefined
   if (typeof value === 'string' && /^\d{1,9}$/.test(value)) return Number(value)
 
   return undefined

@@ -6,10 +6,17 @@
 import { startCatalogEmulator } from './server'
 
 async function main() {
-  const options = JSON.parse(process.argv[2] ?? process.env.EMULATOR_OPTIONS ?? '{}')
+  const options = JSON.parse(
+    process.argv[2] ?? process.env.EMULATOR_OPTIONS ?? '{}'
+  )
   const emulator = await startCatalogEmulator(options)
 
-  process.stdout.write(`EMULATOR_READY ${JSON.stringify({ url: emulator.url, pid: process.pid })}\n`)
+  process.stdout.write(
+    `EMULATOR_READY ${JSON.stringify({
+      url: emulator.url,
+      pid: process.pid,
+    })}\n`
+  )
   const stop = () => emulator.close().then(() => process.exit(0))
 
   process.on('SIGTERM', stop)
@@ -17,6 +24,10 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`emulator failed: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.stderr.write(
+    `emulator failed: ${
+      error instanceof Error ? error.message : String(error)
+    }\n`
+  )
   process.exit(1)
 })

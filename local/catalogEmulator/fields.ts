@@ -92,10 +92,35 @@ export function seededRandom(seed: number): () => number {
   }
 }
 
-const WORDS = ['Classic', 'Organic', 'Premium', 'Ultra', 'Smart', 'Eco', 'Urban', 'Vintage', 'Sport', 'Mini']
-const NOUNS = ['Shirt', 'Sneaker', 'Lamp', 'Backpack', 'Watch', 'Mug', 'Chair', 'Jacket', 'Kettle', 'Speaker']
+const WORDS = [
+  'Classic',
+  'Organic',
+  'Premium',
+  'Ultra',
+  'Smart',
+  'Eco',
+  'Urban',
+  'Vintage',
+  'Sport',
+  'Mini',
+]
+const NOUNS = [
+  'Shirt',
+  'Sneaker',
+  'Lamp',
+  'Backpack',
+  'Watch',
+  'Mug',
+  'Chair',
+  'Jacket',
+  'Kettle',
+  'Speaker',
+]
 
-export function makeProduct(id: number, random: () => number = seededRandom(id)): CatalogObject {
+export function makeProduct(
+  id: number,
+  random: () => number = seededRandom(id)
+): CatalogObject {
   const pick = (list: string[]) => list[Math.floor(random() * list.length)]
   const name = `${pick(WORDS)} ${pick(NOUNS)} ${id}`
   const slug = name.toLowerCase().replace(/\s+/g, '-')
@@ -126,8 +151,13 @@ export function makeProduct(id: number, random: () => number = seededRandom(id))
   }
 }
 
-export function makeCategory(id: number, random: () => number = seededRandom(id + 1_000_000)): CatalogObject {
-  const name = `${WORDS[id % WORDS.length]} ${NOUNS[Math.floor(random() * NOUNS.length)]}s ${id}`
+export function makeCategory(
+  id: number,
+  random: () => number = seededRandom(id + 1_000_000)
+): CatalogObject {
+  const name = `${WORDS[id % WORDS.length]} ${
+    NOUNS[Math.floor(random() * NOUNS.length)]
+  }s ${id}`
 
   return {
     Id: id,
@@ -151,7 +181,10 @@ export function makeCategory(id: number, random: () => number = seededRandom(id 
 }
 
 /** Why a PUT body is refused, or undefined when it is acceptable. */
-export function putProblem(kind: CatalogKind, body: CatalogObject): string | undefined {
+export function putProblem(
+  kind: CatalogKind,
+  body: CatalogObject
+): string | undefined {
   for (const field of REQUIRED_ON_PUT[kind]) {
     if (!(field in body)) return `The field ${field} is required.`
   }
@@ -160,9 +193,12 @@ export function putProblem(kind: CatalogKind, body: CatalogObject): string | und
     const value = body[field]
 
     if (value === null || value === undefined) continue
-    if (type === 'int' && !Number.isInteger(value)) return `The field ${field} must be an integer.`
-    if (type === 'string' && typeof value !== 'string') return `The field ${field} must be a string.`
-    if (type === 'bool' && typeof value !== 'boolean') return `The field ${field} must be a boolean.`
+    if (type === 'int' && !Number.isInteger(value))
+      return `The field ${field} must be an integer.`
+    if (type === 'string' && typeof value !== 'string')
+      return `The field ${field} must be a string.`
+    if (type === 'bool' && typeof value !== 'boolean')
+      return `The field ${field} must be a boolean.`
   }
 
   return undefined
@@ -170,16 +206,23 @@ export function putProblem(kind: CatalogKind, body: CatalogObject): string | und
 
 /** VTEX's known issue: a string field ending in whitespace fails the PUT with an empty 400. */
 export const hasTrailingSpace = (body: CatalogObject) =>
-  Object.values(body).some((value) => typeof value === 'string' && /\s$/.test(value))
+  Object.values(body).some(
+    (value) => typeof value === 'string' && /\s$/.test(value)
+  )
 
 /**
  * What the Catalog stores after a PUT: every field of the body, and null for
  * every known field the body left out (the PUT replaces, it does not merge).
  */
-export function applyPut(kind: CatalogKind, id: number, body: CatalogObject): CatalogObject {
+export function applyPut(
+  kind: CatalogKind,
+  id: number,
+  body: CatalogObject
+): CatalogObject {
   const stored: CatalogObject = {}
 
-  for (const field of Object.keys(FIELDS[kind])) stored[field] = field in body ? body[field] : null
+  for (const field of Object.keys(FIELDS[kind]))
+    stored[field] = field in body ? body[field] : null
   for (const [field, value] of Object.entries(body)) {
     if (!(field in stored)) stored[field] = value
   }

@@ -34,17 +34,28 @@ export class RateLimiter {
   public check(key: string): RateDecision {
     const { ratePerSec, burst } = this.profile
     const now = this.now()
-    const bucket = this.buckets.get(key) ?? { tokens: burst, updatedAt: now, penaltyUntil: 0, penaltyOpenedAt: 0 }
+    const bucket = this.buckets.get(key) ?? {
+      tokens: burst,
+      updatedAt: now,
+      penaltyUntil: 0,
+      penaltyOpenedAt: 0,
+    }
 
     this.buckets.set(key, bucket)
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedAt) * ratePerSec) / 1000)
+    bucket.tokens = Math.min(
+      burst,
+      bucket.tokens + ((now - bucket.updatedAt) * ratePerSec) / 1000
+    )
     bucket.updatedAt = now
 
     if (bucket.penaltyUntil > now) {
       return {
         allowed: false,
         limit: burst,
-        retryAfterSec: Math.max(1, Math.ceil((bucket.penaltyUntil - now) / 1000)),
+        retryAfterSec: Math.max(
+          1,
+          Math.ceil((bucket.penaltyUntil - now) / 1000)
+        ),
         violation: now >= bucket.penaltyOpenedAt + this.graceMs,
       }
     }
@@ -60,7 +71,10 @@ export class RateLimiter {
       }
     }
 
-    const retryAfterSec = Math.max(1, Math.ceil((1 - bucket.tokens) / ratePerSec))
+    const retryAfterSec = Math.max(
+      1,
+      Math.ceil((1 - bucket.tokens) / ratePerSec)
+    )
 
     bucket.penaltyUntil = now + retryAfterSec * 1000
     bucket.penaltyOpenedAt = now

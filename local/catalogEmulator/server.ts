@@ -28,7 +28,12 @@ export const SAMPLE_CREDENTIALS: Credentials = {
     'local-readonly-token': 'read',
     'local-forbidden-token': 'none',
   },
-  appKeys: { 'vtexappkey-local-SAMPLE': { token: 'local-app-token', permission: 'write' } },
+  appKeys: {
+    'vtexappkey-local-SAMPLE': {
+      token: 'local-app-token',
+      permission: 'write',
+    },
+  },
 }
 
 export interface LatencyProfile {
@@ -51,7 +56,11 @@ export interface EmulatorOptions {
   credentials?: Credentials
   seed?: { products?: number; categories?: number; random?: number }
   /** The first request for each of these ids gets a 429 that opens an account-wide penalty window. */
-  throttleOnce?: { kind?: CatalogKind; ids: number[]; retryAfterSec?: number } | null
+  throttleOnce?: {
+    kind?: CatalogKind
+    ids: number[]
+    retryAfterSec?: number
+  } | null
   /** See RateLimiter: in-flight requests are not counted as violations for this long. */
   penaltyGraceMs?: number
   now?: () => number
@@ -120,7 +129,11 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
     req.on('error', reject)
     req.on('end', () => {
       try {
-        resolve(size > MAX_BODY ? undefined : JSON.parse(Buffer.concat(chunks).toString('utf8')))
+        resolve(
+          size > MAX_BODY
+            ? undefined
+            : JSON.parse(Buffer.concat(chunks).toString('utf8'))
+        )
       } catch {
         resolve(undefined)
       }
@@ -129,7 +142,10 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
 }
 
 function cookieValue(header: string | undefined, name: string) {
-  const match = header?.split(';').map((part) => part.trim().split('=')).find(([key]) => key === name)
+  const match = header
+    ?.split(';')
+    .map((part) => part.trim().split('='))
+    .find(([key]) => key === name)
 
   return match ? decodeURIComponent(match.slice(1).join('=')) : undefined
 }
@@ -139,7 +155,9 @@ function cookieValue(header: string | undefined, name: string) {
  * and categories, with VTEX's auth rules, PUT semantics, rate limit and
  * injectable latency and failures, and counters for the tests.
  */
-export async function startCatalogEmulator(options: EmulatorOptions = {}): Promise<CatalogEmulator> {
+export async function startCatalogEmulator(
+  options: EmulatorOptions = {}
+): Promise<CatalogEmulator> {
   const now = options.now ?? (() => Date.now())
   const random = seededRandom(options.seed?.random ?? 1)
   const config: EmulatorConfig = {
@@ -153,14 +171,23 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
   // The window opened by a throttleOnce 429, and the ids already throttled.
   const forced = { until: 0, openedAt: 0, done: new Set<string>() }
 
-  let limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, graceMs) : undefined
+  let limiter = config.rateLimit
+    ? new RateLimiter(config.rateLimit, now, graceMs)
+    : undefined
   let stats = emptyStats()
-  const store: Record<CatalogKind, Map<number, CatalogObject>> = { product: new Map(), category: new Map() }
+  const store: Record<CatalogKind, Map<number, CatalogObject>> = {
+    product: new Map(),
+    category: new Map(),
+  }
 
-  for (let id = 1; id <= (options.seed?.products ?? 50); id++) store.product.set(id, makeProduct(id))
-  for (let id = 1; id <= (options.seed?.categories ?? 20); id++) store.category.set(id, makeCategory(id))
+  for (let id = 1; id <= (options.seed?.products ?? 50); id++)
+    store.product.set(id, makeProduct(id))
+  for (let id = 1; id <= (options.seed?.categories ?? 20); id++)
+    store.category.set(id, makeCategory(id))
 
-  const permissionOf = (req: http.IncomingMessage): Permission | 'anonymous' | 'invalid' => {
+  const permissionOf = (
+    req: http.IncomingMessage
+  ): Permission | 'anonymous' | 'invalid' => {
     const credentials = config.credentials as Credentials
     const appKey = req.headers['x-vtex-api-appkey'] as string | undefined
     const appToken = req.headers['x-vtex-api-apptoken'] as string | undefined
@@ -180,7 +207,8 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     return credentials.userTokens[token] ?? 'invalid'
   }
 
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  const sleep = (ms: number) =>
+    new Promise((resolve) => setTimeout(resolve, ms))
 
   const latencyMs = () => {
     if (!config.latency) return 0
@@ -189,18 +217,29 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     return Math.max(0, meanMs + (random() * 2 - 1) * jitterMs)
   }
 
-  const send = (res: http.ServerResponse, status: number, body?: unknown, headers: Record<string, string | number> = {}) => {
+  const send = (
+    res: http.ServerResponse,
+    status: number,
+    body?: unknown,
+    headers: Record<string, string | number> = {}
+  ) => {
     const text = body === undefined ? '' : JSON.stringify(body)
 
     res.writeHead(status, {
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+      ...(body === undefined
+        ? {}
+        : { 'Content-Type': 'application/json; charset=utf-8' }),
       'Content-Length': Buffer.byteLength(text),
       ...headers,
     })
     res.end(text)
   }
 
-  const control = async (req: http.IncomingMessage, res: http.ServerResponse, action: string) => {
+  const control = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    action: string
+  ) => {
     if (action === 'stats') return send(res, 200, stats)
     if (action === 'snapshot') return send(res, 200, emulator.snapshot())
     if (action === 'reset' && req.method === 'POST') {
@@ -222,13 +261,21 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     const at = now()
 
     if (forced.until > at) {
-      return { retryAfterSec: Math.max(1, Math.ceil((forced.until - at) / 1000)), violation: at >= forced.openedAt + graceMs }
+      return {
+        retryAfterSec: Math.max(1, Math.ceil((forced.until - at) / 1000)),
+        violation: at >= forced.openedAt + graceMs,
+      }
     }
 
     const plan = config.throttleOnce
     const key = `${kind}:${rawId}`
 
-    if (!plan || (plan.kind && plan.kind !== kind) || !plan.ids.includes(Number(rawId)) || forced.done.has(key)) {
+    if (
+      !plan ||
+      (plan.kind && plan.kind !== kind) ||
+      !plan.ids.includes(Number(rawId)) ||
+      forced.done.has(key)
+    ) {
       return undefined
     }
 
@@ -242,10 +289,16 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
   }
 
   // Order, as at the VTEX edge: rate limit, then auth, then latency and injected failures, then data.
-  const handleCatalog = async (req: http.IncomingMessage, res: http.ServerResponse, kind: CatalogKind, rawId: string) => {
+  const handleCatalog = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    kind: CatalogKind,
+    rawId: string
+  ) => {
     const method = req.method ?? 'GET'
 
-    if (method !== 'GET' && method !== 'PUT') return send(res, 405, { error: `${method} not allowed` })
+    if (method !== 'GET' && method !== 'PUT')
+      return send(res, 405, { error: `${method} not allowed` })
 
     const throttled = forcedThrottle(kind, rawId)
 
@@ -257,11 +310,16 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
         res,
         429,
         { error: 'Too many requests' },
-        { 'Retry-After': throttled.retryAfterSec, 'Ratelimit-Reset': throttled.retryAfterSec }
+        {
+          'Retry-After': throttled.retryAfterSec,
+          'Ratelimit-Reset': throttled.retryAfterSec,
+        }
       )
     }
 
-    const decision = limiter?.check(config.rateLimit?.scope === 'endpoint' ? `${method} ${kind}` : 'account')
+    const decision = limiter?.check(
+      config.rateLimit?.scope === 'endpoint' ? `${method} ${kind}` : 'account'
+    )
     let rateHeaders: Record<string, number> = {}
 
     if (decision && !decision.allowed) {
@@ -292,11 +350,24 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     const permission = permissionOf(req)
 
     if (permission === 'anonymous' || permission === 'invalid') {
-      return send(res, 401, { Message: 'Unauthorized: missing or invalid credentials' }, rateHeaders)
+      return send(
+        res,
+        401,
+        { Message: 'Unauthorized: missing or invalid credentials' },
+        rateHeaders
+      )
     }
 
     if (permission === 'none' || (permission === 'read' && method === 'PUT')) {
-      return send(res, 403, { Message: 'Forbidden: the credentials lack the Catalog permission for this action' }, rateHeaders)
+      return send(
+        res,
+        403,
+        {
+          Message:
+            'Forbidden: the credentials lack the Catalog permission for this action',
+        },
+        rateHeaders
+      )
     }
 
     const body = method === 'PUT' ? await readJson(req) : undefined
@@ -305,11 +376,27 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
 
     const failure = config.failure
 
-    if (failure && failure.rate > 0 && (!failure.methods || failure.methods.includes(method)) && random() < failure.rate) {
-      return send(res, failure.status ?? 503, { Message: 'Service temporarily unavailable (injected)' }, rateHeaders)
+    if (
+      failure &&
+      failure.rate > 0 &&
+      (!failure.methods || failure.methods.includes(method)) &&
+      random() < failure.rate
+    ) {
+      return send(
+        res,
+        failure.status ?? 503,
+        { Message: 'Service temporarily unavailable (injected)' },
+        rateHeaders
+      )
     }
 
-    if (!/^\d+$/.test(rawId) || Number(rawId) < 1) return send(res, 400, { Message: `Invalid ${kind} id '${rawId}'` }, rateHeaders)
+    if (!/^\d+$/.test(rawId) || Number(rawId) < 1)
+      return send(
+        res,
+        400,
+        { Message: `Invalid ${kind} id '${rawId}'` },
+        rateHeaders
+      )
 
     const id = Number(rawId)
     const current = store[kind].get(id)
@@ -319,11 +406,17 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     if (method === 'GET') return send(res, 200, current, rateHeaders)
 
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return send(res, 400, { Message: 'The request body must be a JSON object' }, rateHeaders)
+      return send(
+        res,
+        400,
+        { Message: 'The request body must be a JSON object' },
+        rateHeaders
+      )
     }
 
     // The known VTEX issue: any string field ending in whitespace fails with an empty 400.
-    if (hasTrailingSpace(body as CatalogObject)) return send(res, 400, undefined, rateHeaders)
+    if (hasTrailingSpace(body as CatalogObject))
+      return send(res, 400, undefined, rateHeaders)
 
     const problem = putProblem(kind, body as CatalogObject)
 
@@ -342,12 +435,15 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     const controlMatch = /^\/_emulator\/(\w+)$/.exec(path)
 
     if (controlMatch) {
-      control(req, res, controlMatch[1]).catch(() => send(res, 500, { error: 'control failed' }))
+      control(req, res, controlMatch[1]).catch(() =>
+        send(res, 500, { error: 'control failed' })
+      )
 
       return
     }
 
-    const method = req.method === 'GET' || req.method === 'PUT' ? req.method : 'other'
+    const method =
+      req.method === 'GET' || req.method === 'PUT' ? req.method : 'other'
     const counted = stats
 
     counted.requests[method] += 1
@@ -357,7 +453,8 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
     if (req.headers['proxy-authorization']) counted.proxyAuthorizationSeen += 1
     res.once('close', () => {
       counted.inFlight -= 1
-      counted.byStatus[res.statusCode] = (counted.byStatus[res.statusCode] ?? 0) + 1
+      counted.byStatus[res.statusCode] =
+        (counted.byStatus[res.statusCode] ?? 0) + 1
     })
 
     const match = CATALOG_PATH.exec(path)
@@ -368,7 +465,9 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
       return
     }
 
-    handleCatalog(req, res, match[1] as CatalogKind, match[2]).catch(() => send(res, 500, { Message: 'Emulator error' }))
+    handleCatalog(req, res, match[1] as CatalogKind, match[2]).catch(() =>
+      send(res, 500, { Message: 'Emulator error' })
+    )
   })
 
   const sockets = new Set<Socket>()
@@ -400,18 +499,26 @@ export async function startCatalogEmulator(options: EmulatorOptions = {}): Promi
         forced.until = 0
       }
       if ('rateLimit' in patch) {
-        limiter = config.rateLimit ? new RateLimiter(config.rateLimit, now, graceMs) : undefined
+        limiter = config.rateLimit
+          ? new RateLimiter(config.rateLimit, now, graceMs)
+          : undefined
       }
     },
-    getProduct: (id) => (store.product.has(id) ? clone(store.product.get(id)) : undefined),
-    getCategory: (id) => (store.category.has(id) ? clone(store.category.get(id)) : undefined),
+    getProduct: (id) =>
+      store.product.has(id) ? clone(store.product.get(id)) : undefined,
+    getCategory: (id) =>
+      store.category.has(id) ? clone(store.category.get(id)) : undefined,
     setProduct: (id, object) => void store.product.set(id, clone(object)),
     setCategory: (id, object) => void store.category.set(id, clone(object)),
     deleteProduct: (id) => void store.product.delete(id),
     deleteCategory: (id) => void store.category.delete(id),
     snapshot: () => ({
-      products: Object.fromEntries([...store.product].map(([id, object]) => [String(id), clone(object)])),
-      categories: Object.fromEntries([...store.category].map(([id, object]) => [String(id), clone(object)])),
+      products: Object.fromEntries(
+        [...store.product].map(([id, object]) => [String(id), clone(object)])
+      ),
+      categories: Object.fromEntries(
+        [...store.category].map(([id, object]) => [String(id), clone(object)])
+      ),
     }),
     close: () =>
       new Promise<void>((resolve) => {

@@ -10,16 +10,23 @@ export interface SpawnedEmulator {
   stats(): Promise<EmulatorStats>
   resetStats(): Promise<void>
   configure(patch: Partial<EmulatorConfig>): Promise<void>
-  snapshot(): Promise<Record<'products' | 'categories', Record<string, CatalogObject>>>
+  snapshot(): Promise<
+    Record<'products' | 'categories', Record<string, CatalogObject>>
+  >
   close(): Promise<void>
 }
 
 /** Starts the compiled emulator (`build/local/catalogEmulator/cli.js`) in a child process. */
-export function spawnCatalogEmulator(options: EmulatorOptions = {}, timeoutMs = 15_000): Promise<SpawnedEmulator> {
+export function spawnCatalogEmulator(
+  options: EmulatorOptions = {},
+  timeoutMs = 15_000
+): Promise<SpawnedEmulator> {
   const entry = __filename.endsWith('.ts')
     ? path.resolve(__dirname, '../../build/local/catalogEmulator/cli.js')
     : path.join(__dirname, 'cli.js')
-  const child = spawn(process.execPath, [entry, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [entry, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
 
   return new Promise((resolve, reject) => {
     let output = ''
@@ -41,14 +48,19 @@ export function spawnCatalogEmulator(options: EmulatorOptions = {}, timeoutMs = 
       child.stdout.removeAllListeners('data')
       child.stdout.resume()
       const { url } = JSON.parse(ready[1]) as { url: string }
-      const control = async <T = unknown>(action: string, body?: unknown): Promise<T> => {
+      const control = async <T = unknown>(
+        action: string,
+        body?: unknown
+      ): Promise<T> => {
         const response = await fetch(`${url}/_emulator/${action}`, {
           method: body === undefined && action !== 'reset' ? 'GET' : 'POST',
           headers: { 'Content-Type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
         })
 
-        return (response.status === 204 ? undefined : await response.json()) as T
+        return (
+          response.status === 204 ? undefined : await response.json()
+        ) as T
       }
 
       resolve({
@@ -57,7 +69,10 @@ export function spawnCatalogEmulator(options: EmulatorOptions = {}, timeoutMs = 
         stats: () => control<EmulatorStats>('stats'),
         resetStats: async () => void (await control('reset')),
         configure: async (patch) => void (await control('configure', patch)),
-        snapshot: () => control<Record<'products' | 'categories', Record<string, CatalogObject>>>('snapshot'),
+        snapshot: () =>
+          control<
+            Record<'products' | 'categories', Record<string, CatalogObject>>
+          >('snapshot'),
         close: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done()

@@ -34,7 +34,10 @@ export class RateGate {
     this.maxPauseMs = options.maxPauseMs ?? 60_000
     this.setRate(options.ratePerSec ?? null)
     if (options.adaptive && !options.ratePerSec) {
-      this.pacer = new AdaptivePacer(clock, options.adaptive === true ? {} : options.adaptive)
+      this.pacer = new AdaptivePacer(
+        clock,
+        options.adaptive === true ? {} : options.adaptive
+      )
     }
   }
 

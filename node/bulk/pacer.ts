@@ -99,7 +99,8 @@ export class AdaptivePacer {
     if (now - this.sample.at < this.adjustEveryMs) return
     const seconds = (now - this.sample.at) / 1000
     // Tokens we took plus tokens the bucket gained: what it refilled.
-    const refilled = (this.sendsSinceSample + remaining - this.sample.level) / seconds
+    const refilled =
+      (this.sendsSinceSample + remaining - this.sample.level) / seconds
 
     this.refill =
       this.refill === undefined
@@ -110,10 +111,7 @@ export class AdaptivePacer {
     // A bucket above the target while unpaced needs no pacing yet.
     if (this.current === null && remaining >= targetLevel) return
 
-    this.adjust(
-      this.refill + (remaining - targetLevel) / this.horizonSec,
-      now
-    )
+    this.adjust(this.refill + (remaining - targetLevel) / this.horizonSec, now)
   }
 
   public onRateLimited() {

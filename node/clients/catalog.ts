@@ -141,7 +141,11 @@ export class CatalogClient extends ExternalClient {
     return this.write('category', id, category, options)
   }
 
-  public async read(kind: CatalogKind, id: number, options: CatalogCallOptions) {
+  public async read(
+    kind: CatalogKind,
+    id: number,
+    options: CatalogCallOptions
+  ) {
     try {
       const response = await this.http.getRaw<CatalogObject>(
         catalogRoutes[kind](id),

@@ -8,7 +8,9 @@ const tooLarge = (limit: number) =>
   new RequestError(
     413,
     'PAYLOAD_TOO_LARGE',
-    `The request body exceeds ${limit} bytes (${(limit / 1024 / 1024).toFixed(0)} MB).`
+    `The request body exceeds ${limit} bytes (${(limit / 1024 / 1024).toFixed(
+      0
+    )} MB).`
   )
 
 /**

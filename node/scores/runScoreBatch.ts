@@ -36,7 +36,10 @@ export async function runScoreBatch(
   const { target, items, settings, dryRun } = batch
   // One gate per batch: a 429 pauses every worker, and the pacer learns the Catalog's rate.
   const gate = new RateGate(systemClock, { adaptive: true })
-  const call = { ...batch.call, onRateSignal: (signal: RateSignal) => gate.observe(signal) }
+  const call = {
+    ...batch.call,
+    onRateSignal: (signal: RateSignal) => gate.observe(signal),
+  }
   const task = updateScoreTask(
     target,
     {
@@ -54,7 +57,7 @@ export async function runScoreBatch(
       maxAttempts: settings.maxAttempts,
       classify: classifyCatalogError,
       deadlineAt: batch.deadlineAt,
-    gate,
+      gate,
       onOutcome: batch.onOutcome,
     }
   )

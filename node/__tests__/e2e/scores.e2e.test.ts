@@ -19,7 +19,10 @@ let stack: Stack
 
 beforeAll(async () => {
   stack = await startStack(
-    { seed: { products: PRODUCTS, categories: CATEGORIES, random: 7 }, latency: { meanMs: 3, jitterMs: 2 } },
+    {
+      seed: { products: PRODUCTS, categories: CATEGORIES, random: 7 },
+      latency: { meanMs: 3, jitterMs: 2 },
+    },
     { CONCURRENCY: String(CONCURRENCY) }
   )
 })
@@ -29,11 +32,16 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
-  stack.emulator.configure({ rateLimit: null, failure: { rate: 0 }, throttleOnce: null })
+  stack.emulator.configure({
+    rateLimit: null,
+    failure: { rate: 0 },
+    throttleOnce: null,
+  })
   stack.emulator.resetStats()
 })
 
-const indexesOf = (elements: Array<{ index: number }>) => elements.map((e) => e.index)
+const indexesOf = (elements: Array<{ index: number }>) =>
+  elements.map((e) => e.index)
 
 describe('PUT /_v/massive/product/score/update end to end', () => {
   it('updates a 200-item batch with unknown and rate-limited items, and only Score changes', async () => {
@@ -62,16 +70,28 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
 
     expect(succeeded).toEqual([...succeeded].sort((a, b) => a - b))
     expect(failed).toEqual([...failed].sort((a, b) => a - b))
-    expect([...succeeded, ...failed].sort((a, b) => a - b)).toEqual(batch.map((_, i) => i))
+    expect([...succeeded, ...failed].sort((a, b) => a - b)).toEqual(
+      batch.map((_, i) => i)
+    )
     for (const element of body.failedResponses.elements) {
       // A 404 is never retried; an earlier attempt may have met a 429.
-      expect(element).toMatchObject({ success: 'false', error: 404, code: 'NOT_FOUND' })
+      expect(element).toMatchObject({
+        success: 'false',
+        error: 404,
+        code: 'NOT_FOUND',
+      })
       expect(element.errorMessage).toMatch(/404/)
     }
 
     for (const element of body.successfulResponses.elements) {
-      expect(element).toMatchObject({ success: 'true', id: batch[element.index].id, score: batch[element.index].score })
-      expect(element.previousScore).toBe(before.products[element.id].Score ?? null)
+      expect(element).toMatchObject({
+        success: 'true',
+        id: batch[element.index].id,
+        score: batch[element.index].score,
+      })
+      expect(element.previousScore).toBe(
+        before.products[element.id].Score ?? null
+      )
     }
 
     // The rate limit was hit, and no request was sent inside a 429 window.
@@ -87,23 +107,39 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
     for (const id of Object.keys(before.products)) {
       const requested = scoreOf.get(Number(id))
 
-      expect(after.products[id].Score).toBe(requested ?? before.products[id].Score)
-      expect(withoutScore(after.products[id])).toBe(withoutScore(before.products[id]))
+      expect(after.products[id].Score).toBe(
+        requested ?? before.products[id].Score
+      )
+      expect(withoutScore(after.products[id])).toBe(
+        withoutScore(before.products[id])
+      )
     }
   })
 
   it('sends the whole object back: unknown extra fields survive the PUT', async () => {
     const original = stack.emulator.getProduct(5) as Record<string, unknown>
 
-    stack.emulator.setProduct(5, { ...original, FieldFromTheFuture: { nested: [1, 'two'] }, Score: 1 })
+    stack.emulator.setProduct(5, {
+      ...original,
+      FieldFromTheFuture: { nested: [1, 'two'] },
+      Score: 1,
+    })
     const { status } = await stack.put(PRODUCT_PATH, [{ id: '5', score: '77' }])
 
     expect(status).toBe(200)
-    expect(stack.emulator.getProduct(5)).toEqual({ ...original, FieldFromTheFuture: { nested: [1, 'two'] }, Score: 77 })
+    expect(stack.emulator.getProduct(5)).toEqual({
+      ...original,
+      FieldFromTheFuture: { nested: [1, 'two'] },
+      Score: 77,
+    })
   })
 
   it('answers 401 without credentials and calls nothing upstream', async () => {
-    const { status, body } = await stack.put(PRODUCT_PATH, [{ id: 1, score: 1 }], {})
+    const { status, body } = await stack.put(
+      PRODUCT_PATH,
+      [{ id: 1, score: 1 }],
+      {}
+    )
 
     expect(status).toBe(401)
     expect(body.error.code).toBe('UNAUTHORIZED')
@@ -112,15 +148,24 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
 
   it('stops after the first 403 and reports the rest as NOT_ATTEMPTED', async () => {
     const before = stack.emulator.snapshot()
-    const batch = Array.from({ length: 100 }, (_, i) => ({ id: i + 1, score: 5000 + i }))
-    const { status, body } = await stack.put(PRODUCT_PATH, batch, { VtexIdclientAutCookie: FORBIDDEN_TOKEN })
+    const batch = Array.from({ length: 100 }, (_, i) => ({
+      id: i + 1,
+      score: 5000 + i,
+    }))
+    const { status, body } = await stack.put(PRODUCT_PATH, batch, {
+      VtexIdclientAutCookie: FORBIDDEN_TOKEN,
+    })
 
     expect(status).toBe(403)
     expect(body.total).toBe(100)
     expect(body.failedResponses.quantity).toBe(100)
     // Only the calls already in flight when the first 403 came back were sent.
-    expect(stack.emulator.stats().requests.total).toBeLessThanOrEqual(CONCURRENCY)
-    const notAttempted = body.failedResponses.elements.filter((e: { code: string }) => e.code === 'NOT_ATTEMPTED')
+    expect(stack.emulator.stats().requests.total).toBeLessThanOrEqual(
+      CONCURRENCY
+    )
+    const notAttempted = body.failedResponses.elements.filter(
+      (e: { code: string }) => e.code === 'NOT_ATTEMPTED'
+    )
 
     expect(notAttempted.length).toBeGreaterThanOrEqual(100 - CONCURRENCY)
     expect(stack.emulator.snapshot()).toEqual(before)
@@ -128,8 +173,13 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
 
   it('stops at a 403 on the PUT when the token may only read', async () => {
     const before = stack.emulator.snapshot()
-    const batch = Array.from({ length: 50 }, (_, i) => ({ id: i + 1, score: 7000 + i }))
-    const { status, body } = await stack.put(PRODUCT_PATH, batch, { VtexIdclientAutCookie: READ_ONLY_TOKEN })
+    const batch = Array.from({ length: 50 }, (_, i) => ({
+      id: i + 1,
+      score: 7000 + i,
+    }))
+    const { status, body } = await stack.put(PRODUCT_PATH, batch, {
+      VtexIdclientAutCookie: READ_ONLY_TOKEN,
+    })
 
     expect(status).toBe(403)
     expect(body.successfulResponses.quantity).toBe(0)
@@ -158,22 +208,33 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
 
   it('sends no PUT for items whose Score is already the requested one', async () => {
     const before = stack.emulator.snapshot()
-    const batch = [20, 21, 22].map((id) => ({ id, score: (before.products[String(id)].Score as number | null) ?? 0 }))
+    const batch = [20, 21, 22].map((id) => ({
+      id,
+      score: (before.products[String(id)].Score as number | null) ?? 0,
+    }))
 
     // Make sure they hold a number first, so "unchanged" is meaningful.
     await stack.put(PRODUCT_PATH, batch)
     stack.emulator.resetStats()
     const { body } = await stack.put(PRODUCT_PATH, batch)
 
-    expect(body.successfulResponses.elements.map((e: { unchanged?: boolean }) => e.unchanged)).toEqual([true, true, true])
+    expect(
+      body.successfulResponses.elements.map(
+        (e: { unchanged?: boolean }) => e.unchanged
+      )
+    ).toEqual([true, true, true])
     expect(stack.emulator.stats().requests).toMatchObject({ GET: 3, PUT: 0 })
   })
 
   it('accepts an app key and token pair', async () => {
-    const { status, body } = await stack.put(PRODUCT_PATH, [{ id: 30, score: 42 }], {
-      'X-VTEX-API-AppKey': APP_KEY,
-      'X-VTEX-API-AppToken': APP_KEY_ENTRY.token,
-    })
+    const { status, body } = await stack.put(
+      PRODUCT_PATH,
+      [{ id: 30, score: 42 }],
+      {
+        'X-VTEX-API-AppKey': APP_KEY,
+        'X-VTEX-API-AppToken': APP_KEY_ENTRY.token,
+      }
+    )
 
     expect(status).toBe(200)
     expect(body.successfulResponses.quantity).toBe(1)
@@ -188,23 +249,39 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
 
     expect(status).toBe(400)
     expect(body.failedResponses.elements).toEqual([
-      [expect.objectContaining({ index: 1, id: '12a', error: 400, code: 'INVALID_ID' })],
+      [
+        expect.objectContaining({
+          index: 1,
+          id: '12a',
+          error: 400,
+          code: 'INVALID_ID',
+        }),
+      ],
     ])
     expect(stack.emulator.stats().requests.total).toBe(0)
   })
 
   it('answers 405 to other methods', async () => {
-    const response = await fetch(`${stack.service.url}${PRODUCT_PATH}`, { method: 'POST' })
+    const response = await fetch(`${stack.service.url}${PRODUCT_PATH}`, {
+      method: 'POST',
+    })
 
     expect(response.status).toBe(405)
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED')
+    expect(
+      ((await response.json()) as { error: { code: string } }).error.code
+    ).toBe('METHOD_NOT_ALLOWED')
   })
 
   it('never writes the caller credentials to its logs', () => {
     const output = stack.service.output()
 
     expect(output.length).toBeGreaterThan(0)
-    for (const secret of [USER_TOKEN, READ_ONLY_TOKEN, FORBIDDEN_TOKEN, APP_KEY_ENTRY.token]) {
+    for (const secret of [
+      USER_TOKEN,
+      READ_ONLY_TOKEN,
+      FORBIDDEN_TOKEN,
+      APP_KEY_ENTRY.token,
+    ]) {
       expect(output).not.toContain(secret)
     }
   })
@@ -213,19 +290,32 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
 describe('PUT /_v/massive/catalog/score/update end to end', () => {
   it('updates category scores and leaves every other field alone', async () => {
     const before = stack.emulator.snapshot()
-    const batch = Array.from({ length: CATEGORIES }, (_, i) => ({ id: String(i + 1), score: i * 3 }))
-    const { status, body } = await stack.put(CATEGORY_PATH, [...batch, { id: 99_999, score: 1 }])
+    const batch = Array.from({ length: CATEGORIES }, (_, i) => ({
+      id: String(i + 1),
+      score: i * 3,
+    }))
+    const { status, body } = await stack.put(CATEGORY_PATH, [
+      ...batch,
+      { id: 99_999, score: 1 },
+    ])
 
     expect(status).toBe(200)
     expect(body.successfulResponses.quantity).toBe(CATEGORIES)
     expect(body.failedResponses.elements).toEqual([
-      expect.objectContaining({ index: CATEGORIES, id: 99_999, error: 404, code: 'NOT_FOUND' }),
+      expect.objectContaining({
+        index: CATEGORIES,
+        id: 99_999,
+        error: 404,
+        code: 'NOT_FOUND',
+      }),
     ])
     const after = stack.emulator.snapshot()
 
     for (const { id, score } of batch) {
       expect(after.categories[id].Score).toBe(score)
-      expect(withoutScore(after.categories[id])).toBe(withoutScore(before.categories[id]))
+      expect(withoutScore(after.categories[id])).toBe(
+        withoutScore(before.categories[id])
+      )
     }
 
     expect(after.products).toEqual(before.products)

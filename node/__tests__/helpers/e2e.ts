@@ -1,4 +1,9 @@
-import { CatalogEmulator, EmulatorOptions, SAMPLE_CREDENTIALS, startCatalogEmulator } from '../../../local/catalogEmulator'
+import {
+  CatalogEmulator,
+  EmulatorOptions,
+  SAMPLE_CREDENTIALS,
+  startCatalogEmulator,
+} from '../../../local/catalogEmulator'
 import { spawnService, SpawnedService } from '../../../local/spawnService'
 
 export const PRODUCT_PATH = '/_v/massive/product/score/update'
@@ -13,19 +18,29 @@ export const READ_ONLY_TOKEN = Object.keys(SAMPLE_CREDENTIALS.userTokens).find(
 export const FORBIDDEN_TOKEN = Object.keys(SAMPLE_CREDENTIALS.userTokens).find(
   (token) => SAMPLE_CREDENTIALS.userTokens[token] === 'none'
 ) as string
-export const [APP_KEY, APP_KEY_ENTRY] = Object.entries(SAMPLE_CREDENTIALS.appKeys).find(
-  ([, entry]) => entry.permission === 'write'
-) as [string, { token: string }]
+export const [APP_KEY, APP_KEY_ENTRY] = Object.entries(
+  SAMPLE_CREDENTIALS.appKeys
+).find(([, entry]) => entry.permission === 'write') as [
+  string,
+  { token: string }
+]
 
 export interface Stack {
   emulator: CatalogEmulator
   service: SpawnedService
-  put(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>
+  put(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>
+  ): Promise<{ status: number; body: any }>
   close(): Promise<void>
 }
 
 /** The emulator in this process, the real service runtime in a child process, wired together. */
-export async function startStack(emulatorOptions: EmulatorOptions, env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  emulatorOptions: EmulatorOptions,
+  env: Record<string, string> = {}
+): Promise<Stack> {
   const emulator = await startCatalogEmulator(emulatorOptions)
   const service = await spawnService({ CATALOG_URL: emulator.url, ...env })
 
@@ -40,7 +55,10 @@ export async function startStack(emulatorOptions: EmulatorOptions, env: Record<s
       })
       const text = await response.text()
 
-      return { status: response.status, body: text ? JSON.parse(text) : undefined }
+      return {
+        status: response.status,
+        body: text ? JSON.parse(text) : undefined,
+      }
     },
     async close() {
       await service.close()

@@ -2,7 +2,13 @@ import { AdaptivePacer, RateGate, runBulk } from '../../bulk'
 import { FakeClock } from '../helpers/fakeClock'
 
 /** Sends `count` requests at `perSec` on the fake clock, each observing `fill`. */
-function drive(clock: FakeClock, pacer: AdaptivePacer, count: number, perSec: number, fill: (i: number) => number) {
+function drive(
+  clock: FakeClock,
+  pacer: AdaptivePacer,
+  count: number,
+  perSec: number,
+  fill: (i: number) => number
+) {
   return clock.run(
     (async () => {
       for (let i = 0; i < count; i++) {
@@ -98,7 +104,10 @@ describe('RateGate with an adaptive pacer', () => {
         Array.from({ length: 600 }, (_, i) => i),
         async (_item, { call }) =>
           call(async () => {
-            bucket.tokens = Math.min(20, bucket.tokens + ((clock.now() - bucket.at) * 100) / 1000)
+            bucket.tokens = Math.min(
+              20,
+              bucket.tokens + ((clock.now() - bucket.at) * 100) / 1000
+            )
             bucket.at = clock.now()
             if (bucket.tokens < 1) {
               limited += 1
@@ -114,7 +123,13 @@ describe('RateGate with an adaptive pacer', () => {
           maxAttempts: 5,
           gate,
           clock,
-          classify: () => ({ status: 429, code: 'RATE_LIMITED', message: '429', retryable: true, retryAfterMs: 1000 }),
+          classify: () => ({
+            status: 429,
+            code: 'RATE_LIMITED',
+            message: '429',
+            retryable: true,
+            retryAfterMs: 1000,
+          }),
         }
       )
     )

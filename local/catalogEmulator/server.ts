@@ -450,7 +450,8 @@ export async function startCatalogEmulator(
     counted.requests.total += 1
     counted.inFlight += 1
     counted.peakInFlight = Math.max(counted.peakInFlight, counted.inFlight)
-    if (req.headers['proxy-authorization']) counted.proxyAuthorizationSeen += 1
+    if (req.headers['proxy-authorization'] !== undefined)
+      counted.proxyAuthorizationSeen += 1
     res.once('close', () => {
       counted.inFlight -= 1
       counted.byStatus[res.statusCode] =

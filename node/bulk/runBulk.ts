@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'events'
+
 import pLimit from 'p-limit'
 
 import { backoffDelay, BackoffPolicy, DEFAULT_BACKOFF } from './backoff'
@@ -72,6 +74,9 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
   const deadlineAt = options.deadlineAt ?? Number.POSITIVE_INFINITY
   const maxAttempts = Math.max(1, options.maxAttempts)
   const stop = new AbortController()
+
+  // Every sleeping worker listens for the stop; there may be many.
+  setMaxListeners(0, stop.signal)
   const startedAt = clock.now()
   const stats = { calls: 0, retries: 0, rateLimited: 0 }
   let stoppedBy: Failure | undefined

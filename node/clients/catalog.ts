@@ -98,23 +98,22 @@ interface AxiosLikeError {
  * memoized: a bulk update must see the object as it is now.
  */
 export class CatalogClient extends ExternalClient {
+  /** Set when CATALOG_URL points straight at a Catalog, without the IO proxy. */
+  private readonly direct: boolean
+
   constructor(context: IOContext, options?: InstanceOptions) {
     const override = process.env.CATALOG_URL
     const direct = Boolean(override)
 
-    super(
-      override ?? defaultCatalogUrl(context.account),
-      // Without the IO proxy there is nobody to consume the app token: never send it.
-      direct ? { ...context, authToken: '' } : context,
-      {
-        ...options,
-        memoizable: false,
-        headers: {
-          ...options?.headers,
-          ...(direct ? {} : { 'X-Vtex-Use-Https': 'true' }),
-        },
-      }
-    )
+    super(override ?? defaultCatalogUrl(context.account), context, {
+      ...options,
+      memoizable: false,
+      headers: {
+        ...options?.headers,
+        ...(direct ? {} : { 'X-Vtex-Use-Https': 'true' }),
+      },
+    })
+    this.direct = direct
   }
 
   public getProduct(id: number, options: CatalogCallOptions) {
@@ -191,8 +190,24 @@ export class CatalogClient extends ExternalClient {
         'Content-Type': 'application/json',
         ...options.credentials.headers(),
       },
+      ...(this.direct ? { transformRequest: [withoutAppToken] } : {}),
     }
   }
+}
+
+/**
+ * ExternalClient always adds the app token as Proxy-Authorization, for the IO
+ * outbound proxy, which consumes it. Without that proxy it would reach the
+ * Catalog itself, so it is removed here (axios lets a request transform edit
+ * the headers; the JSON serialization it replaces is redone).
+ */
+function withoutAppToken(data: unknown, headers?: Record<string, unknown>) {
+  if (headers) {
+    delete headers['proxy-authorization']
+    delete headers['Proxy-Authorization']
+  }
+
+  return data === undefined ? data : JSON.stringify(data)
 }
 
 function headerOf(headers: Record<string, unknown> | undefined, name: string) {

@@ -100,6 +100,8 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
     expect(stats.rateLimited).toBeGreaterThanOrEqual(3)
     expect(stats.requestsInPenaltyWindow).toBe(0)
     expect(stats.peakInFlight).toBeLessThanOrEqual(CONCURRENCY)
+    // The app's own token never reaches the Catalog.
+    expect(stats.proxyAuthorizationSeen).toBe(0)
 
     // The Catalog now holds exactly the requested scores, and nothing else changed.
     const after = stack.emulator.snapshot()

@@ -1,3 +1,5 @@
+import service from './service.json'
+
 /** The tunables: app settings on IO, environment variables locally. */
 export interface ScoreSettings {
   concurrency: number
@@ -83,8 +85,8 @@ export function settingsFromEnv(
   return resolveSettings(raw)
 }
 
-// The route timeout in service.json; a batch must answer safely inside it.
-export const ROUTE_TIMEOUT_MS = 180_000
+// A batch must answer safely inside the route timeout declared in service.json.
+export const ROUTE_TIMEOUT_MS = service.timeout * 1000
 const ANSWER_MARGIN_MS = 5_000
 
 /**

@@ -216,13 +216,24 @@ function headerOf(headers: Record<string, unknown> | undefined, name: string) {
   return value === undefined ? undefined : String(value)
 }
 
+/** `Ratelimit-*` (IETF draft) or the older `X-RateLimit-*` spelling some VTEX APIs use. */
+function rateLimitHeader(
+  headers: Record<string, unknown> | undefined,
+  field: 'limit' | 'remaining' | 'reset'
+) {
+  return (
+    headerOf(headers, `ratelimit-${field}`) ??
+    headerOf(headers, `x-ratelimit-${field}`)
+  )
+}
+
 function reportRateSignal(
   headers: Record<string, unknown> | undefined,
   options: CatalogCallOptions
 ) {
   if (!options.onRateSignal) return
-  const limit = Number(headerOf(headers, 'ratelimit-limit'))
-  const remaining = Number(headerOf(headers, 'ratelimit-remaining'))
+  const limit = Number(rateLimitHeader(headers, 'limit'))
+  const remaining = Number(rateLimitHeader(headers, 'remaining'))
 
   if (Number.isFinite(limit) && Number.isFinite(remaining)) {
     options.onRateSignal({ limit, remaining })
@@ -249,7 +260,7 @@ function toCatalogError(
       undefined,
       {
         retryAfter: headerOf(response.headers, 'retry-after'),
-        reset: headerOf(response.headers, 'ratelimit-reset'),
+        reset: rateLimitHeader(response.headers, 'reset'),
       }
     )
   }

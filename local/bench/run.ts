@@ -128,6 +128,7 @@ async function measureService(
   const seconds = (performance.now() - started) / 1000
   const cpu = cpuSeconds(service.pid) - cpuBefore
   const stats = await emulator.stats()
+  const succeededCount = body.successfulResponses.elements.length
   const answered = new Set(
     [
       ...body.successfulResponses.elements,
@@ -141,7 +142,7 @@ async function measureService(
     runner: 'massive-score-update',
     items: jobs.length,
     seconds,
-    itemsPerSec: jobs.length / seconds,
+    itemsPerSec: succeededCount / seconds,
     limit: physicalLimit(profile),
     succeeded: body.successfulResponses.elements.length,
     failed: body.failedResponses.elements.length,
@@ -175,6 +176,7 @@ async function measureBaseline(
       : await runUnbounded(target, jobs, UNBOUNDED_MAX_ROUNDS)
   const seconds = (performance.now() - started) / 1000
   const stats = await emulator.stats()
+  const succeededCount = result.succeeded
 
   return {
     profile: profile.name,
@@ -182,7 +184,7 @@ async function measureBaseline(
     runner,
     items: jobs.length,
     seconds,
-    itemsPerSec: jobs.length / seconds,
+    itemsPerSec: succeededCount / seconds,
     limit: physicalLimit(profile),
     succeeded: result.succeeded,
     failed: result.failed,
@@ -214,7 +216,7 @@ function table(rows: Row[]): string {
     'runner',
     'items',
     'wall s',
-    'items/s',
+    'updated/s',
     '% of limit',
     'ok / failed / lost',
     'calls/item',
@@ -454,7 +456,7 @@ The physical limit is R/2 items/s under a rate limit of R requests/s (two calls 
 
 ${output}
 
-Columns: \`% of limit\` compares items/s to the physical limit; \`in 429 window\` counts requests that reached the Catalog while a 429 penalty window was open; \`peak RSS MB\` and \`CPU ms/item\` are the service process's (from /proc), per batch.
+Columns: \`updated/s\` counts only the items actually updated (a baseline's failures do not count), and \`% of limit\` compares it to the physical limit; \`in 429 window\` counts requests that reached the Catalog while a 429 penalty window was open; \`peak RSS MB\` and \`CPU ms/item\` are the service process's (from /proc), per batch.
 
 ## Targets
 

@@ -69,7 +69,8 @@ export class RateGate {
     const now = this.clock.now()
     const until = now + Math.min(Math.max(ms, 0), this.maxPauseMs)
 
-    if (this.pacer) {
+    // Answers to requests already in flight repeat the same 429: count the window once.
+    if (this.pacer && this.pausedUntil <= now) {
       this.pacer.onRateLimited()
       this.setRate(this.pacer.rate)
     }

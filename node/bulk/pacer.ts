@@ -23,8 +23,8 @@ const WINDOW_MS = 1000
  * a penalty window, so the pacer steers by `Ratelimit-Remaining`: between two
  * observations, what we sent plus how the Catalog's bucket moved gives its
  * refill rate, and the pacer sends at that rate, nudged to hold the bucket at
- * the target fill. A 429 cuts the rate; without headers it then probes
- * upwards slowly.
+ * the target fill. A 429 cuts a learned rate; without headers the pacer
+ * stays out of the way and the gate's pauses do the work.
  */
 export class AdaptivePacer {
   private current: number | null = null
@@ -32,7 +32,6 @@ export class AdaptivePacer {
   private readonly sends: number[] = []
   private sendsSinceSample = 0
   private sample: { at: number; level: number } | undefined
-  private lastAdjustAt = Number.NEGATIVE_INFINITY
   private firstSendAt: number | undefined
   private headersSeen = false
   private readonly target: number
@@ -66,15 +65,6 @@ export class AdaptivePacer {
     while (this.sends.length > 0 && this.sends[0] <= now - WINDOW_MS) {
       this.sends.shift()
     }
-
-    // Without headers the only signal is the 429: probe upwards while none comes.
-    if (
-      !this.headersSeen &&
-      this.current !== null &&
-      now - this.lastAdjustAt >= WINDOW_MS
-    ) {
-      this.adjust(this.current * 1.05, now)
-    }
   }
 
   public observe({ limit, remaining }: RateSignal) {
@@ -87,7 +77,7 @@ export class AdaptivePacer {
     // First time below the target while unpaced: brake at once, hard. The
     // estimate below needs one interval, and a small bucket empties sooner.
     if (this.current === null && remaining < targetLevel) {
-      this.adjust(this.measuredRate(now) * 0.25, now)
+      this.adjust(this.measuredRate(now) * 0.25)
     }
 
     if (!this.sample) {
@@ -111,14 +101,19 @@ export class AdaptivePacer {
     // A bucket above the target while unpaced needs no pacing yet.
     if (this.current === null && remaining >= targetLevel) return
 
-    this.adjust(this.refill + (remaining - targetLevel) / this.horizonSec, now)
+    this.adjust(this.refill + (remaining - targetLevel) / this.horizonSec)
   }
 
+  /**
+   * A 429 that opened a new penalty window. Without rate-limit headers it may
+   * not be about our pace at all (another client, a fault), and the gate's
+   * pause already honours it, so only a learned rate is cut.
+   */
   public onRateLimited() {
+    if (!this.headersSeen) return
     const now = this.clock.now()
-    const base = this.refill ?? this.current ?? this.measuredRate(now)
 
-    this.adjust(base * 0.7, now)
+    this.adjust((this.refill ?? this.current ?? this.measuredRate(now)) * 0.8)
   }
 
   private takeSample(at: number, level: number) {
@@ -126,9 +121,8 @@ export class AdaptivePacer {
     this.sendsSinceSample = 0
   }
 
-  private adjust(rate: number, now: number) {
+  private adjust(rate: number) {
     this.current = Math.max(this.minRate, rate)
-    this.lastAdjustAt = now
   }
 
   private measuredRate(now: number) {

@@ -48,6 +48,40 @@ export interface FailureProfile {
   methods?: Array<'GET' | 'PUT'>
 }
 
+/** What a fault rule does to a matching request. */
+export type FaultAction =
+  /** Answer this status (e.g. 500, 503) with a Catalog-like message. */
+  | { type: 'status'; status: number; message?: string }
+  /**
+   * A 429 with these literal headers (null leaves a header out), which opens
+   * an account-wide penalty window of `windowMs` (default 1 s).
+   */
+  | {
+      type: '429'
+      retryAfter?: string | null
+      reset?: string | null
+      windowMs?: number
+    }
+  /** Answer normally, but only after `delayMs`. */
+  | { type: 'slow'; delayMs: number }
+  /** Send the headers and half a body, then never end. */
+  | { type: 'hang' }
+  /** Destroy the connection before answering. */
+  | { type: 'reset-request' }
+  /** Send the headers and half a body, then destroy the connection. */
+  | { type: 'reset-response' }
+
+export interface FaultRule {
+  kind?: CatalogKind
+  method?: 'GET' | 'PUT'
+  ids?: number[]
+  /** Applies to at most this many matching requests. */
+  times?: number
+  /** Applies only for this long after it is configured (e.g. a circuit breaker phase). */
+  forMs?: number
+  action: FaultAction
+}
+
 export interface EmulatorOptions {
   port?: number
   latency?: LatencyProfile | null
@@ -61,6 +95,8 @@ export interface EmulatorOptions {
     ids: number[]
     retryAfterSec?: number
   } | null
+  /** Fault injection, first matching rule wins. */
+  faults?: FaultRule[] | null
   /** See RateLimiter: in-flight requests are not counted as violations for this long. */
   penaltyGraceMs?: number
   now?: () => number
@@ -76,11 +112,22 @@ export interface EmulatorStats {
   requestsInPenaltyWindow: number
   /** Requests that carried a Proxy-Authorization header (an app token must never reach the Catalog). */
   proxyAuthorizationSeen: number
+  /** Requests that carried an Authorization header. */
+  authorizationSeen: number
+  /** Connections open right now (keep-alive sockets included). */
+  openSockets: number
+  /** Requests answered by a fault rule. */
+  faultsInjected: number
 }
 
 export type EmulatorConfig = Pick<
   EmulatorOptions,
-  'latency' | 'rateLimit' | 'failure' | 'credentials' | 'throttleOnce'
+  | 'latency'
+  | 'rateLimit'
+  | 'failure'
+  | 'credentials'
+  | 'throttleOnce'
+  | 'faults'
 >
 
 export interface CatalogEmulator {
@@ -114,6 +161,9 @@ function emptyStats(): EmulatorStats {
     rateLimited: 0,
     requestsInPenaltyWindow: 0,
     proxyAuthorizationSeen: 0,
+    authorizationSeen: 0,
+    openSockets: 0,
+    faultsInjected: 0,
   }
 }
 
@@ -166,10 +216,25 @@ export async function startCatalogEmulator(
     failure: options.failure ?? null,
     credentials: options.credentials ?? SAMPLE_CREDENTIALS,
     throttleOnce: options.throttleOnce ?? null,
+    faults: null,
   }
+  // Each configured rule, with when it was configured and how often it fired.
+  let faultRules: Array<{ rule: FaultRule; since: number; used: number }> = []
+  const setFaults = (rules: FaultRule[] | null | undefined) => {
+    config.faults = rules ?? null
+    faultRules = (rules ?? []).map((rule) => ({ rule, since: now(), used: 0 }))
+  }
+
+  setFaults(options.faults)
   const graceMs = options.penaltyGraceMs ?? 50
   // The window opened by a throttleOnce 429, and the ids already throttled.
-  const forced = { until: 0, openedAt: 0, done: new Set<string>() }
+  const forced = {
+    until: 0,
+    openedAt: 0,
+    done: new Set<string>(),
+    // A fault's literal 429 headers hold for its whole window.
+    headers: undefined as Record<string, string> | undefined,
+  }
 
   let limiter = config.rateLimit
     ? new RateLimiter(config.rateLimit, now, graceMs)
@@ -240,7 +305,7 @@ export async function startCatalogEmulator(
     res: http.ServerResponse,
     action: string
   ) => {
-    if (action === 'stats') return send(res, 200, stats)
+    if (action === 'stats') return send(res, 200, emulator.stats())
     if (action === 'snapshot') return send(res, 200, emulator.snapshot())
     if (action === 'reset' && req.method === 'POST') {
       emulator.resetStats()
@@ -257,12 +322,26 @@ export async function startCatalogEmulator(
     return send(res, 404, { error: 'Unknown emulator control' })
   }
 
+  const standard429 = (retryAfterSec: number) => ({
+    'Retry-After': String(retryAfterSec),
+    'Ratelimit-Reset': String(retryAfterSec),
+  })
+
+  /** Opens the account-wide window of a forced 429 (throttleOnce or a '429' fault). */
+  const openWindow = (windowMs: number, headers?: Record<string, string>) => {
+    forced.until = now() + windowMs
+    forced.openedAt = now()
+    forced.headers = headers
+  }
+
   const forcedThrottle = (kind: CatalogKind, rawId: string) => {
     const at = now()
 
     if (forced.until > at) {
+      const retryAfterSec = Math.max(1, Math.ceil((forced.until - at) / 1000))
+
       return {
-        retryAfterSec: Math.max(1, Math.ceil((forced.until - at) / 1000)),
+        headers: forced.headers ?? standard429(retryAfterSec),
         violation: at >= forced.openedAt + graceMs,
       }
     }
@@ -282,10 +361,86 @@ export async function startCatalogEmulator(
     const retryAfterSec = plan.retryAfterSec ?? 1
 
     forced.done.add(key)
-    forced.until = at + retryAfterSec * 1000
-    forced.openedAt = at
+    openWindow(retryAfterSec * 1000)
 
-    return { retryAfterSec, violation: false }
+    return { headers: standard429(retryAfterSec), violation: false }
+  }
+
+  const matchFault = (method: string, kind: CatalogKind, id: number) => {
+    const at = now()
+    const entry = faultRules.find(
+      ({ rule, since, used }) =>
+        (!rule.kind || rule.kind === kind) &&
+        (!rule.method || rule.method === method) &&
+        (!rule.ids || rule.ids.includes(id)) &&
+        (rule.times === undefined || used < rule.times) &&
+        (rule.forMs === undefined || at < since + rule.forMs)
+    )
+
+    if (!entry) return undefined
+    entry.used += 1
+    stats.faultsInjected += 1
+
+    return entry.rule.action
+  }
+
+  /** Plays a fault; returns false when the request should go on normally (after a delay). */
+  const playFault = async (
+    action: FaultAction,
+    req: http.IncomingMessage,
+    res: http.ServerResponse
+  ) => {
+    const halfBody = () => {
+      res.writeHead(200, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': 4096,
+      })
+      res.write('{"Id":1,"Name":"')
+    }
+
+    switch (action.type) {
+      case 'status':
+        send(res, action.status, {
+          Message: action.message ?? `Injected ${action.status}`,
+        })
+
+        return true
+
+      case '429': {
+        const headers: Record<string, string> = {}
+
+        if (action.retryAfter !== null)
+          headers['Retry-After'] = action.retryAfter ?? '1'
+        if (action.reset !== null)
+          headers['Ratelimit-Reset'] = action.reset ?? '1'
+        openWindow(action.windowMs ?? 1000, headers)
+        stats.rateLimited += 1
+        send(res, 429, { error: 'Too many requests' }, headers)
+
+        return true
+      }
+
+      case 'slow':
+        await sleep(action.delayMs)
+
+        return false
+
+      case 'hang':
+        halfBody()
+
+        return true
+
+      case 'reset-request':
+        req.socket.destroy()
+
+        return true
+
+      case 'reset-response':
+        halfBody()
+        setTimeout(() => res.socket?.destroy(), 5)
+
+        return true
+    }
   }
 
   // Order, as at the VTEX edge: rate limit, then auth, then latency and injected failures, then data.
@@ -306,15 +461,7 @@ export async function startCatalogEmulator(
       stats.rateLimited += 1
       if (throttled.violation) stats.requestsInPenaltyWindow += 1
 
-      return send(
-        res,
-        429,
-        { error: 'Too many requests' },
-        {
-          'Retry-After': throttled.retryAfterSec,
-          'Ratelimit-Reset': throttled.retryAfterSec,
-        }
-      )
+      return send(res, 429, { error: 'Too many requests' }, throttled.headers)
     }
 
     const decision = limiter?.check(
@@ -370,9 +517,18 @@ export async function startCatalogEmulator(
       )
     }
 
+    const fault = matchFault(method, kind, Number(rawId))
+
+    if (fault?.type === 'reset-request') {
+      await playFault(fault, req, res)
+
+      return undefined
+    }
+
     const body = method === 'PUT' ? await readJson(req) : undefined
 
     await sleep(latencyMs())
+    if (fault && (await playFault(fault, req, res))) return undefined
 
     const failure = config.failure
 
@@ -452,6 +608,7 @@ export async function startCatalogEmulator(
     counted.peakInFlight = Math.max(counted.peakInFlight, counted.inFlight)
     if (req.headers['proxy-authorization'] !== undefined)
       counted.proxyAuthorizationSeen += 1
+    if (req.headers.authorization !== undefined) counted.authorizationSeen += 1
     res.once('close', () => {
       counted.inFlight -= 1
       counted.byStatus[res.statusCode] =
@@ -488,14 +645,15 @@ export async function startCatalogEmulator(
   const emulator: CatalogEmulator = {
     url: `http://127.0.0.1:${port}`,
     port,
-    stats: () => clone(stats),
+    stats: () => ({ ...clone(stats), openSockets: sockets.size }),
     resetStats: () => {
       // Requests still in flight belong to the old counters; the new ones start at zero.
       stats = emptyStats()
     },
     configure: (patch) => {
       Object.assign(config, patch)
-      if ('throttleOnce' in patch) {
+      if ('faults' in patch) setFaults(patch.faults)
+      if ('throttleOnce' in patch || 'faults' in patch) {
         forced.done.clear()
         forced.until = 0
       }

@@ -65,7 +65,7 @@ export function readBody(
 
 export type BodyFormat = 'json' | 'csv'
 
-/** JSON is the default (a missing Content-Type is read as JSON); CSV is opt-in. */
+/** JSON is the default (a missing Content-Type is read as JSON); CSV comes as text/csv. */
 export function bodyFormatOf(contentType: string | undefined): BodyFormat {
   const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase()
 
@@ -77,13 +77,15 @@ export function bodyFormatOf(contentType: string | undefined): BodyFormat {
     return 'json'
   }
 
+  if (mediaType === 'text/csv') return 'csv'
+
   throw new RequestError(
     415,
     'UNSUPPORTED_MEDIA_TYPE',
     `Content-Type '${mediaType.slice(
       0,
       100
-    )}' is not supported; send application/json.`
+    )}' is not supported; send application/json or text/csv.`
   )
 }
 

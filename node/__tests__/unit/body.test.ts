@@ -108,11 +108,18 @@ describe('bodyFormatOf', () => {
     expect(bodyFormatOf(contentType)).toBe('json')
   })
 
+  it.each([['text/csv'], ['text/csv; charset=utf-8'], ['Text/CSV']])(
+    'reads %p as csv',
+    (contentType) => {
+      expect(bodyFormatOf(contentType)).toBe('csv')
+    }
+  )
+
   it.each([
     ['text/plain'],
     ['application/x-www-form-urlencoded'],
     ['multipart/form-data; boundary=x'],
-    ['text/csv'],
+    ['application/csv'],
     ['application/jsonp'],
   ])('refuses %p with 415 UNSUPPORTED_MEDIA_TYPE', (contentType) => {
     const error = requestErrorOf(() => bodyFormatOf(contentType))

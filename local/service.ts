@@ -6,6 +6,8 @@ import { routeForPath } from './routes'
 
 export interface LocalServiceOptions {
   port: number
+  /** Where the service's VBase calls go (the emulator, reached as an HTTP proxy). */
+  vbaseProxyUrl?: string
   host?: string
   account?: string
   workspace?: string
@@ -60,6 +62,13 @@ export async function startLocalService(
   process.env.VTEX_APP_ID =
     process.env.VTEX_APP_ID ?? 'vtex.massive-score-update@0.1.0'
   process.env.SCORE_SETTINGS_FROM_ENV = 'true'
+  if (options.vbaseProxyUrl) {
+    // The IO runtime reaches VBase at http://infra.io.vtex.com when VTEX_IO is set;
+    // the proxy sends those calls to the emulator, and nothing else goes through it.
+    process.env.VTEX_IO = 'true'
+    process.env.HTTP_PROXY = options.vbaseProxyUrl
+    process.env.NO_PROXY = '127.0.0.1,localhost'
+  }
   process.chdir(prepareRuntimeDir())
 
   // The order matters: @vtex/api sets up its globals before the worker loads.
@@ -76,9 +85,9 @@ export async function startLocalService(
   const workspace = options.workspace ?? 'master'
 
   const server = http.createServer((req, res) => {
-    const route = routeForPath(req.url ?? '/')
+    const found = routeForPath(req.url ?? '/')
 
-    if (!route) {
+    if (!found) {
       res.writeHead(404, { 'Content-Type': 'application/json' })
       res.end(
         JSON.stringify({
@@ -94,7 +103,10 @@ export async function startLocalService(
     }
 
     for (const header of ROUTER_HEADERS) delete req.headers[header]
-    req.headers['x-colossus-route-id'] = route.id
+    req.headers['x-colossus-route-id'] = found.route.id
+    req.headers['x-colossus-params'] = new URLSearchParams(
+      found.params
+    ).toString()
     req.headers['x-vtex-account'] = account
     req.headers['x-vtex-workspace'] = workspace
     handle(req, res)

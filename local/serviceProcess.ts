@@ -9,6 +9,7 @@ async function main() {
     port: Number(process.env.PORT ?? 0),
     account: process.env.VTEX_ACCOUNT,
     workspace: process.env.VTEX_WORKSPACE,
+    vbaseProxyUrl: process.env.VBASE_PROXY_URL,
   })
 
   process.stdout.write(

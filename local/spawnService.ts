@@ -7,6 +7,8 @@ export interface SpawnedService {
   /** Everything the service wrote to stdout and stderr so far. */
   output(): string
   close(): Promise<void>
+  /** SIGKILL: the worker dies mid-flight, as a recycled replica would. */
+  kill(): Promise<void>
 }
 
 /**
@@ -29,6 +31,17 @@ export function spawnService(
 
   let output = ''
   let started = false
+  const stopWith = (signal: NodeJS.Signals) =>
+    new Promise<void>((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        done()
+
+        return
+      }
+
+      child.once('exit', () => done())
+      child.kill(signal)
+    })
 
   return new Promise<SpawnedService>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -49,17 +62,8 @@ export function spawnService(
           url,
           pid: child.pid as number,
           output: () => output,
-          close: () =>
-            new Promise<void>((done) => {
-              if (child.exitCode !== null) {
-                done()
-
-                return
-              }
-
-              child.once('exit', () => done())
-              child.kill('SIGTERM')
-            }),
+          close: () => stopWith('SIGTERM'),
+          kill: () => stopWith('SIGKILL'),
         })
       }
     }

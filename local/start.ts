@@ -1,22 +1,21 @@
 /**
  * `npm start`: the real service on http://localhost:$PORT (default 8080).
- * Unless CATALOG_URL is set, it also starts the bundled Catalog emulator,
- * seeded with sample products and categories, and points the service at it.
+ * It also starts the bundled emulator, which serves VBase for async jobs and,
+ * unless CATALOG_URL is set, the Catalog, seeded with sample products and categories.
  */
 import { SAMPLE_CREDENTIALS, startCatalogEmulator } from './catalogEmulator'
 import { startLocalService } from './service'
 
 async function main() {
-  let closeEmulator: (() => Promise<void>) | undefined
+  // The emulator always serves VBase (for async jobs); it is the Catalog too unless CATALOG_URL is set.
+  const emulator = await startCatalogEmulator({
+    port: Number(process.env.EMULATOR_PORT ?? 0),
+    latency: { meanMs: 20, jitterMs: 10 },
+    seed: { products: 50, categories: 20 },
+  })
 
   if (!process.env.CATALOG_URL) {
-    const emulator = await startCatalogEmulator({
-      port: Number(process.env.EMULATOR_PORT ?? 0),
-      latency: { meanMs: 20, jitterMs: 10 },
-    })
-
     process.env.CATALOG_URL = emulator.url
-    closeEmulator = () => emulator.close()
     const [userToken] = Object.keys(SAMPLE_CREDENTIALS.userTokens)
 
     process.stdout.write(
@@ -28,6 +27,7 @@ async function main() {
     port: Number(process.env.PORT ?? 8080),
     account: process.env.VTEX_ACCOUNT,
     workspace: process.env.VTEX_WORKSPACE,
+    vbaseProxyUrl: emulator.url,
   })
 
   const publicUrl = service.url.replace('127.0.0.1', 'localhost')
@@ -36,12 +36,13 @@ async function main() {
     `massive-score-update listening on ${publicUrl}\n` +
       `  PUT ${publicUrl}/_v/massive/product/score/update\n` +
       `  PUT ${publicUrl}/_v/massive/catalog/score/update\n` +
+      `  GET ${publicUrl}/_v/massive/score/jobs/{jobId}\n` +
       `Catalog: ${process.env.CATALOG_URL}\n`
   )
 
   const stop = async () => {
     await service.close()
-    await closeEmulator?.()
+    await emulator.close()
     process.exit(0)
   }
 

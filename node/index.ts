@@ -8,8 +8,10 @@ import { method, Service } from '@vtex/api'
 
 import { Clients } from './clients'
 import type { CallerCredentials } from './clients/credentials'
+import type { JobMeta } from './jobs/jobStore'
 import { authenticate } from './middlewares/authenticate'
 import { handleErrors, methodNotAllowed } from './middlewares/handleErrors'
+import { jobStatus, loadJob, resumeJob, startJob } from './middlewares/jobs'
 import { loadSettings } from './middlewares/loadSettings'
 import { parseBatch } from './middlewares/parseBatch'
 import { updateScores } from './middlewares/updateScores'
@@ -38,7 +40,16 @@ declare global {
     settings: ScoreSettings
     items: ScoreItem[]
     dryRun: boolean
+    /** `?async=true`: run the batch as a job. */
+    async: boolean
+    job: JobMeta
   }
+}
+
+const runOrQueue = (target: ScoreTarget) => {
+  const [run, queue] = [updateScores(target), startJob(target)]
+
+  return (ctx: Context) => (ctx.state.async ? queue(ctx) : run(ctx))
 }
 
 const scoreRoute = (target: ScoreTarget) =>
@@ -48,9 +59,9 @@ const scoreRoute = (target: ScoreTarget) =>
       authenticate,
       loadSettings,
       parseBatch,
-      updateScores(target),
+      runOrQueue(target),
     ],
-    DEFAULT: [handleErrors, methodNotAllowed],
+    DEFAULT: [handleErrors, methodNotAllowed('PUT')],
   })
 
 export default new Service<Clients, State, ParamsContext>({
@@ -58,5 +69,13 @@ export default new Service<Clients, State, ParamsContext>({
   routes: {
     productScore: scoreRoute(PRODUCT_TARGET),
     categoryScore: scoreRoute(CATEGORY_TARGET),
+    scoreJob: method({
+      GET: [handleErrors, authenticate, loadSettings, loadJob, jobStatus],
+      DEFAULT: [handleErrors, methodNotAllowed('GET')],
+    }),
+    scoreJobResume: method({
+      POST: [handleErrors, authenticate, loadSettings, loadJob, resumeJob],
+      DEFAULT: [handleErrors, methodNotAllowed('POST')],
+    }),
   },
 })

@@ -6,6 +6,8 @@ export interface ScoreSettings {
   maxAttempts: number
   requestTimeoutMs: number
   maxItems: number
+  /** Largest batch accepted with ?async=true. */
+  maxAsyncItems: number
   /** Overrides the Catalog base URL; empty means the account's own Catalog. */
   catalogBaseUrl?: string
 }
@@ -15,6 +17,7 @@ export const DEFAULT_SETTINGS: ScoreSettings = {
   maxAttempts: 5,
   requestTimeoutMs: 10_000,
   maxItems: 5000,
+  maxAsyncItems: 100_000,
 }
 
 interface Bound {
@@ -27,6 +30,7 @@ const BOUNDS: Record<Exclude<keyof ScoreSettings, 'catalogBaseUrl'>, Bound> = {
   maxAttempts: { min: 1, max: 10 },
   requestTimeoutMs: { min: 100, max: 60_000 },
   maxItems: { min: 1, max: 50_000 },
+  maxAsyncItems: { min: 1, max: 200_000 },
 }
 
 // CATALOG_URL is read by the CatalogClient itself, for every call.
@@ -35,6 +39,7 @@ const ENV_NAMES: Record<keyof typeof BOUNDS, string> = {
   maxAttempts: 'MAX_ATTEMPTS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   maxItems: 'MAX_ITEMS',
+  maxAsyncItems: 'MAX_ASYNC_ITEMS',
 }
 
 /** A number, or a string of digits (environment variables); nothing else. */
@@ -107,4 +112,17 @@ export function batchBudgetMs(
   return Number.isInteger(override) && override > 0
     ? Math.min(override, budget)
     : budget
+}
+
+/** How often a job's worker writes its heartbeat, and when a silent job counts as stale. */
+export function jobTimings(env: NodeJS.ProcessEnv = process.env) {
+  const positive = (value: string | undefined, fallback: number) =>
+    value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback
+
+  const heartbeatMs = positive(env.JOB_HEARTBEAT_MS, 5_000)
+
+  return {
+    heartbeatMs,
+    staleAfterMs: Math.max(positive(env.JOB_STALE_MS, 30_000), 2 * heartbeatMs),
+  }
 }

@@ -12,6 +12,7 @@ import {
   seededRandom,
 } from './fields'
 import { RateLimiter, RateLimitProfile } from './rateLimit'
+import { createVBase } from './vbase'
 
 export type Permission = 'write' | 'read' | 'none'
 
@@ -143,6 +144,8 @@ export interface CatalogEmulator {
   deleteProduct(id: number): void
   deleteCategory(id: number): void
   snapshot(): Record<'products' | 'categories', Record<string, CatalogObject>>
+  /** The VBase files it serves (as an HTTP proxy) for the service's jobs. */
+  vbase: Pick<ReturnType<typeof createVBase>, 'stats' | 'read'>
   close(): Promise<void>
 }
 
@@ -586,7 +589,12 @@ export async function startCatalogEmulator(
     return send(res, 200, stored, rateHeaders)
   }
 
+  const vbase = createVBase()
+
   const server = http.createServer((req, res) => {
+    // Proxied requests carry an absolute URL: those are the service's VBase calls.
+    if (req.url?.startsWith('http://') && vbase.handle(req, res)) return
+
     const path = (req.url ?? '/').split('?')[0]
     const controlMatch = /^\/_emulator\/(\w+)$/.exec(path)
 
@@ -679,6 +687,7 @@ export async function startCatalogEmulator(
         [...store.category].map(([id, object]) => [String(id), clone(object)])
       ),
     }),
+    vbase: { stats: vbase.stats, read: vbase.read },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy()

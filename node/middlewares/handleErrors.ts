@@ -30,11 +30,14 @@ export async function handleErrors(ctx: Context, next: () => Promise<void>) {
   }
 }
 
-export async function methodNotAllowed(ctx: Context) {
-  ctx.set('Allow', 'PUT')
-  throw new RequestError(
-    405,
-    'METHOD_NOT_ALLOWED',
-    `${ctx.method} is not allowed here; use PUT.`
-  )
+/** Answers 405 naming the one method the route takes. */
+export function methodNotAllowed(allowed: string) {
+  return async function notAllowed(ctx: Context) {
+    ctx.set('Allow', allowed)
+    throw new RequestError(
+      405,
+      'METHOD_NOT_ALLOWED',
+      `${ctx.method} is not allowed here; use ${allowed}.`
+    )
+  }
 }

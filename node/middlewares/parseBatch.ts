@@ -1,4 +1,5 @@
 import { bodyFormatOf, parseJsonBody, readBody } from '../scores/body'
+import { parseCsvBatch } from '../scores/csv'
 import { buildValidationEnvelope } from '../scores/envelope'
 import { RequestError } from '../scores/requestError'
 import { validateBatch } from '../scores/validate'
@@ -21,10 +22,14 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
   const format = bodyFormatOf(ctx.get('Content-Type') || undefined)
 
   ctx.state.dryRun = booleanQuery(ctx, 'dryRun')
+  ctx.state.async = booleanQuery(ctx, 'async')
   const text = await readBody(ctx.req, ctx.get('Content-Length') || undefined)
-  const body = format === 'json' ? parseJsonBody(text) : undefined
+  const csv = format === 'csv' ? parseCsvBatch(text) : undefined
+  const body = csv ? csv.items : parseJsonBody(text)
+  const { maxItems, maxAsyncItems } = ctx.state.settings
   const validation = validateBatch(body, {
-    maxItems: ctx.state.settings.maxItems,
+    maxItems: ctx.state.async ? maxAsyncItems : maxItems,
+    ...(csv ? { lineOf: (index: number) => csv.lines[index] } : {}),
   })
 
   if (!validation.ok) {

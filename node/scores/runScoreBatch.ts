@@ -16,6 +16,8 @@ export interface ScoreBatch {
   dryRun: boolean
   /** Absolute time (ms) after which no Catalog call starts. */
   deadlineAt: number
+  /** A gate shared beyond this batch (a job's chunks); a new one by default. */
+  gate?: RateGate
   onOutcome?(index: number, outcome: Outcome<unknown>): void
 }
 
@@ -35,7 +37,7 @@ export async function runScoreBatch(
 ): Promise<ScoreBatchResult> {
   const { target, items, settings, dryRun } = batch
   // One gate per batch: a 429 pauses every worker, and the pacer learns the Catalog's rate.
-  const gate = new RateGate(systemClock, { adaptive: true })
+  const gate = batch.gate ?? new RateGate(systemClock, { adaptive: true })
   const call = {
     ...batch.call,
     onRateSignal: (signal: RateSignal) => gate.observe(signal),

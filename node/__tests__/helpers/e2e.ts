@@ -42,7 +42,11 @@ export async function startStack(
   env: Record<string, string> = {}
 ): Promise<Stack> {
   const emulator = await startCatalogEmulator(emulatorOptions)
-  const service = await spawnService({ CATALOG_URL: emulator.url, ...env })
+  const service = await spawnService({
+    CATALOG_URL: emulator.url,
+    VBASE_PROXY_URL: emulator.url,
+    ...env,
+  })
 
   return {
     emulator,

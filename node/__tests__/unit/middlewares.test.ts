@@ -252,7 +252,7 @@ describe('handleErrors', () => {
   it('answers other methods with 405 and an Allow header', async () => {
     const { ctx, set } = fakeContext({ method: 'POST' })
 
-    await handleErrors(ctx, () => methodNotAllowed(ctx))
+    await handleErrors(ctx, () => methodNotAllowed('PUT')(ctx))
 
     expect(ctx.status).toBe(405)
     expect(ctx.body).toMatchObject({

@@ -25,12 +25,14 @@ describe('resolveSettings', () => {
         maxAttempts: '3',
         requestTimeoutMs: 2500,
         maxItems: '100',
+        maxAsyncItems: '20000',
       })
     ).toEqual({
       concurrency: 16,
       maxAttempts: 3,
       requestTimeoutMs: 2500,
       maxItems: 100,
+      maxAsyncItems: 20_000,
     })
   })
 
@@ -41,12 +43,14 @@ describe('resolveSettings', () => {
         maxAttempts: 1,
         requestTimeoutMs: 100,
         maxItems: 50_000,
+        maxAsyncItems: 200_000,
       })
     ).toEqual({
       concurrency: 64,
       maxAttempts: 1,
       requestTimeoutMs: 100,
       maxItems: 50_000,
+      maxAsyncItems: 200_000,
     })
   })
 
@@ -102,19 +106,21 @@ describe('resolveSettings', () => {
 })
 
 describe('settingsFromEnv', () => {
-  it('reads CONCURRENCY, MAX_ATTEMPTS, REQUEST_TIMEOUT_MS and MAX_ITEMS', () => {
+  it('reads CONCURRENCY, MAX_ATTEMPTS, REQUEST_TIMEOUT_MS, MAX_ITEMS and MAX_ASYNC_ITEMS', () => {
     expect(
       settingsFromEnv({
         CONCURRENCY: '2',
         MAX_ATTEMPTS: '7',
         REQUEST_TIMEOUT_MS: '1500',
         MAX_ITEMS: '20',
+        MAX_ASYNC_ITEMS: '300',
       })
     ).toEqual({
       concurrency: 2,
       maxAttempts: 7,
       requestTimeoutMs: 1500,
       maxItems: 20,
+      maxAsyncItems: 300,
     })
   })
 

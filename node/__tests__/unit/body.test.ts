@@ -8,20 +8,10 @@ import {
 } from '../../scores/body'
 import { RequestError } from '../../scores/requestError'
 import { validateBatch } from '../../scores/validate'
+import { requestErrorOf } from '../helpers/requestErrorOf'
 
 const streamOf = (...chunks: Array<string | Buffer>) =>
   Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)))
-
-const requestErrorOf = (run: () => unknown): RequestError => {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof RequestError) return error
-    throw error
-  }
-
-  throw new Error('expected a RequestError')
-}
 
 describe('readBody', () => {
   it('resolves the text of the stream', async () => {

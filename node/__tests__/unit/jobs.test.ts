@@ -4,9 +4,9 @@ import { JobMeta, JobStore, VBaseFiles } from '../../jobs/jobStore'
 import { envelopeToCsv, jobEnvelope } from '../../jobs/report'
 import { isStale, runJob } from '../../jobs/runJob'
 import { parseCsvBatch } from '../../scores/csv'
-import { RequestError } from '../../scores/requestError'
 import { PRODUCT_TARGET } from '../../scores/targets'
 import { DEFAULT_SETTINGS } from '../../settings'
+import { requestErrorOf } from '../helpers/requestErrorOf'
 
 /** A VBase double for unit tests only; the e2e tests use the real client against the emulator. */
 function memoryVBase(): VBaseFiles & { files: Map<string, string> } {
@@ -159,12 +159,7 @@ describe('CSV', () => {
     ['no id column', 'name,score\r\nx,1\r\n', 'CSV_MISSING_COLUMNS'],
     ['an unclosed quote', 'id,score\r\n"1,2\r\n', 'INVALID_CSV'],
   ])('refuses %s', (_name, text, code) => {
-    expect(() => parseCsvBatch(text)).toThrow(RequestError)
-    try {
-      parseCsvBatch(text)
-    } catch (error) {
-      expect((error as RequestError).code).toBe(code)
-    }
+    expect(requestErrorOf(() => parseCsvBatch(text)).code).toBe(code)
   })
 
   it('writes the report with RFC 4180 quoting, in request order', () => {

@@ -12,6 +12,7 @@ import type { ScoreEnvelope, ValidationEnvelope } from '../../scores/envelope'
 import { RequestError } from '../../scores/requestError'
 import { PRODUCT_TARGET } from '../../scores/targets'
 import { DEFAULT_SETTINGS } from '../../settings'
+import { requestErrorOf } from '../helpers/requestErrorOf'
 
 type Read = jest.Mock<Promise<CatalogObject>, [string, number, unknown]>
 type Write = jest.Mock<
@@ -68,17 +69,6 @@ function fakeContext(options: FakeOptions = {}) {
 const TOKEN = 'eyJ-super-secret-user-token'
 const APP_KEY = 'vtexappkey-store-ABCDEF'
 const APP_TOKEN = 'APPTOKEN-super-secret-0123456789'
-
-const requestErrorOf = (run: () => unknown): RequestError => {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof RequestError) return error
-    throw error
-  }
-
-  throw new Error('expected a RequestError')
-}
 
 describe('credentialsOf', () => {
   it('reads the VtexIdclientAutCookie header', () => {

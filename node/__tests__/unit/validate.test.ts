@@ -1,4 +1,3 @@
-import { RequestError } from '../../scores/requestError'
 import {
   BatchValidation,
   InvalidItem,
@@ -6,6 +5,7 @@ import {
   ScoreItem,
   validateBatch,
 } from '../../scores/validate'
+import { requestErrorOf } from '../helpers/requestErrorOf'
 
 const OPTIONS = { maxItems: 100 }
 
@@ -30,17 +30,6 @@ const codesOf = (item: unknown) =>
   invalidItems(validateBatch([item], OPTIONS)).flatMap((i) =>
     i.problems.map((p) => p.code)
   )
-
-const requestErrorOf = (run: () => unknown): RequestError => {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof RequestError) return error
-    throw error
-  }
-
-  throw new Error('expected a RequestError')
-}
 
 describe('parseInt32', () => {
   it.each([

@@ -563,7 +563,7 @@ ${targets}
 
 ### Why the CPU target is missed
 
-A CPU profile of the service on a 5,000-item batch (\`node --cpu-prof build/local/serviceProcess.js\`, emulator without latency, then summed self time by package) puts about three quarters of the service's CPU in the HTTP stack that every Catalog call goes through: \`@vtex/api\`'s HttpClient middlewares, axios (config merging, proxy detection, header normalization) and Node's http client (socket writes, keep-alive bookkeeping); the app's own code (engine, validation, envelope) is about 3%. Two calls per item put the floor near 0.6-0.7 ms per item on this machine when it is quiet; the figures above are higher because other work shared the two cores. Going lower means leaving the typed \`ExternalClient\` the app is required to use.
+A CPU profile of the service on a 5,000-item batch (\`node --cpu-prof build/local/serviceProcess.js\`, emulator without latency, then summed self time by package) puts about three quarters of the service's CPU in the HTTP stack that every Catalog call goes through: \`@vtex/api\`'s HttpClient middlewares, axios (config merging, proxy detection, header normalization) and Node's http client (socket writes, keep-alive bookkeeping); the app's own code (engine, validation, envelope) is about 3%. Two calls per item put the floor near 0.6-0.7 ms per item on this machine when it is quiet; in the bench the emulator and the load driver share the two cores with the service, and the figures above are higher. Going lower means leaving the typed \`ExternalClient\` the app is required to use.
 
 ## Charts
 

@@ -1,4 +1,4 @@
-import { RateGate, systemClock } from '../bulk'
+import { acquireAccountGate } from '../scores/accountGates'
 import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import type { ScoreTarget } from '../scores/targets'
@@ -31,8 +31,8 @@ const zero = (): Omit<JobProgress, 'total'> => ({
 export async function runJob(meta: JobMeta, run: JobRun): Promise<JobMeta> {
   const { store } = run
   const stamp = () => new Date(run.now?.() ?? Date.now()).toISOString()
-  // One gate for the whole job: its pacing and 429 pauses carry across chunks.
-  const gate = new RateGate(systemClock, { adaptive: true })
+  // The account's gate, for the whole job: pacing and 429 pauses carry across chunks and batches.
+  const { gate, release } = acquireAccountGate(meta.account)
   // Work done after the last checkpoint is redone, so progress restarts from it.
   const stored = { ...meta.checkpoint }
   let live = zero()
@@ -125,6 +125,7 @@ export async function runJob(meta: JobMeta, run: JobRun): Promise<JobMeta> {
       }. Resume it to go on.`,
     }
   } finally {
+    release()
     clearInterval(heartbeat)
     meta.progress = progress()
     await save()

@@ -1,4 +1,5 @@
 import { batchBudgetMs } from '../settings'
+import { acquireAccountGate } from '../scores/accountGates'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import type { ScoreTarget } from '../scores/targets'
 
@@ -6,18 +7,20 @@ import type { ScoreTarget } from '../scores/targets'
 export function updateScores(target: ScoreTarget) {
   return async function updateScoresFor(ctx: Context) {
     const { settings, credentials, items, dryRun } = ctx.state
+    const { gate, release } = acquireAccountGate(ctx.vtex.account ?? '')
     const result = await runScoreBatch(ctx.clients.catalog, {
       target,
       items,
       settings,
       dryRun,
       deadlineAt: Date.now() + batchBudgetMs(settings),
+      gate,
       call: {
         credentials,
         timeoutMs: settings.requestTimeoutMs,
         baseURL: settings.catalogBaseUrl,
       },
-    })
+    }).finally(release)
 
     const { successfulResponses, failedResponses } = result.envelope
 

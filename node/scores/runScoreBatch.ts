@@ -16,7 +16,7 @@ export interface ScoreBatch {
   dryRun: boolean
   /** Absolute time (ms) after which no Catalog call starts. */
   deadlineAt: number
-  /** A gate shared beyond this batch (a job's chunks); a new one by default. */
+  /** A gate shared beyond this batch (the account's, see accountGates); a new one by default. */
   gate?: RateGate
   onOutcome?(index: number, outcome: Outcome<unknown>): void
 }

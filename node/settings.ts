@@ -28,7 +28,8 @@ interface Bound {
 const BOUNDS: Record<Exclude<keyof ScoreSettings, 'catalogBaseUrl'>, Bound> = {
   concurrency: { min: 1, max: 64 },
   maxAttempts: { min: 1, max: 10 },
-  requestTimeoutMs: { min: 100, max: 60_000 },
+  // At most half the 60 s route timeout, so a batch always has time to call.
+  requestTimeoutMs: { min: 100, max: 30_000 },
   maxItems: { min: 1, max: 50_000 },
   maxAsyncItems: { min: 1, max: 200_000 },
 }

@@ -1,4 +1,4 @@
-import { toCsv } from '../scores/csv'
+import { toCsv } from './csvWriter'
 import type {
   FailureElement,
   ScoreEnvelope,

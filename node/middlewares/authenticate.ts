@@ -1,5 +1,5 @@
 import { CallerCredentials } from '../clients/credentials'
-import { RequestError } from '../scores/requestError'
+import { RequestError } from '../input/requestError'
 
 const USER_TOKEN = 'VtexIdclientAutCookie'
 

@@ -1,4 +1,4 @@
-import { RequestError } from '../scores/requestError'
+import { RequestError } from '../input/requestError'
 
 /**
  * Turns a RequestError into its precise 4xx, and anything else into a 500

@@ -4,7 +4,7 @@ import { CatalogError } from '../clients/catalog'
 import { JobMeta, JobStore } from '../jobs/jobStore'
 import { envelopeToCsv, jobEnvelope } from '../jobs/report'
 import { isStale, runJob } from '../jobs/runJob'
-import { RequestError } from '../scores/requestError'
+import { RequestError } from '../input/requestError'
 import { CATEGORY_TARGET, PRODUCT_TARGET, ScoreTarget } from '../scores/targets'
 import { jobTimings } from '../settings'
 

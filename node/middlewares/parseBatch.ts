@@ -1,7 +1,7 @@
-import { bodyFormatOf, parseJsonBody, readBody } from '../scores/body'
-import { parseCsvBatch } from '../scores/csv'
+import { bodyFormatOf, parseJsonBody, readBody } from '../input/body'
+import { parseCsvBatch } from '../input/csv'
 import { buildValidationEnvelope } from '../scores/envelope'
-import { RequestError } from '../scores/requestError'
+import { RequestError } from '../input/requestError'
 import { validateBatch } from '../scores/validate'
 
 function booleanQuery(ctx: Context, name: string): boolean {

@@ -1,4 +1,4 @@
-import { RequestError } from './requestError'
+import { RequestError } from '../input/requestError'
 
 const INT32_MAX = 2_147_483_647
 const INT32_MIN = -2_147_483_648

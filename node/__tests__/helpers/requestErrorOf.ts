@@ -1,4 +1,4 @@
-import { RequestError } from '../../scores/requestError'
+import { RequestError } from '../../input/requestError'
 
 /** Runs `run` and returns the RequestError it throws; fails the test if it throws nothing or something else. */
 export function requestErrorOf(run: () => unknown): RequestError {

@@ -5,8 +5,8 @@ import {
   MAX_BODY_BYTES,
   parseJsonBody,
   readBody,
-} from '../../scores/body'
-import { RequestError } from '../../scores/requestError'
+} from '../../input/body'
+import { RequestError } from '../../input/requestError'
 import { validateBatch } from '../../scores/validate'
 import { requestErrorOf } from '../helpers/requestErrorOf'
 

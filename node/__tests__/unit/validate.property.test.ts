@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 
-import { parseJsonBody } from '../../scores/body'
-import { RequestError } from '../../scores/requestError'
+import { parseJsonBody } from '../../input/body'
+import { RequestError } from '../../input/requestError'
 import { validateBatch } from '../../scores/validate'
 import { recordFigures } from '../helpers/invariants'
 

@@ -85,6 +85,17 @@ export async function startLocalService(
   const workspace = options.workspace ?? 'master'
 
   const server = http.createServer((req, res) => {
+    // An IO event (from the emulator's events bus) goes to the runtime as it is.
+    if (
+      req.method === 'POST' &&
+      req.headers['x-event-handler-id'] &&
+      /^\/[^/]+\/[^/]+\/_events$/.test((req.url ?? '').split('?')[0])
+    ) {
+      handle(req, res)
+
+      return
+    }
+
     const found = routeForPath(req.url ?? '/')
 
     if (!found) {

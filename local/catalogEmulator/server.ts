@@ -12,6 +12,13 @@ import {
   seededRandom,
 } from './fields'
 import { RateLimiter, RateLimitProfile } from './rateLimit'
+import service from '../../node/service.json'
+import {
+  createEventsBus,
+  eventDeclarationsOf,
+  EventsBusOptions,
+} from './events'
+import { createLicenseManager } from './licenseManager'
 import { createVBase } from './vbase'
 
 export type Permission = 'write' | 'read' | 'none'
@@ -101,6 +108,10 @@ export interface EmulatorOptions {
   /** See RateLimiter: in-flight requests are not counted as violations for this long. */
   penaltyGraceMs?: number
   now?: () => number
+  /** Keep VBase files on disk under this folder, so a restart keeps jobs. */
+  vbaseDir?: string
+  /** The events bus; its handlers default to node/service.json's `events`. */
+  events?: EventsBusOptions
 }
 
 export interface EmulatorStats {
@@ -145,7 +156,17 @@ export interface CatalogEmulator {
   deleteCategory(id: number): void
   snapshot(): Record<'products' | 'categories', Record<string, CatalogObject>>
   /** The VBase files it serves (as an HTTP proxy) for the service's jobs. */
-  vbase: Pick<ReturnType<typeof createVBase>, 'stats' | 'read'>
+  vbase: Pick<
+    ReturnType<typeof createVBase>,
+    'stats' | 'read' | 'keys' | 'resetStats'
+  >
+  /** The IO events bus; register the service replicas with `setSubscribers`. */
+  events: ReturnType<typeof createEventsBus>
+  /** License Manager and VTEX ID counters. */
+  licenseManager: Pick<
+    ReturnType<typeof createLicenseManager>,
+    'stats' | 'resetStats'
+  >
   close(): Promise<void>
 }
 
@@ -312,6 +333,14 @@ export async function startCatalogEmulator(
     if (action === 'snapshot') return send(res, 200, emulator.snapshot())
     if (action === 'reset' && req.method === 'POST') {
       emulator.resetStats()
+
+      return send(res, 204)
+    }
+
+    if (action === 'subscribers' && req.method === 'POST') {
+      const { urls } = ((await readJson(req)) ?? {}) as { urls?: string[] }
+
+      events.setSubscribers(Array.isArray(urls) ? urls : [])
 
       return send(res, 204)
     }
@@ -589,11 +618,24 @@ export async function startCatalogEmulator(
     return send(res, 200, stored, rateHeaders)
   }
 
-  const vbase = createVBase()
+  const vbase = createVBase({ dir: options.vbaseDir, now })
+  const events = createEventsBus({
+    declarations: eventDeclarationsOf(service),
+    ...options.events,
+  })
+  const licenseManager = createLicenseManager(
+    () => config.credentials as Credentials
+  )
 
   const server = http.createServer((req, res) => {
-    // Proxied requests carry an absolute URL: those are the service's VBase calls.
-    if (req.url?.startsWith('http://') && vbase.handle(req, res)) return
+    // Proxied requests carry an absolute URL: the service's VBase and events calls.
+    if (
+      req.url?.startsWith('http://') &&
+      (vbase.handle(req, res) || events.handle(req, res))
+    )
+      return
+    // License Manager and VTEX ID live on the account host, beside the Catalog.
+    if (licenseManager.handle(req, res)) return
 
     const path = (req.url ?? '/').split('?')[0]
     const controlMatch = /^\/_emulator\/(\w+)$/.exec(path)
@@ -687,9 +729,20 @@ export async function startCatalogEmulator(
         [...store.category].map(([id, object]) => [String(id), clone(object)])
       ),
     }),
-    vbase: { stats: vbase.stats, read: vbase.read },
+    vbase: {
+      stats: vbase.stats,
+      read: vbase.read,
+      keys: vbase.keys,
+      resetStats: vbase.resetStats,
+    },
+    events,
+    licenseManager: {
+      stats: licenseManager.stats,
+      resetStats: licenseManager.resetStats,
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        events.close()
         for (const socket of sockets) socket.destroy()
         server.close(() => resolve())
       }),

@@ -179,6 +179,83 @@ describe('fault actions', () => {
   })
 })
 
+describe('lying GETs', () => {
+  it('wrong-object: a GET answers another object of the same kind', async () => {
+    configure([{ ids: [2], action: { type: 'wrong-object', id: 9 } }])
+    const answer = await call('GET', product(2))
+
+    expect(answer.status).toBe(200)
+    expect(answer.json).toEqual(emulator.getProduct(9))
+    // Even an unknown id gets the other object, as a mock of the spec's example does.
+    configure([{ ids: [404], action: { type: 'wrong-object', id: 9 } }])
+    expect((await call('GET', product(404))).json.Id).toBe(9)
+    expect(emulator.stats().faultHits).toEqual({ '0': 1 })
+  })
+
+  it('truncate: a GET answers only the kept fields, or {}', async () => {
+    configure([
+      { ids: [3], action: { type: 'truncate', keep: ['Id', 'Score'] } },
+      { ids: [4], action: { type: 'truncate', keep: [] } },
+      { ids: [999], action: { type: 'truncate', keep: [] } },
+    ])
+    const stored = emulator.getProduct(3) as Record<string, unknown>
+
+    expect((await call('GET', product(3))).json).toEqual({
+      Id: 3,
+      Score: stored.Score,
+    })
+    expect((await call('GET', product(4))).json).toEqual({})
+    // A 404 stays a 404.
+    expect((await call('GET', product(999))).status).toBe(404)
+    expect(emulator.stats().faultHits).toEqual({ '0': 1, '1': 1, '2': 1 })
+  })
+
+  it('edit-after-get: the GET answers the old object, then the store holds the edit, and a stale PUT undoes it', async () => {
+    const original = emulator.getProduct(5) as Record<string, unknown>
+
+    configure([
+      {
+        ids: [5],
+        times: 1,
+        action: { type: 'edit-after-get', patch: { Name: 'Edited elsewhere' } },
+      },
+    ])
+    const read = await call('GET', product(5))
+
+    expect(read.json).toEqual(original)
+    expect(emulator.getProduct(5)).toEqual({
+      ...original,
+      Name: 'Edited elsewhere',
+    })
+    // The lost update the Catalog allows: no If-Match, the whole object is replaced.
+    expect(
+      (await call('PUT', product(5), ADMIN, { ...read.json, Score: 77 })).status
+    ).toBe(200)
+    expect(emulator.getProduct(5)).toMatchObject({
+      Name: original.Name,
+      Score: 77,
+    })
+    expect(emulator.stats().faultHits).toEqual({ '0': 1 })
+    emulator.setProduct(5, original)
+  })
+
+  it('never match a PUT', async () => {
+    configure([
+      { ids: [6], action: { type: 'truncate', keep: [] } },
+      { ids: [6], action: { type: 'wrong-object', id: 1 } },
+      { ids: [6], action: { type: 'edit-after-get', patch: { Name: 'x' } } },
+    ])
+    const put = await call('PUT', product(6), ADMIN, emulator.getProduct(6))
+
+    expect(put.status).toBe(200)
+    expect(put.json.Id).toBe(6)
+    expect(emulator.stats()).toMatchObject({
+      faultsInjected: 0,
+      faultHits: { '0': 0, '1': 0, '2': 0 },
+    })
+  })
+})
+
 describe('fault rules', () => {
   it('match on kind, method and ids; the first matching rule wins', async () => {
     configure([

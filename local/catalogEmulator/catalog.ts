@@ -118,14 +118,28 @@ async function handleCatalog(
   )
     return undefined
 
-  const answer =
-    method === 'GET' ? store.read(kind, rawId) : store.write(kind, rawId, body)
+  if (method === 'PUT') {
+    const answer = store.write(kind, rawId, body)
 
-  if (method === 'PUT' && answer.status === 200) {
-    const { putsById } = context.stats()
+    if (answer.status === 200) {
+      const { putsById } = context.stats()
 
-    putsById[kind][request.id] = (putsById[kind][request.id] ?? 0) + 1
+      putsById[kind][request.id] = (putsById[kind][request.id] ?? 0) + 1
+    }
+
+    return send(res, answer.status, answer.body, rateHeaders)
   }
 
-  return send(res, answer.status, answer.body, rateHeaders)
+  const { answer, afterSend } = faults.lie(
+    fault,
+    kind,
+    store.read(kind, rawId),
+    store,
+    request.id
+  )
+
+  send(res, answer.status, answer.body, rateHeaders)
+  afterSend?.()
+
+  return undefined
 }

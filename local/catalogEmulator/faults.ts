@@ -2,6 +2,7 @@ import http from 'http'
 
 import type { CatalogKind } from './fields'
 import { send, sleep } from './http'
+import type { CatalogAnswer, CatalogStore } from './store'
 
 /**
  * What a fault rule does to a matching request. Every action is a Catalog
@@ -32,6 +33,31 @@ export type FaultAction =
   | { type: 'reset-request' }
   /** Send the headers and half a body, then destroy the connection. */
   | { type: 'reset-response' }
+  /**
+   * GET only (a PUT goes through untouched, and is not counted): answer the
+   * stored object of the same kind with id `id` instead of the requested
+   * one, with its status (even for an unknown requested id), as a mock that
+   * always answers the spec's example does.
+   */
+  | { type: 'wrong-object'; id: number }
+  /**
+   * GET only: a 200 answer keeps only the fields named in `keep`
+   * (`keep: []` answers `{}`); other statuses are left as they are.
+   */
+  | { type: 'truncate'; keep: string[] }
+  /**
+   * GET only: answer the stored object, then, once that answer is sent,
+   * merge `patch` into the stored object, as a concurrent edit by someone
+   * else would. A later PUT of the object read would undo that edit.
+   */
+  | { type: 'edit-after-get'; patch: Record<string, unknown> }
+
+/** The actions that change what a GET answers; they never match a PUT. */
+const GET_ONLY: ReadonlyArray<FaultAction['type']> = [
+  'wrong-object',
+  'truncate',
+  'edit-after-get',
+]
 
 export interface FaultRule {
   /** The key of its counter in `stats().faultHits` (default: its index in `faults`). */
@@ -211,6 +237,8 @@ export class FaultEngine {
         if ((rule.stage ?? 'upstream') !== request.stage) continue
         if (rule.kind && rule.kind !== request.kind) continue
         if (rule.method && rule.method !== request.method) continue
+        if (GET_ONLY.includes(rule.action.type) && request.method !== 'GET')
+          continue
         if (rule.ids && !rule.ids.includes(request.id)) continue
         if (rule.times !== undefined && state.used >= rule.times) continue
         if (
@@ -298,6 +326,58 @@ export class FaultEngine {
         setTimeout(() => res.socket?.destroy(), 5)
 
         return 'answered'
+
+      case 'wrong-object':
+      case 'truncate':
+      case 'edit-after-get':
+        // They act on the Catalog's answer: see lie().
+        return 'continue'
+    }
+  }
+
+  /**
+   * What a GET answers under a lying action, instead of `answer`; `afterSend`
+   * runs once that answer has left (the concurrent edit).
+   */
+  public lie(
+    action: FaultAction | undefined,
+    kind: CatalogKind,
+    answer: CatalogAnswer,
+    store: CatalogStore,
+    id: number
+  ): { answer: CatalogAnswer; afterSend?: () => void } {
+    switch (action?.type) {
+      case 'wrong-object':
+        return { answer: store.read(kind, String(action.id)) }
+
+      case 'truncate': {
+        if (answer.status !== 200) return { answer }
+        const object = answer.body as Record<string, unknown>
+        const kept = action.keep.filter((field) => field in object)
+
+        return {
+          answer: {
+            status: 200,
+            body: Object.fromEntries(
+              kept.map((field) => [field, object[field]])
+            ),
+          },
+        }
+      }
+
+      case 'edit-after-get': {
+        const current = answer.status === 200 ? store.get(kind, id) : undefined
+
+        return {
+          answer,
+          afterSend: current
+            ? () => store.set(kind, id, { ...current, ...action.patch })
+            : undefined,
+        }
+      }
+
+      default:
+        return { answer }
     }
   }
 

@@ -1,5 +1,7 @@
 import http from 'http'
 
+import type { Route } from './http'
+
 /**
  * The IO events bus (courier), as the @vtex/api Events client calls it:
  * `PUT /courier/v0/{account}/{workspace}/events/{key}?resource=…` with the
@@ -293,3 +295,12 @@ export function createEventsBus(options: EventsBusOptions = {}) {
 }
 
 export type EventsBus = ReturnType<typeof createEventsBus>
+
+/** The bus as a route of the emulator: proxied courier calls. */
+export function eventsRoute(bus: EventsBus): Route {
+  return {
+    name: 'events',
+    handle: (req, res) =>
+      Boolean(req.url?.startsWith('http://')) && bus.handle(req, res),
+  }
+}

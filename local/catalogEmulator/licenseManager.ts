@@ -1,6 +1,7 @@
 import http from 'http'
 
-import type { Credentials } from './server'
+import type { Credentials } from './auth'
+import type { Route } from './http'
 
 /**
  * License Manager and VTEX ID, on the account host as VTEX serves them:
@@ -168,5 +169,16 @@ export function createLicenseManager(credentials: () => Credentials) {
     resetStats: () => {
       stats = emptyStats()
     },
+  }
+}
+
+/** License Manager and VTEX ID as a route of the emulator (direct calls to the account host). */
+export function licenseManagerRoute(
+  licenseManager: ReturnType<typeof createLicenseManager>
+): Route {
+  return {
+    name: 'license-manager',
+    handle: (req, res) =>
+      !req.url?.startsWith('http://') && licenseManager.handle(req, res),
   }
 }

@@ -3,6 +3,8 @@
  * It also starts the bundled emulator, which serves VBase for async jobs and,
  * unless CATALOG_URL is set, the Catalog, seeded with sample products and categories.
  */
+import path from 'path'
+
 import { SAMPLE_CREDENTIALS, startCatalogEmulator } from './catalogEmulator'
 import { startLocalService } from './service'
 
@@ -12,9 +14,17 @@ async function main() {
     port: Number(process.env.EMULATOR_PORT ?? 0),
     latency: { meanMs: 20, jitterMs: 10 },
     seed: { products: 50, categories: 20 },
+    // Jobs survive a restart: VBase files are kept on disk (git-ignored).
+    vbaseDir:
+      process.env.VBASE_DIR ?? path.resolve(__dirname, '../../.data/vbase'),
   })
 
   if (!process.env.CATALOG_URL) {
+    // Job chunks run with the app's credentials; locally the emulator's sample app key pair.
+    const [appKey, { token }] = Object.entries(SAMPLE_CREDENTIALS.appKeys)[0]
+
+    process.env.VTEX_APP_KEY = process.env.VTEX_APP_KEY ?? appKey
+    process.env.VTEX_APP_TOKEN = process.env.VTEX_APP_TOKEN ?? token
     process.env.CATALOG_URL = emulator.url
     const [userToken] = Object.keys(SAMPLE_CREDENTIALS.userTokens)
 
@@ -30,6 +40,8 @@ async function main() {
     vbaseProxyUrl: emulator.url,
   })
 
+  // The events bus delivers job chunk events to this replica.
+  emulator.events.setSubscribers([service.url])
   const publicUrl = service.url.replace('127.0.0.1', 'localhost')
 
   process.stdout.write(

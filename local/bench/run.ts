@@ -8,6 +8,7 @@ import os from 'os'
 import path from 'path'
 import { performance } from 'perf_hooks'
 
+import { SAMPLE_CREDENTIALS } from '../catalogEmulator/auth'
 import { spawnCatalogEmulator, SpawnedEmulator } from '../catalogEmulator/spawn'
 import type { LatencyProfile } from '../catalogEmulator/server'
 import type { RateLimitProfile } from '../catalogEmulator/rateLimit'
@@ -125,7 +126,10 @@ const syncBatch =
       })
     ).json()) as Envelope
 
-/** One async job: the envelope is in its status once done (polled every 500 ms). */
+/**
+ * One async job, run on the events path: the summary is polled every 500 ms
+ * until the job is finished, then its results are read page by page.
+ */
 const asyncJob =
   (service: SpawnedService, path: string, jobs: ScoreJob[]) => async () => {
     const queued = (await (
@@ -141,22 +145,37 @@ const asyncJob =
         await fetch(`${service.url}${queued.statusUrl}`, {
           headers: CREDENTIAL,
         })
-      ).json()) as {
-        status: string
-        result?: Envelope
-      }
+      ).json()) as { status: string }
 
-      if (job.status === 'done' || job.status === 'failed') {
-        return (
-          job.result ?? {
-            successfulResponses: { elements: [] },
-            failedResponses: { elements: [] },
-          }
-        )
-      }
-
+      if (['done', 'failed', 'cancelled'].includes(job.status)) break
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
+
+    const envelope: Envelope = {
+      successfulResponses: { elements: [] },
+      failedResponses: { elements: [] },
+    }
+
+    for (let cursor: string | undefined = '0'; cursor !== undefined; ) {
+      const page = (await (
+        await fetch(
+          `${service.url}${queued.statusUrl}/results?cursor=${cursor}&limit=1000`,
+          { headers: CREDENTIAL }
+        )
+      ).json()) as {
+        elements: Array<{ index: number; success: string }>
+        nextCursor?: string
+      }
+
+      for (const element of page.elements)
+        (element.success === 'true'
+          ? envelope.successfulResponses
+          : envelope.failedResponses
+        ).elements.push(element)
+      cursor = page.nextCursor
+    }
+
+    return envelope
   }
 
 /** Times one run of the service, with its CPU and peak RSS around it, and accounts for every item. */
@@ -342,10 +361,23 @@ async function main() {
       latency: profile.latency,
       rateLimit: profile.rateLimit,
     })
+    const [appKey, { token: appToken }] = Object.entries(
+      SAMPLE_CREDENTIALS.appKeys
+    )[0]
     const service = await spawnService({
       CATALOG_URL: emulator.url,
       VBASE_PROXY_URL: emulator.url,
       CONCURRENCY: String(CONCURRENCY),
+      // Job chunks run with the app's credentials, as events deliver them.
+      VTEX_APP_KEY: appKey,
+      VTEX_APP_TOKEN: appToken,
+    })
+
+    // The emulator's events bus delivers the job's chunk events to this replica.
+    await fetch(`${emulator.url}/_emulator/subscribers`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ urls: [service.url] }),
     })
 
     try {

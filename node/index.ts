@@ -21,6 +21,7 @@ import {
   resumeJob,
   runChunkEvent,
   startJob,
+  undoJobRoute,
 } from './middlewares/jobs'
 import { loadSettings } from './middlewares/loadSettings'
 import { parseBatch } from './middlewares/parseBatch'
@@ -107,6 +108,7 @@ export default new Service<Clients, State, ParamsContext>({
     scoreJobReport: jobRoute('GET', jobReport),
     scoreJobCancel: jobRoute('POST', cancelJobRoute),
     scoreJobResume: jobRoute('POST', resumeJob),
+    scoreJobUndo: jobRoute('POST', undoJobRoute),
   },
   events: {
     scoreJobChunk: runChunkEvent,

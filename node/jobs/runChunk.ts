@@ -11,6 +11,7 @@ import type { ScoreItem } from '../scores/validate'
 import type { ScoreSettings } from '../settings'
 import type { SendEvent } from './create'
 import { JobFileConflict, JobFiles, jobPaths, Versioned } from './files'
+import { guardedCatalog, markConflicts } from './undo'
 import {
   CancelMark,
   CHUNK_EVENT_KEY,
@@ -269,7 +270,9 @@ async function runClaimed(
   const { gate, release } = acquireAccountGate(job.account)
 
   try {
-    const result = await runScoreBatch(fenced, {
+    // An undo restores an item only while its Score is still what the job wrote.
+    const catalog = job.undoOf ? guardedCatalog(fenced, items) : fenced
+    const ran = await runScoreBatch(catalog, {
       target: job.kind === 'product' ? PRODUCT_TARGET : CATEGORY_TARGET,
       items,
       settings,
@@ -282,6 +285,9 @@ async function runClaimed(
       deadlineAt: Number.POSITIVE_INFINITY,
       gate,
     })
+    const result = job.undoOf
+      ? { ...ran, envelope: markConflicts(ran.envelope) }
+      : ran
 
     await stopHeartbeat()
     if (lost) return 'lost'

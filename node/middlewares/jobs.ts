@@ -16,6 +16,7 @@ import type { ChunkEvent, JobDefinition } from '../jobs/model'
 import { MAX_PAGE, reportCsv, resultsPage } from '../jobs/results'
 import { runChunk } from '../jobs/runChunk'
 import { isFinished, linksOf, summarise } from '../jobs/summary'
+import { undoItemsOf } from '../jobs/undo'
 import type { ScoreTarget } from '../scores/targets'
 import { resolveSettings, settingsFromEnv } from '../settings'
 
@@ -308,4 +309,64 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
     chunk: event.chunk,
     outcome,
   })
+}
+
+/**
+ * POST undo: a new job that restores previousScore for every item the job
+ * updated, only where the Score is still what the job wrote; any other item
+ * is reported CONFLICT and left alone. Undoing a job twice answers the same undo job.
+ */
+export async function undoJobRoute(ctx: Context) {
+  const { job, caller } = ctx.state
+  const summary = await summarise(ctx.clients.jobFiles, job)
+
+  if (!isFinished(summary))
+    throw new RequestError(
+      409,
+      'JOB_NOT_FINISHED',
+      'Only a finished job can be undone.'
+    )
+  if (job.dryRun)
+    throw new RequestError(409, 'NOTHING_TO_UNDO', 'A dry run wrote nothing.')
+
+  const { items, unrestorable } = await undoItemsOf(ctx.clients.jobFiles, job)
+
+  if (items.length === 0)
+    throw new RequestError(
+      409,
+      'NOTHING_TO_UNDO',
+      'The job updated no Score that can be restored.'
+    )
+
+  const created = await createJob(
+    ctx.clients.jobFiles,
+    sendEventOf(ctx.clients),
+    systemClock,
+    {
+      id: randomUUID(),
+      kind: job.kind,
+      account: job.account,
+      dryRun: false,
+      items,
+      startedBy: caller,
+      idempotencyKey: `undo-of:${job.id}`,
+      undoOf: job.id,
+    },
+    jobLimits()
+  )
+
+  const jobId = created.outcome === 'created' ? created.job.id : created.jobId
+
+  noStore(ctx)
+  ctx.status = 202
+  ctx.body = {
+    jobId,
+    undoOf: job.id,
+    status: 'queued',
+    items: items.length,
+    // Updated items whose Score was empty before: VTEX has no Score to put back.
+    unrestorable,
+    statusUrl: linksOf(jobId).self,
+    links: linksOf(jobId),
+  }
 }

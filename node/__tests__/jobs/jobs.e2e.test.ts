@@ -368,6 +368,82 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
     }
   })
 
+  it('undoes a job after a concurrent edit: conflicts reported, nothing else overwritten', async () => {
+    const batch = batchOf(300, 12_000, 4242)
+    const before = new Map(
+      batch.map(({ id }) => [id, emulator.getProduct(id)?.Score])
+    )
+    // Items with no Score before cannot be restored (VTEX has nothing to put back).
+    const restorable = batch.filter(
+      ({ id }) => typeof before.get(id) === 'number'
+    )
+    const [edited1, edited2] = [
+      restorable[1].id,
+      restorable[restorable.length - 1].id,
+    ]
+    expect(restorable.length).toBeGreaterThan(10)
+    const queued = await call(
+      replica,
+      'PUT',
+      `${PRODUCT_PATH}?async=true`,
+      JSON.stringify(batch)
+    )
+
+    await poll(replica, queued.body.jobId, finished)
+    // Someone edits two products in the admin after the job.
+    for (const id of [edited1, edited2])
+      emulator.setProduct(id, { ...emulator.getProduct(id), Score: 777 })
+    emulator.resetStats()
+
+    const undo = await call(
+      replica,
+      'POST',
+      `${JOBS}/${queued.body.jobId}/undo`
+    )
+
+    expect(undo.status).toBe(202)
+    expect(undo.body).toMatchObject({
+      undoOf: queued.body.jobId,
+      items: restorable.length,
+      unrestorable: batch.length - restorable.length,
+    })
+    // Undoing twice answers the same undo job.
+    expect(
+      (await call(replica, 'POST', `${JOBS}/${queued.body.jobId}/undo`)).body
+        .jobId
+    ).toBe(undo.body.jobId)
+    const seen = await poll(replica, undo.body.jobId, finished)
+
+    expect(seen[seen.length - 1]).toMatchObject({
+      status: 'done',
+      undoOf: queued.body.jobId,
+      counts: { UPDATED: restorable.length - 2, CONFLICT: 2 },
+    })
+    const puts = emulator.stats().putsById.product
+
+    expect(puts[edited1]).toBeUndefined()
+    expect(puts[edited2]).toBeUndefined()
+    expect(emulator.getProduct(edited1)?.Score).toBe(777)
+    expect(
+      restorable
+        .filter(({ id }) => id !== edited1 && id !== edited2)
+        .every(
+          ({ id }) =>
+            puts[id] === 1 && emulator.getProduct(id)?.Score === before.get(id)
+        )
+    ).toBe(true)
+    const failed = await call(
+      replica,
+      'GET',
+      `${JOBS}/${undo.body.jobId}/report.csv?only=failed`
+    )
+
+    expect(failed.text.split('\r\n').slice(1, 3)).toEqual([
+      expect.stringMatching(new RegExp(`^${edited1},\\d+,CONFLICT,.*now 777`)),
+      expect.stringMatching(new RegExp(`^${edited2},\\d+,CONFLICT,.*now 777`)),
+    ])
+  })
+
   it('starts no chunk after a cancel, and says what was written', async () => {
     emulator.resetStats()
     emulator.configure({ latency: { meanMs: 5, jitterMs: 1 } })

@@ -3,7 +3,9 @@ import { RequestError } from '../input/requestError'
 const INT32_MAX = 2_147_483_647
 const INT32_MIN = -2_147_483_648
 // Leading zeros are allowed ("01" is 1), so duplicates are caught whatever the spelling.
-const INTEGER_STRING = /^-?0*([0-9]{1,10})$/
+// Spaces and tabs around the digits are ignored, in JSON strings as in CSV cells
+// (csv-parse trims them); anything else, a space inside included, is refused.
+const INTEGER_STRING = /^[ \t]*-?0*([0-9]{1,10})[ \t]*$/
 
 export interface ScoreItem {
   /** Position in the request (0-based). */
@@ -33,6 +35,8 @@ export interface InvalidItem {
 
 export interface ValidationOptions {
   maxItems: number
+  /** Set on a synchronous request: a batch over `maxItems` is told it may run as a job up to this size. */
+  maxAsyncItems?: number
   /** Maps an item index to its source line, so errors can cite it. */
   lineOf?(index: number): number
 }
@@ -101,7 +105,16 @@ export function validateBatch(
     throw new RequestError(
       413,
       'BATCH_TOO_LARGE',
-      `The batch has ${body.length} items; at most ${options.maxItems} are accepted per request.`
+      `The batch has ${body.length} items; at most ${
+        options.maxItems
+      } are accepted per request.${
+        options.maxAsyncItems !== undefined &&
+        body.length <= options.maxAsyncItems
+          ? ` Send it with ?async=true to run it as a job (up to ${options.maxAsyncItems} items), or split it.`
+          : options.maxAsyncItems !== undefined
+          ? ` A job (?async=true) takes up to ${options.maxAsyncItems} items: split the batch.`
+          : ' Split the batch.'
+      }`
     )
   }
 

@@ -47,6 +47,18 @@ describe('parseInt32', () => {
     expect(parseInt32(input)).toBe(expected)
   })
 
+  it.each([
+    [' 12', 12],
+    ['12 ', 12],
+    ['\t-7\t', -7],
+    ['  012  ', 12],
+  ])(
+    'ignores the spaces and tabs around %p (the rule CSV cells follow too)',
+    (input, expected) => {
+      expect(parseInt32(input)).toBe(expected)
+    }
+  )
+
   it('turns -0 (number or string) into 0', () => {
     expect(Object.is(parseInt32(-0), 0)).toBe(true)
     expect(Object.is(parseInt32('-0'), 0)).toBe(true)
@@ -58,9 +70,10 @@ describe('parseInt32', () => {
     ['1.5'],
     ['abc'],
     [''],
-    [' 12'],
-    ['12 '],
+    [' '],
+    ['1 2'],
     ['12\n'],
+    ['\u00A012'],
     ['1e3'],
     ['+12'],
     ['0x10'],
@@ -110,6 +123,28 @@ describe('validateBatch', () => {
       expect(error.code).toBe('BATCH_TOO_LARGE')
       expect(error.message).toContain('3 items')
       expect(error.message).toContain('at most 2')
+    })
+
+    it('names ?async=true and its limit when the batch would fit a job', () => {
+      const body = [1, 2, 3].map((id) => ({ id, score: 1 }))
+      const error = requestErrorOf(() =>
+        validateBatch(body, { maxItems: 2, maxAsyncItems: 100 })
+      )
+
+      expect(error.code).toBe('BATCH_TOO_LARGE')
+      expect(error.message).toContain('?async=true')
+      expect(error.message).toContain('up to 100 items')
+    })
+
+    it('says to split a batch too large even for a job', () => {
+      const body = [1, 2, 3].map((id) => ({ id, score: 1 }))
+      const error = requestErrorOf(() =>
+        validateBatch(body, { maxItems: 1, maxAsyncItems: 2 })
+      )
+
+      expect(error.message).toContain('?async=true')
+      expect(error.message).toContain('up to 2 items')
+      expect(error.message).toContain('split')
     })
 
     it('accepts exactly maxItems', () => {
@@ -182,7 +217,7 @@ describe('validateBatch', () => {
       [-3],
       ['-3'],
       [''],
-      [' 12'],
+      ['1 2'],
       ['1e3'],
       [true],
       [null],
@@ -194,9 +229,12 @@ describe('validateBatch', () => {
       expect(codesOf({ id, score: 1 })).toEqual(['INVALID_ID'])
     })
 
-    it.each([[12], ['12'], ['01'], [2147483647]])('accepts id %p', (id) => {
-      expect(validateBatch([{ id, score: 1 }], OPTIONS).ok).toBe(true)
-    })
+    it.each([[12], ['12'], ['01'], [' 12 '], [2147483647]])(
+      'accepts id %p',
+      (id) => {
+        expect(validateBatch([{ id, score: 1 }], OPTIONS).ok).toBe(true)
+      }
+    )
   })
 
   describe('scores', () => {

@@ -1,4 +1,5 @@
 import http from 'http'
+import type net from 'net'
 
 import { routeForPath } from './routes'
 
@@ -157,18 +158,16 @@ export async function startFront(options: FrontOptions): Promise<Front> {
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     log(`front: ${clientErrorReason(error)} (${error.code ?? 'no code'})`)
 
-    if (
-      socket.writable &&
-      !(socket as { _httpMessage?: unknown })._httpMessage
-    ) {
+    // As Node's own handler does: answer only if nothing was written on this socket yet.
+    if (socket.writable && (socket as net.Socket).bytesWritten === 0) {
       const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
 
-      socket.end(
+      socket.write(
         `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`
       )
-    } else {
-      socket.destroy()
     }
+
+    socket.destroy()
   })
 
   await new Promise<void>((resolve, reject) => {

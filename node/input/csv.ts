@@ -46,12 +46,11 @@ interface Scan {
   problem?: { kind: QuoteProblem; line: number; column: number }
 }
 
-const isBlank = (char: string) => char === ' ' || char === '\t'
-
 /**
- * Walks the text the way RFC 4180 reads it (quotes open a cell only at its
- * start; spaces around a quoted cell are allowed, as csv-parse's `trim`
- * allows them). It does not build cells: csv-parse does. It finds where each
+ * Walks the text the way RFC 4180 reads it, as csv-parse does here: a quote
+ * opens a cell only as its first character, and only a delimiter or a line
+ * break may follow the closing quote. It does not build cells: csv-parse
+ * does. It finds where each
  * record starts and where a quoting mistake starts, which csv-parse's errors
  * do not say (an unclosed quote is reported at the end of the file).
  */
@@ -90,7 +89,7 @@ function scan(text: string, delimiter: string): Scan {
       continue
     }
 
-    if (!isBlank(char) || char === delimiter) recordHasText = true
+    recordHasText = true
 
     if (char === delimiter) {
       column++
@@ -99,10 +98,10 @@ function scan(text: string, delimiter: string): Scan {
       if (char === '"') {
         state = 'quoted'
         quote = { line, column }
-      } else if (!isBlank(char)) {
+      } else {
         state = 'unquoted'
       }
-    } else if (state === 'closed' && !isBlank(char)) {
+    } else if (state === 'closed') {
       result.problem = { kind: 'text after closing quote', line, column }
 
       return result
@@ -187,13 +186,13 @@ function quoteError(problem: NonNullable<Scan['problem']>): RequestError {
     case 'text after closing quote':
       return csvError(
         'INVALID_CSV',
-        `${where}: text follows the quote (") that closes this cell. Inside a quoted cell, write a quote as two quotes ("").`
+        `${where}: text follows the quote (") that closes this cell (a space counts). Inside a quoted cell, write a quote as two quotes ("").`
       )
 
     default:
       return csvError(
         'INVALID_CSV',
-        `${where}: a quote (") appears in the middle of a cell that does not start with one. Put the whole cell in quotes and write the quote as two quotes ("").`
+        `${where}: a quote (") appears in a cell that does not start with one (a space before the quote counts). Put the whole cell in quotes and write the quote as two quotes ("").`
       )
   }
 }
@@ -335,12 +334,12 @@ export function parseCsvBatch(input: string): CsvBatch {
   let records: Array<{ record: string[]; info: { lines: number } }>
 
   try {
+    // No `trim`: a cell is what the file holds, so " 5" is refused as in JSON (see validate.ts).
     records = parse(text, {
       delimiter,
       info: true,
       relax_column_count: true,
       skip_empty_lines: true,
-      trim: true,
     })
   } catch (error) {
     throw parserError(error)

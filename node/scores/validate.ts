@@ -3,9 +3,17 @@ import { RequestError } from '../input/requestError'
 const INT32_MAX = 2_147_483_647
 const INT32_MIN = -2_147_483_648
 // Leading zeros are allowed ("01" is 1), so duplicates are caught whatever the spelling.
-// Spaces and tabs around the digits are ignored, in JSON strings as in CSV cells
-// (csv-parse trims them); anything else, a space inside included, is refused.
-const INTEGER_STRING = /^[ \t]*-?0*([0-9]{1,10})[ \t]*$/
+// Nothing else is: a space around the digits is refused, in a JSON string as in
+// a CSV cell (the CSV reader does not trim cells), so " 5" means the same in both.
+const INTEGER_STRING = /^-?0*([0-9]{1,10})$/
+
+/** What to tell a caller whose number is right but for the spaces around it. */
+const spacesHint = (value: unknown) =>
+  typeof value === 'string' &&
+  value.trim() !== value &&
+  INTEGER_STRING.test(value.trim())
+    ? ` Remove the spaces around ${JSON.stringify(value.trim())}.`
+    : ''
 
 export interface ScoreItem {
   /** Position in the request (0-based). */
@@ -154,7 +162,10 @@ export function validateBatch(
       problems.push(problem('MISSING_FIELD', "field 'id' is required."))
     } else if (id === undefined || id < 1) {
       problems.push(
-        problem('INVALID_ID', "field 'id' must be a positive integer.")
+        problem(
+          'INVALID_ID',
+          `field 'id' must be a positive integer.${spacesHint(rawId)}`
+        )
       )
     } else if (firstIndexById.has(id)) {
       problems.push(
@@ -175,7 +186,9 @@ export function validateBatch(
       problems.push(
         problem(
           'INVALID_SCORE',
-          "field 'score' must be an integer between -2147483648 and 2147483647."
+          `field 'score' must be an integer between -2147483648 and 2147483647.${spacesHint(
+            rawScore
+          )}`
         )
       )
     }

@@ -94,17 +94,28 @@ describe('parseCsvBatch: what spreadsheets write', () => {
     ])
   })
 
-  it('trims spaces around cells, so " 5" means 5 as in JSON', () => {
+  it('keeps the spaces around cells, so " 5" is refused as in JSON', () => {
     const { items } = parseCsvBatch('id, score\r\n 5 , 40\r\n')
 
-    expect(items).toEqual([{ id: '5', score: '40' }])
-    expect(validateBatch(items, { maxItems: 10 })).toEqual({
-      ok: true,
-      items: [{ index: 0, id: 5, score: 40 }],
-    })
-    expect(
-      validateBatch([{ id: ' 5 ', score: ' 40' }], { maxItems: 10 })
-    ).toEqual({ ok: true, items: [{ index: 0, id: 5, score: 40 }] })
+    expect(items).toEqual([{ id: ' 5 ', score: ' 40' }])
+
+    const csv = validateBatch(items, { maxItems: 10 })
+    const json = validateBatch([{ id: ' 5 ', score: ' 40' }], { maxItems: 10 })
+
+    expect(csv).toEqual(json)
+    expect(!csv.ok && csv.invalid[0].problems.map((p) => p.code)).toEqual([
+      'INVALID_ID',
+      'INVALID_SCORE',
+    ])
+  })
+
+  it('a space before an opening quote or after a closing one is refused', () => {
+    expect(refusal('name,id,score\r\nx, "a",1\r\n').message).toMatch(
+      /^Line 2, column 2 \(B\): /
+    )
+    expect(refusal('name,id,score\r\n"a" ,1,2\r\n').message).toMatch(
+      /^Line 2, column 1 \(A\): text follows/
+    )
   })
 
   it('accepts rows that lack only trailing columns empty in every row', () => {

@@ -377,7 +377,7 @@ async function main() {
     await fetch(`${emulator.url}/_emulator/subscribers`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ urls: [service.url] }),
+      body: JSON.stringify({ urls: [service.runtimeUrl] }),
     })
 
     try {

@@ -24,6 +24,11 @@ export const CONTROL_METHODS: Record<string, ControlMethod> = {
       )
     },
   },
+  breaker: {
+    method: 'POST',
+    run: (emulator, body) =>
+      emulator.openBreaker(Number((body as { forMs?: number })?.forMs ?? 0)),
+  },
   configure: {
     method: 'POST',
     run: (emulator, body) =>
@@ -66,7 +71,11 @@ export function controlRoute(
         .then((answer) =>
           answer === undefined ? send(res, 204) : send(res, 200, answer)
         )
-        .catch(() => send(res, 500, { error: 'control failed' }))
+        .catch((error) =>
+          send(res, 400, {
+            error: error instanceof Error ? error.message : 'control failed',
+          })
+        )
 
       return true
     },

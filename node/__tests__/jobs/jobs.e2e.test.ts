@@ -112,7 +112,7 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
 
   beforeAll(async () => {
     replica = await startReplica()
-    emulator.events.setSubscribers([replica.url])
+    emulator.events.setSubscribers([replica.runtimeUrl])
   })
 
   afterAll(() => replica.close())
@@ -507,7 +507,7 @@ describe('a replica killed while it runs a chunk', () => {
       startReplica({ CONCURRENCY: '4' }),
     ])
 
-    emulator.events.setSubscribers([a.url, b.url])
+    emulator.events.setSubscribers([a.runtimeUrl, b.runtimeUrl])
     try {
       const batch = batchOf(4000, 15_000, 88_000)
       const queued = await call(

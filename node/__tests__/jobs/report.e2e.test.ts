@@ -41,7 +41,7 @@ beforeAll(async () => {
     CONCURRENCY: '32',
     JOB_CHUNK_SIZE: '1000',
   })
-  emulator.events.setSubscribers([replica.url])
+  emulator.events.setSubscribers([replica.runtimeUrl])
 })
 
 afterAll(async () => {

@@ -498,18 +498,16 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
 })
 
 describe('a replica killed while it runs a chunk', () => {
-  it('finishes the job on the other replica with no call from anyone, each product written once', async () => {
+  it('finishes a 20,000-item job on the other replica with no call from anyone, each product written once', async () => {
     emulator.resetStats()
     emulator.events.resetStats()
     emulator.configure({ latency: { meanMs: 3, jitterMs: 1 } })
-    const [a, b] = await Promise.all([
-      startReplica({ CONCURRENCY: '4' }),
-      startReplica({ CONCURRENCY: '4' }),
-    ])
+    const env = { CONCURRENCY: '8', JOB_CHUNK_SIZE: '500' }
+    const [a, b] = await Promise.all([startReplica(env), startReplica(env)])
 
     emulator.events.setSubscribers([a.runtimeUrl, b.runtimeUrl])
     try {
-      const batch = batchOf(4000, 15_000, 88_000)
+      const batch = batchOf(20_000, 1, 88_000)
       const queued = await call(
         a,
         'PUT',
@@ -542,7 +540,7 @@ describe('a replica killed while it runs a chunk', () => {
       const final = await call(b, 'GET', `${JOBS}/${queued.body.jobId}`)
 
       expect(final.body.status).toBe('done')
-      expect(final.body.progress.done).toBe(4000)
+      expect(final.body.progress.done).toBe(20_000)
       // The killed chunk was claimed again, by b.
       const taken = chunkStatesOf(queued.body.jobId).find(
         (s) => s?.chunk === killedChunk

@@ -16,6 +16,7 @@ import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
 import { reportCsv, resultsPage } from '../../jobs/results'
 import { ChunkRunner, runChunk } from '../../jobs/runChunk'
 import { summarise } from '../../jobs/summary'
+import { undoItemsOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
 import type { Clock } from '../../bulk/clock'
 
@@ -588,5 +589,50 @@ describe('authorizeCatalogEditor', () => {
         'product'
       )
     ).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })
+  })
+})
+
+describe('undo', () => {
+  it('restores previousScore only where the Score is still what the job wrote; a concurrent edit is a CONFLICT', async () => {
+    const s = await setup(12)
+
+    await drain(s)
+    // Items 1..12 went from Score 0 to 100..111; product 5 is edited after the job.
+    s.scores.set(5, 999)
+    const { items, unrestorable } = await undoItemsOf(s.files, s.job)
+
+    expect(unrestorable).toBe(0)
+    expect(items).toHaveLength(12)
+    expect(items[0]).toEqual({ index: 0, id: 1, score: 0, expect: 100 })
+
+    const created = await createJob(
+      s.files,
+      s.sendEvent,
+      s.clock,
+      {
+        id: '99999999-2222-3333-4444-555555555555',
+        kind: 'product',
+        account: 'store',
+        dryRun: false,
+        items,
+        startedBy: OWNER,
+        undoOf: s.job.id,
+      },
+      LIMITS
+    )
+
+    if (created.outcome !== 'created') throw new Error('not created')
+    s.puts.clear()
+    await drain(s)
+    const summary = await summarise(s.files, created.job)
+
+    expect(summary).toMatchObject({
+      status: 'done',
+      undoOf: s.job.id,
+      counts: { UPDATED: 11, CONFLICT: 1 },
+    })
+    expect(s.scores.get(5)).toBe(999)
+    expect(s.puts.has(5)).toBe(false)
+    expect(s.scores.get(1)).toBe(0)
   })
 })

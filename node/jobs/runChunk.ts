@@ -161,6 +161,19 @@ async function claimAndRun(
       throw error
     }
 
+    // A cancel written between the check above and the claim: give the chunk back unrun.
+    if (await files.read<CancelMark>(jobPaths.cancel(job.id))) {
+      const released: ChunkState = {
+        chunk: state.chunk,
+        phase: 'pending',
+        attempt: claimed.attempt,
+      }
+
+      await writeState(runner, job, released, etag).catch(() => undefined)
+
+      return 'cancelled'
+    }
+
     return runClaimed(runner, job, { data: claimed, etag })
   }
 

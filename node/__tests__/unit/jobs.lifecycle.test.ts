@@ -474,6 +474,32 @@ describe('runChunk', () => {
     })
   })
 
+  it('gives a chunk back unrun when the cancel lands between its check and its claim', async () => {
+    const s = await setup(10)
+    const state = jobPaths.state(s.job.id, 0)
+
+    s.files.beforeWrite = (path) => {
+      const file = s.files.files.get(state)
+
+      if (path === state && file && JSON.parse(file.text).phase === 'pending')
+        s.files.files.set(jobPaths.cancel(s.job.id), {
+          text: JSON.stringify({ at: 'now', by: OWNER }),
+          etag: 'c',
+        })
+    }
+
+    expect(
+      await s.clock.run(runChunk(s.runner('a'), { jobId: s.job.id, chunk: 0 }))
+    ).toBe('cancelled')
+    expect(s.catalog.read).not.toHaveBeenCalled()
+    expect((await s.files.read<ChunkState>(state))?.data).toEqual({
+      chunk: 0,
+      phase: 'pending',
+      attempt: 1,
+    })
+    expect((await summarise(s.files, s.job)).status).toBe('cancelled')
+  })
+
   it('ends the job failed when the Catalog refuses the app credentials', async () => {
     const s = await setup(25, { refuseFrom: 15 })
 

@@ -42,6 +42,8 @@ declare global {
     dryRun: boolean
     /** `?async=true`: run the batch as a job. */
     async: boolean
+    /** `?allowFieldDrift=true`: write even when the Catalog will change other fields. */
+    allowFieldDrift: boolean
     job: JobMeta
   }
 }

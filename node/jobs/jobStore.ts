@@ -17,6 +17,8 @@ export interface JobMeta {
   kind: CatalogKind
   account: string
   dryRun: boolean
+  /** `?allowFieldDrift=true` when the job was created. */
+  allowFieldDrift?: boolean
   status: JobStatus
   progress: JobProgress
   /** Items are stored, and results checkpointed, in chunks of this size. */

@@ -80,6 +80,7 @@ export async function runJob(meta: JobMeta, run: JobRun): Promise<JobMeta> {
         settings: run.settings,
         call: run.call,
         dryRun: meta.dryRun,
+        allowFieldDrift: meta.allowFieldDrift,
         deadlineAt: Number.POSITIVE_INFINITY,
         gate,
         onOutcome: (_index, outcome) => {

@@ -48,13 +48,14 @@ function runInBackground(ctx: Context, meta: JobMeta) {
 /** `?async=true`: store the validated batch as a job, answer 202, and run it in the background. */
 export function startJob(target: ScoreTarget) {
   return async function startJobFor(ctx: Context) {
-    const { items, dryRun } = ctx.state
+    const { items, dryRun, allowFieldDrift } = ctx.state
     const now = new Date().toISOString()
     const meta: JobMeta = {
       id: randomUUID(),
       kind: target.kind,
       account: ctx.vtex.account,
       dryRun,
+      ...(allowFieldDrift ? { allowFieldDrift } : {}),
       status: 'queued',
       progress: { total: items.length, done: 0, succeeded: 0, failed: 0 },
       chunkSize: CHUNK_SIZE,

@@ -23,6 +23,7 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
 
   ctx.state.dryRun = booleanQuery(ctx, 'dryRun')
   ctx.state.async = booleanQuery(ctx, 'async')
+  ctx.state.allowFieldDrift = booleanQuery(ctx, 'allowFieldDrift')
   const text = await readBody(ctx.req, ctx.get('Content-Length') || undefined)
   const csv = format === 'csv' ? parseCsvBatch(text) : undefined
   const body = csv ? csv.items : parseJsonBody(text)

@@ -66,6 +66,14 @@ function fakeContext(options: FakeOptions = {}) {
   return { ctx: ctx as unknown as Context, set, logger, read, write }
 }
 
+/** The fields the object check before a PUT requires, and a ReleaseDate the drift guard accepts. */
+const VALID_PRODUCT = {
+  Name: 'x',
+  CategoryId: 1,
+  BrandId: 1,
+  ReleaseDate: '2024-01-01T00:00:00',
+}
+
 const TOKEN = 'eyJ-super-secret-user-token'
 const APP_KEY = 'vtexappkey-store-ABCDEF'
 const APP_TOKEN = 'APPTOKEN-super-secret-0123456789'
@@ -330,6 +338,19 @@ describe('parseBatch', () => {
     expect(ctx.state.dryRun).toBe(expected)
   })
 
+  it.each([
+    [undefined, false],
+    ['true', true],
+    ['false', false],
+  ])('reads allowFieldDrift=%p as %p', async (allowFieldDrift, expected) => {
+    const { ctx } = await run({
+      body: '[{"id":1,"score":1}]',
+      query: allowFieldDrift === undefined ? {} : { allowFieldDrift },
+    })
+
+    expect(ctx.state.allowFieldDrift).toBe(expected)
+  })
+
   it('answers invalid items with the 400 envelope and does not call next', async () => {
     const { ctx, next, set } = await run({
       body: '[{"id":1,"score":1},{"id":"x","score":1.5},null]',
@@ -350,6 +371,7 @@ describe('parseBatch', () => {
 
   it.each([
     [{ query: { dryRun: 'maybe' } }, 400, 'INVALID_QUERY'],
+    [{ query: { allowFieldDrift: 'yes' } }, 400, 'INVALID_QUERY'],
     [{ query: { dryRun: ['true', 'false'] } }, 400, 'INVALID_QUERY'],
     [
       { headers: { 'Content-Type': 'text/plain' } },
@@ -442,7 +464,7 @@ describe('updateScores', () => {
         if (id === 2)
           throw new CatalogError('GET', 'product', 2, 404, 'Not found')
 
-        return { Id: id, Name: 'x', Score: id === 3 ? 30 : 1 }
+        return { ...VALID_PRODUCT, Id: id, Score: id === 3 ? 30 : 1 }
       }
     )
     const write: Write = jest.fn().mockResolvedValue({})
@@ -491,7 +513,7 @@ describe('updateScores', () => {
     expect(write).toHaveBeenCalledWith(
       'product',
       1,
-      { Id: 1, Name: 'x', Score: 10 },
+      { ...VALID_PRODUCT, Id: 1, Score: 10 },
       expect.objectContaining({ credentials: ctx.state.credentials })
     )
     expect(logger.info).toHaveBeenCalledWith(
@@ -506,7 +528,9 @@ describe('updateScores', () => {
   })
 
   it('marks the answer as a dry run and writes nothing', async () => {
-    const read: Read = jest.fn().mockResolvedValue({ Id: 1, Score: 1 })
+    const read: Read = jest
+      .fn()
+      .mockResolvedValue({ ...VALID_PRODUCT, Id: 1, Score: 1 })
     const write: Write = jest.fn()
     const { ctx } = fakeContext({
       read,

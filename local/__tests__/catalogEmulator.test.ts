@@ -98,12 +98,24 @@ describe('Catalog emulator: data', () => {
     })
   })
 
-  it('keeps unknown fields only when they are sent', () => {
-    expect(applyPut('product', 1, { Name: 'x', Extra: 1 })).toMatchObject({
-      Extra: 1,
+  it('drops unknown fields, makes omitted booleans false, keeps what no PUT sets', () => {
+    const stored = applyPut(
+      'category',
+      3,
+      { Name: 'x', Extra: 1, LinkId: 'sent' },
+      { current: { Id: 3, LinkId: 'kept', HasChildren: true } }
+    )
+
+    expect(stored).not.toHaveProperty('Extra')
+    expect(stored).toMatchObject({
+      Id: 3,
+      Name: 'x',
+      LinkId: 'kept',
+      HasChildren: true,
+      IsActive: false,
       Description: null,
+      TreePath: null,
     })
-    expect(applyPut('product', 1, { Name: 'x' })).not.toHaveProperty('Extra')
   })
 
   it('requires the PUT fields of the OpenAPI', async () => {

@@ -133,7 +133,7 @@ async function handleCatalog(
   const { answer, afterSend } = faults.lie(
     fault,
     kind,
-    store.read(kind, rawId),
+    store.read(kind, rawId, { includeTreePath: includeTreePathOf(req) }),
     store,
     request.id
   )
@@ -143,3 +143,9 @@ async function handleCatalog(
 
   return undefined
 }
+
+/** `?includeTreePath=true` on a category GET (VTEX Catalog OpenAPI). */
+const includeTreePathOf = (req: http.IncomingMessage) =>
+  new URL(req.url ?? '/', 'http://catalog').searchParams.get(
+    'includeTreePath'
+  ) === 'true'

@@ -93,7 +93,7 @@ export async function startCatalogEmulator(
 
   let limiter = newLimiter()
   let stats = emptyStats()
-  const store = new CatalogStore(options.seed)
+  const store = new CatalogStore(options.seed, now, options.recordPuts)
   const vbase = createVBase()
 
   const context: EmulatorContext = {
@@ -191,6 +191,7 @@ export async function startCatalogEmulator(
     deleteProduct: (id) => store.delete('product', id),
     deleteCategory: (id) => store.delete('category', id),
     snapshot: () => store.snapshot(),
+    puts: () => store.puts(),
     vbase: { stats: vbase.stats, read: vbase.read },
     close: () =>
       new Promise<void>((resolve) => {

@@ -3,7 +3,7 @@ import {
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
 import { spawnService, SpawnedService } from '../../../local/spawnService'
-import { PRODUCT_PATH, USER_TOKEN } from '../helpers/e2e'
+import { PRODUCT_PATH, putBodyViolations, USER_TOKEN } from '../helpers/e2e'
 
 const AUTH = { VtexIdclientAutCookie: USER_TOKEN }
 const JOBS = '/_v/massive/score/jobs'
@@ -14,10 +14,17 @@ beforeAll(async () => {
   emulator = await startCatalogEmulator({
     seed: { products: 20_000, categories: 5 },
     latency: { meanMs: 1, jitterMs: 1 },
+    recordPuts: true,
   })
 })
 
-afterAll(() => emulator.close())
+afterAll(async () => {
+  const wrong = putBodyViolations(emulator)
+
+  await emulator.close()
+  // Every PUT body the jobs sent matches the Catalog OpenAPI.
+  expect(wrong).toEqual([])
+})
 
 const startService = (env: Record<string, string> = {}) =>
   spawnService({

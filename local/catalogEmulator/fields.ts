@@ -16,6 +16,7 @@ export interface JsonSchema {
   required?: string[]
   properties?: Record<string, JsonSchema>
   items?: JsonSchema
+  deprecated?: boolean
 }
 
 /** GET (and PUT answer) and PUT request body, per kind. */

@@ -31,17 +31,27 @@ const show = (value: unknown) => {
   return text === undefined ? String(value) : text.slice(0, 40)
 }
 
+/** What a GET answer must carry to be written back. */
+export interface ObjectRules {
+  /** Present, of their type, and non-null unless nullable. */
+  required: readonly RequiredField[]
+  /** Present (any value, null included): the PUT sets them, so one missing from the answer would be erased. */
+  erasable: readonly string[]
+  /** Fields the caller sets itself (Score). */
+  skip?: readonly string[]
+}
+
 /**
  * Is this GET answer safe to PUT back? The PUT replaces the whole object, so
  * another object's data, or a truncated one, would be written as it is.
- * `skip` names fields the caller sets itself (Score).
  */
 export function checkCatalogObject(
   value: unknown,
   id: number,
-  required: readonly RequiredField[],
-  skip: readonly string[] = []
+  rules: ObjectRules
 ): ObjectCheck {
+  const skip = rules.skip ?? []
+
   if (!isPlainObject(value)) {
     return {
       ok: false,
@@ -59,11 +69,11 @@ export function checkCatalogObject(
 
   const problems: string[] = []
 
-  if (!('Id' in value)) problems.push('it has no Id')
+  if (value.Id === undefined) problems.push('it has no Id')
   else if (value.Id !== id)
     problems.push(`its Id is ${show(value.Id)}, not ${id}`)
 
-  for (const field of required) {
+  for (const field of rules.required) {
     if (skip.includes(field.name)) continue
     const present = field.name in value
     const fieldValue = value[field.name]
@@ -81,6 +91,17 @@ export function checkCatalogObject(
       )
     }
   }
+
+  const erased = rules.erasable.filter(
+    (name) => !skip.includes(name) && value[name] === undefined
+  )
+
+  if (erased.length > 0)
+    problems.push(
+      `the field(s) ${erased.join(
+        ', '
+      )} are missing, and the PUT would erase them`
+    )
 
   return problems.length > 0
     ? { ok: false, problems }

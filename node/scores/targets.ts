@@ -17,6 +17,12 @@ export interface ScoreTarget {
   kind: CatalogKind
   /** What the PUT requires (VTEX Catalog OpenAPI), checked on every GET answer before it is written back. */
   requiredFields: readonly RequiredField[]
+  /**
+   * The other fields the PUT sets (deprecated ones aside): a GET answer
+   * without one of them is truncated, since the PUT would erase it (and set
+   * an omitted boolean such as IsActive to false).
+   */
+  erasableFields: readonly string[]
   /** Documented cases where writing the object back would change other fields. */
   driftChecks: readonly DriftCheck[]
   schemas: { get: string; put: string }
@@ -33,6 +39,21 @@ export const PRODUCT_TARGET: ScoreTarget = {
   requiredFields: [
     ...required('string', ['Name']),
     ...required('integer', ['CategoryId', 'BrandId']),
+  ],
+  erasableFields: [
+    'DepartmentId',
+    'LinkId',
+    'RefId',
+    'IsVisible',
+    'Description',
+    'DescriptionShort',
+    'ReleaseDate',
+    'KeyWords',
+    'Title',
+    'IsActive',
+    'TaxCode',
+    'MetaTagDescription',
+    'ShowWithoutStock',
   ],
   driftChecks: [trailingSpaces, emptyReleaseDate, strippableDiacritics],
   schemas: { get: 'product.get.json', put: 'product.put.json' },
@@ -62,6 +83,8 @@ export const CATEGORY_TARGET: ScoreTarget = {
       'ShowBrandFilter',
     ]),
   ],
+  // Every field the category PUT sets is required.
+  erasableFields: [],
   driftChecks: [trailingSpaces, strippableDiacritics],
   schemas: { get: 'category.get.json', put: 'category.put.json' },
 }

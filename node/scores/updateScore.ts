@@ -80,12 +80,11 @@ export function updateScoreTask(
     const read = async () => {
       const answer = await call(() => catalog.read(item.id))
       const readAt = clock.now()
-      const checked = checkCatalogObject(
-        answer,
-        item.id,
-        target.requiredFields,
-        ['Score']
-      )
+      const checked = checkCatalogObject(answer, item.id, {
+        required: target.requiredFields,
+        erasable: target.erasableFields,
+        skip: ['Score'],
+      })
 
       if (!checked.ok) {
         throw new CallError({

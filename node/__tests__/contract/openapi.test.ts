@@ -37,7 +37,7 @@ describe('the JSON Schemas', () => {
   })
 
   it.each(KINDS)(
-    "hold the app's required fields for %s: every one, with the schema's type and nullability",
+    "hold the app's object rules for %s: every required field with the schema's type and nullability, and the fields a PUT would erase",
     (kind) => {
       const put = SCHEMAS[kind].put
       const expected = (put.required ?? []).map((name) => {
@@ -55,6 +55,17 @@ describe('the JSON Schemas', () => {
       expect([...TARGETS[kind].requiredFields].sort(byName)).toEqual(
         expected.sort(byName)
       )
+      // Every other non-deprecated field the PUT sets: missing from a GET answer, the PUT would erase it.
+      const erasable = Object.entries(put.properties ?? {})
+        .filter(
+          ([name, property]) =>
+            !put.required?.includes(name) &&
+            !property.deprecated &&
+            name !== 'Score'
+        )
+        .map(([name]) => name)
+
+      expect([...TARGETS[kind].erasableFields].sort()).toEqual(erasable.sort())
       expect(TARGETS[kind].schemas).toEqual({
         get: `${kind}.get.json`,
         put: `${kind}.put.json`,

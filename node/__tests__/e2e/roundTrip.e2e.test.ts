@@ -76,10 +76,12 @@ const seededWith = (kind: CatalogKind, oddity: string, from = 1, to = 40) =>
 describe('a product batch with objects the app must not write back', () => {
   const WRONG = 10
   const TRUNCATED = 12
+  /** Truncated to the fields the PUT requires: IsActive, Description... would be erased. */
+  const HALF = 14
   const EMPTY_DATE = seededWith('product', 'empty-release-date')
   const STRIPPED = seededWith('product', 'strippable-diacritics')
 
-  /** The GET of WRONG answers product 11's object; TRUNCATED's answers only { Id, Score }. */
+  /** The GET of WRONG answers product 11's object; TRUNCATED's answers only { Id, Score }, HALF's only the required fields. */
   function lie() {
     stack.emulator.configure({
       faults: [
@@ -95,6 +97,15 @@ describe('a product batch with objects the app must not write back', () => {
           ids: [TRUNCATED],
           action: { type: 'truncate', keep: ['Id', 'Score'] },
         },
+        {
+          name: 'truncate-to-required',
+          kind: 'product',
+          ids: [HALF],
+          action: {
+            type: 'truncate',
+            keep: ['Id', 'Name', 'CategoryId', 'BrandId', 'Score'],
+          },
+        },
       ],
     })
   }
@@ -105,7 +116,8 @@ describe('a product batch with objects the app must not write back', () => {
 
     expect(faultHits['wrong-object']).toBeGreaterThanOrEqual(1)
     expect(faultHits.truncate).toBeGreaterThanOrEqual(1)
-    for (const id of [WRONG, TRUNCATED]) {
+    expect(faultHits['truncate-to-required']).toBeGreaterThanOrEqual(1)
+    for (const id of [WRONG, TRUNCATED, HALF]) {
       expect(putsById.product[id]).toBeUndefined()
       expect(stack.emulator.getProduct(id)).toEqual(saved.products[id])
     }
@@ -116,7 +128,7 @@ describe('a product batch with objects the app must not write back', () => {
     const batch = range(1, 40).map((id) => ({ id, score: 500 + id }))
     const { status, body } = await stack.put(PRODUCT_PATH, batch)
     const failed = byId(body.failedResponses.elements)
-    const guarded = [WRONG, TRUNCATED, ...EMPTY_DATE, ...STRIPPED]
+    const guarded = [WRONG, TRUNCATED, HALF, ...EMPTY_DATE, ...STRIPPED]
 
     expect(EMPTY_DATE.length).toBeGreaterThan(0)
     expect(STRIPPED.length).toBeGreaterThan(0)
@@ -134,6 +146,13 @@ describe('a product batch with objects the app must not write back', () => {
       code: 'INVALID_CATALOG_OBJECT',
     })
     expect(failed.get(TRUNCATED)?.errorMessage).toMatch(/Name is missing/)
+    expect(failed.get(HALF)).toMatchObject({
+      error: 502,
+      code: 'INVALID_CATALOG_OBJECT',
+    })
+    expect(failed.get(HALF)?.errorMessage).toMatch(
+      /IsActive.* are missing, and the PUT would erase them/
+    )
     for (const id of EMPTY_DATE) {
       expect(failed.get(id)).toMatchObject({
         error: 422,
@@ -179,6 +198,7 @@ describe('a product batch with objects the app must not write back', () => {
       [
         'INVALID_CATALOG_OBJECT',
         'INVALID_CATALOG_OBJECT',
+        'INVALID_CATALOG_OBJECT',
         ...EMPTY_DATE.map(() => 'EMPTY_RELEASE_DATE'),
         ...STRIPPED.map(() => 'DIACRITICS_WOULD_BE_STRIPPED'),
       ].sort()
@@ -189,7 +209,7 @@ describe('a product batch with objects the app must not write back', () => {
 
   it('with ?allowFieldDrift=true writes the drifting items, names their fields, and the Catalog changes them as documented', async () => {
     lie()
-    const ids = [...EMPTY_DATE, ...STRIPPED, WRONG, TRUNCATED, 1]
+    const ids = [...EMPTY_DATE, ...STRIPPED, WRONG, TRUNCATED, HALF, 1]
     const { body } = await stack.put(
       `${PRODUCT_PATH}?allowFieldDrift=true`,
       ids.map((id) => ({ id, score: 700 + id }))
@@ -203,6 +223,7 @@ describe('a product batch with objects the app must not write back', () => {
     ).toEqual([
       [WRONG, 'INVALID_CATALOG_OBJECT'],
       [TRUNCATED, 'INVALID_CATALOG_OBJECT'],
+      [HALF, 'INVALID_CATALOG_OBJECT'],
     ])
     expectLiesToldAndHarmless()
     expect(succeeded.get(1)).not.toHaveProperty('driftFields')

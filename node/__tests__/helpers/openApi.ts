@@ -2,6 +2,7 @@ import Ajv, { ValidateFunction } from 'ajv'
 
 import { CatalogKind, SCHEMAS } from '../../../local/catalogEmulator/fields'
 
+// Ajv 8 knows `deprecated` (an annotation the schemas keep from the OpenAPI).
 const ajv = new Ajv({ allErrors: true, strict: true })
 
 /** The JSON Schemas of local/catalogEmulator/schemas, compiled once. */

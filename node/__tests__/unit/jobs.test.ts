@@ -1,3 +1,4 @@
+import { makeProduct } from '../../../local/catalogEmulator'
 import { CatalogError } from '../../clients/catalog'
 import { CallerCredentials } from '../../clients/credentials'
 import { JobMeta, JobStore, VBaseFiles } from '../../jobs/jobStore'
@@ -53,14 +54,7 @@ function catalog(refuseFrom = Number.POSITIVE_INFINITY) {
     if (id >= refuseFrom)
       throw new CatalogError('GET', kind, id, 401, 'Unauthorized')
 
-    return {
-      Id: id,
-      Name: `P${id}`,
-      CategoryId: 1,
-      BrandId: 1,
-      ReleaseDate: '2024-01-01T00:00:00',
-      Score: 0,
-    }
+    return { ...makeProduct(id), Score: 0 }
   })
   const write = jest.fn(async () => ({}))
 

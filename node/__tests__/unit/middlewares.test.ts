@@ -66,12 +66,24 @@ function fakeContext(options: FakeOptions = {}) {
   return { ctx: ctx as unknown as Context, set, logger, read, write }
 }
 
-/** The fields the object check before a PUT requires, and a ReleaseDate the drift guard accepts. */
+/** A whole product (the object check refuses a truncated one), with a ReleaseDate the drift guard accepts. */
 const VALID_PRODUCT = {
   Name: 'x',
+  DepartmentId: 1,
   CategoryId: 1,
   BrandId: 1,
+  LinkId: 'x',
+  RefId: null,
+  IsVisible: true,
+  Description: '',
+  DescriptionShort: '',
   ReleaseDate: '2024-01-01T00:00:00',
+  KeyWords: '',
+  Title: 'x',
+  IsActive: true,
+  TaxCode: '',
+  MetaTagDescription: '',
+  ShowWithoutStock: false,
 }
 
 const TOKEN = 'eyJ-super-secret-user-token'

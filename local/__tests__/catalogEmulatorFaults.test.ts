@@ -398,6 +398,7 @@ describe('control API', () => {
       stats: 'GET',
       snapshot: 'GET',
       reset: 'POST',
+      breaker: 'POST',
       configure: 'POST',
     })
   })

@@ -13,6 +13,11 @@ export const CONTROL_METHODS: Record<string, ControlMethod> = {
   stats: { method: 'GET', run: (emulator) => emulator.stats() },
   snapshot: { method: 'GET', run: (emulator) => emulator.snapshot() },
   reset: { method: 'POST', run: (emulator) => emulator.resetStats() },
+  breaker: {
+    method: 'POST',
+    run: (emulator, body) =>
+      emulator.openBreaker(Number((body as { forMs?: number })?.forMs ?? 0)),
+  },
   configure: {
     method: 'POST',
     run: (emulator, body) =>

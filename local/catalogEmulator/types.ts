@@ -1,15 +1,18 @@
 import type { Credentials } from './auth'
 import type { FailureProfile, FaultRule, ThrottleOncePlan } from './faults'
 import type { CatalogKind, CatalogObject } from './fields'
-import type { LatencyProfile } from './latency'
+import type { LatencyModel } from './latency'
+import type { CatalogProfile, ProfileName } from './profiles'
 import type { RateLimitProfile } from './rateLimit'
 import type { PutRecord, Snapshot } from './store'
 import type { createVBase } from './vbase'
 
 export interface EmulatorOptions {
   port?: number
-  latency?: LatencyProfile | null
+  latency?: LatencyModel | null
   rateLimit?: RateLimitProfile | null
+  /** A Catalog as VTEX documents it, by name or spelled out: see profiles.ts. */
+  profile?: ProfileName | CatalogProfile | null
   /** Legacy: a random share of calls fails (played as the last fault rule, named 'failure'). */
   failure?: FailureProfile | null
   credentials?: Credentials
@@ -37,8 +40,18 @@ export interface EmulatorStats {
   putsById: Record<CatalogKind, Record<string, number>>
   inFlight: number
   peakInFlight: number
+  /** 429s sent: by a bucket, inside a penalty window, or by a fault rule. */
   rateLimited: number
+  /** The buckets' own 429s, by bucket: 'account' or an endpoint ('GET product', ...). */
+  rateLimitedBy: Record<string, number>
+  /** Requests that arrived inside a 429 window once the grace period had passed. */
   requestsInPenaltyWindow: number
+  /** 503s from breaker phases (a profile's schedule, or openBreaker()). */
+  breaker503s: number
+  /** Tokens a profile's other client took from the buckets we share. */
+  otherClientTokens: number
+  /** The latencies drawn for the calls that reached the Catalog's data (before any 'slow' fault). */
+  latencyDrawn: { calls: number; p50Ms: number; p99Ms: number; maxMs: number }
   /** Requests that carried a Proxy-Authorization header (an app token must never reach the Catalog). */
   proxyAuthorizationSeen: number
   /** Requests that carried an Authorization header. */
@@ -63,6 +76,7 @@ export type EmulatorConfig = Pick<
   | 'credentials'
   | 'throttleOnce'
   | 'faults'
+  | 'profile'
 >
 
 export interface CatalogEmulator {
@@ -71,6 +85,8 @@ export interface CatalogEmulator {
   stats(): EmulatorStats
   resetStats(): void
   configure(patch: Partial<EmulatorConfig>): void
+  /** A breaker phase on demand: every Catalog call is answered 503 for `forMs`. */
+  openBreaker(forMs: number): void
   getProduct(id: number): CatalogObject | undefined
   getCategory(id: number): CatalogObject | undefined
   setProduct(id: number, object: CatalogObject): void
@@ -94,7 +110,11 @@ export function emptyStats(): EmulatorStats {
     inFlight: 0,
     peakInFlight: 0,
     rateLimited: 0,
+    rateLimitedBy: {},
     requestsInPenaltyWindow: 0,
+    breaker503s: 0,
+    otherClientTokens: 0,
+    latencyDrawn: { calls: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
     proxyAuthorizationSeen: 0,
     authorizationSeen: 0,
     openSockets: 0,

@@ -55,7 +55,9 @@ function fakeContext(options: FakeOptions = {}) {
     set,
     status: 404,
     body: undefined as unknown,
-    req: Readable.from([Buffer.from(options.body ?? '')]),
+    req: Object.assign(Readable.from([Buffer.from(options.body ?? '')]), {
+      headers,
+    }),
     vtex: { logger },
     clients: {
       catalog: { read, write },

@@ -106,7 +106,7 @@ export const strippableDiacritics: DriftCheck = (object) => {
     fields,
     message: `field(s) ${quoted(
       fields
-    )} contain diacritics outside Latin-1 (such as ă), which the Catalog API removes on every update (a known Catalog issue, not to be fixed). Write them from the Catalog admin instead, or accept the change.`,
+    )} contain diacritics outside Latin-1 (such as ă), which the Catalog API removes on every update (a known Catalog issue, not to be fixed). Set this item's Score in the Catalog admin instead, which keeps them (VTEX's workaround).`,
   }
 }
 

@@ -162,15 +162,17 @@ export function updateScoreTask(
 
 function driftError(drift: DriftFinding[], target: ScoreTarget, id: number) {
   const [first] = drift
+  // The opt-in cannot help with trailing spaces: the Catalog refuses those PUTs.
+  const optIn = drift.some((d) => d.code !== 'TRAILING_SPACES')
+    ? ' To write anyway and accept the change, send the batch with ?allowFieldDrift=true.'
+    : ''
 
   return new CallError({
     status: first.status,
     code: first.code,
     message: `Not written: in ${target.kind} ${id}, ${drift
       .map((d) => d.message)
-      .join(
-        ' Also, '
-      )} To write anyway and accept the change, send the batch with ?allowFieldDrift=true.`,
+      .join(' Also, ')}${optIn}`,
     retryable: false,
   })
 }

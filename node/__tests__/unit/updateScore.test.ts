@@ -321,6 +321,7 @@ describe('updateScoreTask through runBulk', () => {
     expect(outcome.failure.message).toContain("'Name'")
     expect(outcome.failure.message).toContain("'MetaTagDescription'")
     expect(outcome.failure.message).not.toContain("'Title'")
+    expect(outcome.failure.message).not.toContain('allowFieldDrift')
     expect(outcome.attempts).toBe(1)
     expect(write).not.toHaveBeenCalled()
   })

@@ -9,6 +9,7 @@ import type { CatalogKind } from '../../../local/catalogEmulator'
 import {
   CATEGORY_PATH,
   PRODUCT_PATH,
+  USER_TOKEN,
   Stack,
   startStack,
   withoutScore,
@@ -237,6 +238,50 @@ describe('a product batch with objects the app must not write back', () => {
       )
       expect(after.products[id].Name).toBe(`Camasa Stefan ${id}`)
     }
+  })
+})
+
+describe('an async job', () => {
+  it('keeps ?allowFieldDrift=true: its result lists driftFields, and refuses the same items without it', async () => {
+    const [drifting] = seededWith('product', 'empty-release-date')
+    const runJob = async (query: string) => {
+      const queued = await stack.put(`${PRODUCT_PATH}?async=true${query}`, [
+        { id: drifting, score: 321 },
+        { id: 2, score: 322 },
+      ])
+
+      expect(queued.status).toBe(202)
+      for (;;) {
+        const response = await fetch(
+          `${stack.service.url}${queued.body.statusUrl}`,
+          { headers: { VtexIdclientAutCookie: USER_TOKEN } }
+        )
+        const job = (await response.json()) as {
+          status: string
+          result?: { successfulResponses: { elements: Element[] } } & {
+            failedResponses: { elements: Element[] }
+          }
+        }
+
+        if (job.status === 'done') return job.result
+        if (job.status === 'failed') throw new Error('the job failed')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+
+    const refused = await runJob('')
+
+    expect(
+      refused?.failedResponses.elements.map((e) => [e.id, e.code])
+    ).toEqual([[drifting, 'EMPTY_RELEASE_DATE']])
+    expect(stack.emulator.stats().putsById.product[drifting]).toBeUndefined()
+
+    const written = await runJob('&allowFieldDrift=true')
+
+    expect(
+      byId(written?.successfulResponses.elements ?? []).get(drifting)
+    ).toMatchObject({ driftFields: ['ReleaseDate'] })
+    expect(stack.emulator.stats().putsById.product[drifting]).toBe(1)
   })
 })
 

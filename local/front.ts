@@ -224,7 +224,8 @@ export function forwardRoundRobin(
     )
 
     upstream.once('error', (error: NodeJS.ErrnoException) => {
-      if (res.writableEnded || req.destroyed) return
+      // Not `req.destroyed`: a request read to its end is destroyed too, and still waits for its answer.
+      if (res.writableEnded || res.destroyed) return
       log(
         `front: replica ${index + 1} did not answer (${
           error.code ?? error.message

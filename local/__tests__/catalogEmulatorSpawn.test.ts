@@ -46,5 +46,8 @@ describe('Catalog emulator in a child process', () => {
     expect(await emulator.stats()).toMatchObject({ breaker503s: 1 })
     await emulator.configure({ profile: null })
     expect((await get()).status).toBe(200)
+    await expect(
+      emulator.configure({ profile: 'nope' as 'documented' })
+    ).rejects.toThrow(/answered 400: .*Unknown Catalog profile 'nope'/)
   })
 })

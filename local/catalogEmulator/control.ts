@@ -60,7 +60,11 @@ export function controlRoute(
         .then((answer) =>
           answer === undefined ? send(res, 204) : send(res, 200, answer)
         )
-        .catch(() => send(res, 500, { error: 'control failed' }))
+        .catch((error) =>
+          send(res, 400, {
+            error: error instanceof Error ? error.message : 'control failed',
+          })
+        )
 
       return true
     },

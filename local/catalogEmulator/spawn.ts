@@ -60,6 +60,14 @@ export function spawnCatalogEmulator(
           body: body === undefined ? undefined : JSON.stringify(body),
         })
 
+        // A refused control (e.g. an unknown profile name) must not pass silently.
+        if (!response.ok)
+          throw new Error(
+            `emulator control '${action}' answered ${
+              response.status
+            }: ${await response.text()}`
+          )
+
         return (
           response.status === 204 ? undefined : await response.json()
         ) as T

@@ -50,9 +50,9 @@ interface Scan {
  * Walks the text the way RFC 4180 reads it, as csv-parse does here: a quote
  * opens a cell only as its first character, and only a delimiter or a line
  * break may follow the closing quote. It does not build cells: csv-parse
- * does. It finds where each
- * record starts and where a quoting mistake starts, which csv-parse's errors
- * do not say (an unclosed quote is reported at the end of the file).
+ * does. It finds where each record starts and where a quoting mistake
+ * starts, which csv-parse's errors do not say (an unclosed quote is reported
+ * at the end of the file).
  */
 function scan(text: string, delimiter: string): Scan {
   const result: Scan = { recordLines: [] }

@@ -95,6 +95,16 @@ describe('spreadsheet exports are written as they read', () => {
     await expectWritten(file, [4, 5, 6], [44, 45, 46])
   })
 
+  it('Excel pt-BR "CSV (separado por vírgulas)": Windows-1252, no BOM, semicolons, CRLF', async () => {
+    // Not UTF-8: the accented names decode to replacement characters, which only the ignored column holds.
+    const file = Buffer.from(
+      'Nome;id;score\r\n"Camisa; algodão";16;56\r\nCaneca térmica;17;57\r\n',
+      'latin1'
+    )
+
+    await expectWritten(file, [16, 17], [56, 57])
+  })
+
   it('Excel "Unicode Text": UTF-16 LE with a BOM, tabs, CRLF, a quoted name with a tab', async () => {
     const file = utf16LeBom(
       'Name\tid\tscore\r\n' +
@@ -147,7 +157,7 @@ describe('files that could write the wrong thing are refused whole', () => {
 
   it('a row with an unquoted comma in its name (more cells than the header)', async () => {
     await expectRefused(
-      'name,id,score\r\nMug,16,56\r\nShirt, blue,17,57\r\n',
+      'name,id,score\r\nMug,18,56\r\nShirt, blue,19,57\r\n',
       'CSV_RAGGED_ROW',
       /^Line 3, column 4 \(D\): this row has 4 cells but the header has 3/
     )

@@ -9,6 +9,7 @@ import type { CatalogKind } from '../../../local/catalogEmulator'
 import {
   CATEGORY_PATH,
   PRODUCT_PATH,
+  putBodyViolations,
   USER_TOKEN,
   Stack,
   startStack,
@@ -424,5 +425,16 @@ describe('an edit made while an item waits for its PUT', () => {
       Name: 'Renamed by hand',
       Score: 4242,
     })
+  })
+})
+
+describe('the contract', () => {
+  it('every PUT body the app sent in this suite matches the OpenAPI PUT schema', () => {
+    // Runs last: the batches above sent products and categories, drifting ones included.
+    const puts = stack.emulator.puts()
+
+    expect(puts.filter((p) => p.kind === 'product').length).toBeGreaterThan(30)
+    expect(puts.filter((p) => p.kind === 'category').length).toBeGreaterThan(20)
+    expect(putBodyViolations(stack.emulator)).toEqual([])
   })
 })

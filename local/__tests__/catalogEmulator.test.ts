@@ -1,53 +1,12 @@
 import {
   applyPut,
-  CatalogEmulator,
   makeProduct,
   RateLimiter,
   SAMPLE_CREDENTIALS,
-  startCatalogEmulator,
 } from '../catalogEmulator'
+import { ADMIN, call, emulator, useSeededEmulator } from './emulatorHarness'
 
-const ADMIN = { VtexIdclientAutCookie: 'local-admin-token' }
-let emulator: CatalogEmulator
-
-beforeAll(async () => {
-  emulator = await startCatalogEmulator({
-    seed: { products: 10, categories: 5 },
-  })
-})
-
-afterAll(() => emulator.close())
-
-beforeEach(() => {
-  emulator.configure({
-    rateLimit: null,
-    failure: null,
-    latency: null,
-    throttleOnce: null,
-  })
-  emulator.resetStats()
-})
-
-const call = async (
-  method: string,
-  path: string,
-  headers: Record<string, string> = ADMIN,
-  body?: unknown
-) => {
-  const response = await fetch(`${emulator.url}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-
-  return {
-    status: response.status,
-    text,
-    json: text ? JSON.parse(text) : undefined,
-    headers: response.headers,
-  }
-}
+useSeededEmulator()
 
 describe('Catalog emulator: data', () => {
   it('serves the seeded product and category with the OpenAPI field sets', async () => {

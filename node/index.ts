@@ -56,6 +56,8 @@ declare global {
     dryRun: boolean
     /** `?async=true`: run the batch as a job. */
     async: boolean
+    /** `?allowFieldDrift=true`: write even when the Catalog will change other fields. */
+    allowFieldDrift: boolean
     job: JobDefinition
     /** Who is calling a job route, as License Manager and VTEX ID know them. */
     caller: JobOwner

@@ -138,7 +138,7 @@ async function handleCatalog(
   const { answer, afterSend } = faults.lie(
     fault,
     kind,
-    store.read(kind, rawId),
+    store.read(kind, rawId, { includeTreePath: includeTreePathOf(req) }),
     store,
     request.id
   )
@@ -148,3 +148,9 @@ async function handleCatalog(
 
   return undefined
 }
+
+/** `?includeTreePath=true` on a category GET (VTEX Catalog OpenAPI). */
+const includeTreePathOf = (req: http.IncomingMessage) =>
+  new URL(req.url ?? '/', 'http://catalog').searchParams.get(
+    'includeTreePath'
+  ) === 'true'

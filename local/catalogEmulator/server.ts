@@ -136,7 +136,7 @@ export async function startCatalogEmulator(
   let stats = emptyStats()
   let inFlight = 0
   let latencies: number[] = []
-  const store = new CatalogStore(options.seed)
+  const store = new CatalogStore(options.seed, now, options.recordPuts)
   const vbase = createVBase({ dir: options.vbaseDir, now })
   const events = createEventsBus({
     declarations: eventDeclarationsOf(service),
@@ -273,6 +273,7 @@ export async function startCatalogEmulator(
     deleteProduct: (id) => store.delete('product', id),
     deleteCategory: (id) => store.delete('category', id),
     snapshot: () => store.snapshot(),
+    puts: () => store.puts(),
     vbase: {
       stats: vbase.stats,
       read: vbase.read,

@@ -4,7 +4,7 @@ import type { CatalogKind, CatalogObject } from './fields'
 import type { LatencyModel } from './latency'
 import type { CatalogProfile, ProfileName } from './profiles'
 import type { RateLimitProfile } from './rateLimit'
-import type { Snapshot } from './store'
+import type { PutRecord, Snapshot } from './store'
 import type { createEventsBus, EventsBusOptions } from './events'
 import type { createLicenseManager } from './licenseManager'
 import type { createVBase } from './vbase'
@@ -18,7 +18,15 @@ export interface EmulatorOptions {
   /** Legacy: a random share of calls fails (played as the last fault rule, named 'failure'). */
   failure?: FailureProfile | null
   credentials?: Credentials
-  seed?: { products?: number; categories?: number; random?: number }
+  seed?: {
+    products?: number
+    categories?: number
+    random?: number
+    /** Seed realistic oddities (empty ReleaseDate, accents, long names, legacy nulls): see oddityOf in fields.ts. */
+    oddities?: boolean
+  }
+  /** Keep every PUT body received (for contract tests), read with puts(). */
+  recordPuts?: boolean
   /** Legacy: the first request for each of these ids gets a 429 that opens an account-wide penalty window (an edge rule named 'throttleOnce'). */
   throttleOnce?: ThrottleOncePlan | null
   /** Fault injection, first matching rule wins. */
@@ -92,6 +100,8 @@ export interface CatalogEmulator {
   deleteProduct(id: number): void
   deleteCategory(id: number): void
   snapshot(): Snapshot
+  /** Every PUT body received since start (with `recordPuts`), in arrival order; resetStats() keeps them. */
+  puts(): PutRecord[]
   /** The VBase files it serves (as an HTTP proxy) for the service's jobs. */
   vbase: Pick<
     ReturnType<typeof createVBase>,

@@ -25,6 +25,8 @@ export interface CatalogCallOptions {
   baseURL?: string
   /** Receives the Catalog's Ratelimit-* headers from every answer. */
   onRateSignal?(signal: RateSignal): void
+  /** PUT only: runs right before the request is sent; if it throws, nothing is sent and the error propagates as is. */
+  beforeSend?(): void
 }
 
 /** A failed Catalog call, stripped of the request config that holds the credentials. */
@@ -165,6 +167,7 @@ export class CatalogClient extends ExternalClient {
     body: CatalogObject,
     options: CatalogCallOptions
   ) {
+    options.beforeSend?.()
     try {
       const response = await this.http.putRaw<CatalogObject>(
         catalogRoutes[kind](id),

@@ -35,6 +35,7 @@ export interface NewJob {
   kind: CatalogKind
   account: string
   dryRun: boolean
+  allowFieldDrift?: boolean
   items: ScoreItem[]
   startedBy: JobOwner
   idempotencyKey?: string
@@ -54,10 +55,18 @@ interface IdempotencyRecord {
 export const bodyHashOf = (
   kind: CatalogKind,
   dryRun: boolean,
-  items: ScoreItem[]
+  items: ScoreItem[],
+  allowFieldDrift = false
 ) =>
   createHash('sha256')
-    .update(JSON.stringify([kind, dryRun, items.map((i) => [i.id, i.score])]))
+    .update(
+      JSON.stringify([
+        kind,
+        dryRun,
+        allowFieldDrift,
+        items.map((i) => [i.id, i.score]),
+      ])
+    )
     .digest('hex')
 
 const keyHashOf = (account: string, key: string) =>
@@ -77,7 +86,12 @@ export async function createJob(
   input: NewJob,
   limits: JobLimits = DEFAULT_JOB_LIMITS
 ): Promise<Created> {
-  const bodyHash = bodyHashOf(input.kind, input.dryRun, input.items)
+  const bodyHash = bodyHashOf(
+    input.kind,
+    input.dryRun,
+    input.items,
+    input.allowFieldDrift
+  )
   const ttlSec = limits.retentionSec
 
   if (input.idempotencyKey) {
@@ -116,6 +130,7 @@ export async function createJob(
     kind: input.kind,
     account: input.account,
     dryRun: input.dryRun,
+    ...(input.allowFieldDrift ? { allowFieldDrift: true } : {}),
     total: input.items.length,
     chunkSize: limits.chunkSize,
     chunks,

@@ -12,6 +12,8 @@ export interface JobDefinition {
   kind: CatalogKind
   account: string
   dryRun: boolean
+  /** `?allowFieldDrift=true` when the job was created: write even when the Catalog will change other fields. */
+  allowFieldDrift?: boolean
   total: number
   chunkSize: number
   chunks: number

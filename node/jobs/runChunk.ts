@@ -295,6 +295,7 @@ async function runClaimed(
         baseURL: settings.catalogBaseUrl,
       },
       dryRun: job.dryRun,
+      allowFieldDrift: job.allowFieldDrift,
       deadlineAt: Number.POSITIVE_INFINITY,
       gate,
     })

@@ -35,7 +35,7 @@ const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store')
 /** `?async=true`: check the caller may edit the Catalog, store the job, send its first event, answer 202. */
 export function startJob(target: ScoreTarget) {
   return async function startJobFor(ctx: Context) {
-    const { items, dryRun, credentials } = ctx.state
+    const { items, dryRun, allowFieldDrift, credentials } = ctx.state
     const startedBy = await authorizeCatalogEditor(
       ctx.clients.accessControl,
       credentials,
@@ -60,6 +60,7 @@ export function startJob(target: ScoreTarget) {
         kind: target.kind,
         account: ctx.vtex.account,
         dryRun,
+        allowFieldDrift,
         items,
         startedBy,
         idempotencyKey,
@@ -347,6 +348,8 @@ export async function undoJobRoute(ctx: Context) {
       kind: job.kind,
       account: job.account,
       dryRun: false,
+      // The undo writes the same objects back: the same drift the job accepted.
+      allowFieldDrift: job.allowFieldDrift,
       items,
       startedBy: caller,
       idempotencyKey: `undo-of:${job.id}`,

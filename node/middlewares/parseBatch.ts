@@ -28,6 +28,7 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
 
   ctx.state.dryRun = booleanQuery(ctx, 'dryRun')
   ctx.state.async = booleanQuery(ctx, 'async')
+  ctx.state.allowFieldDrift = booleanQuery(ctx, 'allowFieldDrift')
   const text = decodeBody(await readBody(ctx.req))
   const csv = format === 'csv' ? parseCsvBatch(text) : undefined
   const body = csv ? csv.items : parseJsonBody(text)

@@ -6,13 +6,14 @@ import type { ScoreTarget } from '../scores/targets'
 /** Runs a validated batch against the Catalog and answers with the envelope. */
 export function updateScores(target: ScoreTarget) {
   return async function updateScoresFor(ctx: Context) {
-    const { settings, credentials, items, dryRun } = ctx.state
+    const { settings, credentials, items, dryRun, allowFieldDrift } = ctx.state
     const { gate, release } = acquireAccountGate(ctx.vtex.account ?? '')
     const result = await runScoreBatch(ctx.clients.catalog, {
       target,
       items,
       settings,
       dryRun,
+      allowFieldDrift,
       deadlineAt: Date.now() + batchBudgetMs(settings),
       gate,
       call: {

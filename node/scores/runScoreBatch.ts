@@ -14,6 +14,8 @@ export interface ScoreBatch {
   settings: ScoreSettings
   call: CatalogCallOptions
   dryRun: boolean
+  /** `?allowFieldDrift=true`: write even when the Catalog will change other fields. */
+  allowFieldDrift?: boolean
   /** Absolute time (ms) after which no Catalog call starts. */
   deadlineAt: number
   /** A gate shared beyond this batch (the account's, see accountGates); a new one by default. */
@@ -46,9 +48,13 @@ export async function runScoreBatch(
     target,
     {
       read: (id) => catalog.read(target.kind, id, call),
-      write: (id, object) => catalog.write(target.kind, id, object, call),
+      write: (id, object, guard) =>
+        catalog.write(target.kind, id, object, {
+          ...call,
+          beforeSend: guard?.beforeSend,
+        }),
     },
-    { dryRun }
+    { dryRun, allowFieldDrift: batch.allowFieldDrift }
   )
 
   const report = await runBulk<ScoreItem, ScoreChange, ScoreState>(

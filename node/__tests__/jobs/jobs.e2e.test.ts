@@ -8,6 +8,7 @@ import {
   APP_KEY_ENTRY,
   FORBIDDEN_TOKEN,
   PRODUCT_PATH,
+  putBodyViolations,
   READ_ONLY_TOKEN,
   USER_TOKEN,
 } from '../helpers/e2e'
@@ -22,10 +23,17 @@ beforeAll(async () => {
     seed: { products: 20_000, categories: 5 },
     latency: { meanMs: 1, jitterMs: 1 },
     events: { retryDelayMs: 100 },
+    recordPuts: true,
   })
 })
 
-afterAll(() => emulator.close())
+afterAll(async () => {
+  const wrong = putBodyViolations(emulator)
+
+  await emulator.close()
+  // Every PUT body the jobs sent matches the Catalog OpenAPI.
+  expect(wrong).toEqual([])
+})
 
 /** A replica of the service: the real runtime in its own process, with the app's key pair as its token. */
 const startReplica = (env: Record<string, string> = {}) =>

@@ -113,6 +113,28 @@ class MemoryFiles implements JobFiles {
   }
 }
 
+/** A product as the Catalog GET answers it (every field the PUT requires). */
+const productOf = (id: number, score: number | null) => ({
+  Id: id,
+  Name: `Shirt ${id}`,
+  DepartmentId: 1,
+  CategoryId: 3,
+  BrandId: 2000001,
+  LinkId: `shirt-${id}`,
+  RefId: null,
+  IsVisible: true,
+  Description: 'A shirt',
+  DescriptionShort: null,
+  ReleaseDate: '2024-03-01T00:00:00',
+  KeyWords: '',
+  Title: 'Shirt',
+  IsActive: true,
+  TaxCode: '',
+  MetaTagDescription: '',
+  ShowWithoutStock: false,
+  Score: score,
+})
+
 /** A Catalog with Score 0 everywhere, counting PUTs per id. */
 function scriptedCatalog(
   options: { refuseFrom?: number; missing?: number[] } = {}
@@ -126,13 +148,7 @@ function scriptedCatalog(
       if (options.missing?.includes(id))
         throw new CatalogError('GET', kind, id, 404, 'Product not found')
 
-      return {
-        Id: id,
-        Name: `P${id}`,
-        CategoryId: 1,
-        BrandId: 1,
-        Score: scores.get(id) ?? 0,
-      }
+      return productOf(id, scores.get(id) ?? 0)
     }),
     write: jest.fn(
       async (
@@ -425,7 +441,7 @@ describe('runChunk', () => {
     s.catalog.read.mockImplementation(async (_kind, id) => {
       await s.clock.sleep(1500)
 
-      return { Id: id, Name: `P${id}`, CategoryId: 1, BrandId: 1, Score: 0 }
+      return productOf(id, 0)
     })
     // The claim write itself must land: steal only from the heartbeat on.
     const claimWrite = s.files.write.bind(s.files)

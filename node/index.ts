@@ -40,7 +40,8 @@ const clients: ClientsConfig<Clients> = {
       timeout: DEFAULT_SETTINGS.requestTimeoutMs,
       memoizable: false,
     },
-    // A lease must be read as it is now; VBase and License Manager retry their own transient failures.
+    // A lease must be read as it is now; VBase and License Manager retry their own transient failures
+    // (except a write with If-Match, sent once: see JobFilesClient.write).
     jobFiles: { retries: 2, timeout: 5_000, memoizable: false },
     accessControl: { retries: 1, timeout: 5_000, memoizable: false },
   },

@@ -18,7 +18,9 @@ interface AxiosLikeError {
  * The job store: @vtex/api's VBase client on the `score-jobs` bucket, with
  * ETags on reads and `If-Match` and a TTL on writes. A 412 (the file changed
  * since it was read) becomes a JobFileConflict. Reads are never memoized:
- * a lease must be read as it is now.
+ * a lease must be read as it is now. Reads and plain writes are retried by
+ * @vtex/api; a write with If-Match is sent once (the lifecycle reads the
+ * state back on a 412 or a lost answer).
  */
 export class JobFilesClient extends VBase implements JobFiles {
   constructor(context: IOContext, options?: InstanceOptions) {
@@ -42,6 +44,8 @@ export class JobFilesClient extends VBase implements JobFiles {
     try {
       const response = await this.http.putRaw(fileRoute(path), data, {
         metric: 'score-jobs-save',
+        // A conditional write is never re-sent: a retry of one that landed would meet its own ETag (412).
+        ...(options.ifMatch ? { retries: 0 } : {}),
         headers: {
           'Content-Type': 'application/json',
           ...(options.ifMatch ? { 'If-Match': options.ifMatch } : {}),

@@ -50,8 +50,6 @@ export type ChunkOutcome =
   | 'cancelled'
   /** No such job or chunk (expired, or never stored). */
   | 'gone'
-  /** Another replica took the lease over while it ran here; its results were dropped. */
-  | 'lost'
 
 export const outcomeCountsOf = (envelope: ScoreEnvelope): OutcomeCounts => {
   const counts: OutcomeCounts = {}
@@ -66,10 +64,14 @@ export const outcomeCountsOf = (envelope: ScoreEnvelope): OutcomeCounts => {
   return counts
 }
 
-/** Thrown by the fenced Catalog once this replica may no longer hold the lease. */
-class LeaseLost extends Error {
-  constructor() {
-    super('The chunk lease was lost; another replica runs this chunk.')
+/**
+ * Thrown by the fenced Catalog once this replica may no longer hold the
+ * lease, and by the handler when another claim replaced its own: the event
+ * is then delivered again, and the redelivery finds the chunk as it is now.
+ */
+export class LeaseLost extends Error {
+  constructor(detail = 'another replica runs this chunk') {
+    super(`The chunk lease was lost; ${detail}.`)
     this.name = 'LeaseLost'
   }
 }
@@ -152,10 +154,10 @@ async function claimAndRun(
       heartbeatAt: new Date(now).toISOString(),
     }
 
-    let etag: string
+    let claim: Versioned<ChunkState>
 
     try {
-      etag = await writeState(runner, job, claimed, current.etag)
+      claim = await writeState(runner, job, claimed, current.etag)
     } catch (error) {
       if (error instanceof JobFileConflict) continue
       throw error
@@ -169,32 +171,45 @@ async function claimAndRun(
         attempt: claimed.attempt,
       }
 
-      await writeState(runner, job, released, etag).catch(() => undefined)
+      await writeState(runner, job, released, claim.etag).catch(() => undefined)
 
       return 'cancelled'
     }
 
-    return runClaimed(runner, job, { data: claimed, etag })
+    return runClaimed(runner, job, claim)
   }
 
   return 'held'
 }
 
-/** Replaces a chunk's state with If-Match; resolves with its new ETag. */
+/**
+ * Replaces a chunk's state with If-Match; resolves with the state stored and
+ * its ETag. A 412 is not always someone else's write: a write of ours that
+ * landed but whose answer was lost, sent again, meets its own ETag change.
+ * So on a 412 (or a store that answers no ETag) the state is read back: when
+ * it is still this claim (same owner, attempt and phase), that stored state
+ * and its ETag are taken (a heartbeat's lease may then be an earlier one of
+ * ours); otherwise the JobFileConflict stands.
+ */
 async function writeState(
   runner: ChunkRunner,
   job: JobDefinition,
   state: ChunkState,
   ifMatch: string
-): Promise<string> {
+): Promise<Versioned<ChunkState>> {
   const path = jobPaths.state(job.id, state.chunk)
-  const etag = await runner.files.write(path, state, {
-    ifMatch,
-    ttlSec: runner.ttlSec,
-  })
+  let etag: string | undefined
 
-  if (etag) return etag
-  // A store that does not answer ETags on writes: read it back, and check it is ours.
+  try {
+    etag = await runner.files.write(path, state, {
+      ifMatch,
+      ttlSec: runner.ttlSec,
+    })
+  } catch (error) {
+    if (!(error instanceof JobFileConflict)) throw error
+  }
+
+  if (etag) return { data: state, etag }
   const written = await runner.files.read<ChunkState>(path)
 
   if (
@@ -205,7 +220,7 @@ async function writeState(
   )
     throw new JobFileConflict(path)
 
-  return written.etag
+  return written
 }
 
 async function runClaimed(
@@ -234,10 +249,7 @@ async function runClaimed(
     }
 
     try {
-      lease = {
-        data: next,
-        etag: await writeState(runner, job, next, lease.etag),
-      }
+      lease = await writeState(runner, job, next, lease.etag)
     } catch (error) {
       // A conflict means another replica took the chunk; any other error, retry on the next beat.
       if (error instanceof JobFileConflict) lost = true
@@ -304,7 +316,8 @@ async function runClaimed(
       : ran
 
     await stopHeartbeat()
-    if (lost) return 'lost'
+    // Another claim replaced this one: keep nothing, and let the event come again.
+    if (lost) throw new LeaseLost()
     // Fenced without a conflict (a heartbeat was late): keep nothing, let a redelivery redo it.
     if (fencedCalls > 0)
       throw new Error(
@@ -332,7 +345,7 @@ async function runClaimed(
     try {
       await writeState(runner, job, done, lease.etag)
     } catch (error) {
-      if (error instanceof JobFileConflict) return 'lost'
+      if (error instanceof JobFileConflict) throw new LeaseLost()
       throw error
     }
 

@@ -14,7 +14,7 @@ import {
 } from '../../jobs/files'
 import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
 import { reportCsv, resultsPage } from '../../jobs/results'
-import { ChunkRunner, runChunk } from '../../jobs/runChunk'
+import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
 import { summarise } from '../../jobs/summary'
 import { undoItemsOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
@@ -463,16 +463,83 @@ describe('runChunk', () => {
       return claimWrite(p, d, o)
     }
 
-    const outcome = await s.clock.run(
-      runChunk(s.runner('paused'), { jobId: s.job.id, chunk: 0 })
-    )
+    // The handler throws, so the bus delivers the event again.
+    await expect(
+      s.clock.run(runChunk(s.runner('paused'), { jobId: s.job.id, chunk: 0 }))
+    ).rejects.toThrow(LeaseLost)
 
     expect(stolen).toBe(true)
-    expect(outcome).toBe('lost')
     expect(s.catalog.read.mock.calls.length).toBeLessThan(10)
     expect(await s.files.list(`jobs/${s.job.id}/chunks/0/results`)).toEqual([])
     expect((await s.files.read<ChunkState>(path))?.data.owner).toBe('thief')
     expect(s.events).toEqual([])
+  })
+
+  it('finishes the job when a done state landed but its write answered 412 (a retried PUT)', async () => {
+    const s = await setup(35)
+    const write = s.files.write.bind(s.files)
+    let answered412 = 0
+
+    s.files.write = async <T>(p: string, d: T, o?: WriteOptions) => {
+      const etag = await write(p, d, o)
+
+      if (
+        answered412 === 0 &&
+        p === jobPaths.state(s.job.id, 0) &&
+        (d as unknown as ChunkState).phase === 'done'
+      ) {
+        answered412 += 1
+        throw new JobFileConflict(p)
+      }
+
+      return etag
+    }
+
+    const outcomes = await drain(s)
+    const summary = await summarise(s.files, s.job)
+
+    expect(answered412).toBe(1)
+    expect(outcomes).toEqual(['ran', 'ran', 'ran', 'ran'])
+    expect(summary.status).toBe('done')
+    expect(s.puts.size).toBe(35)
+    expect([...s.puts.values()].every((n) => n === 1)).toBe(true)
+  })
+
+  it('keeps its lease when a heartbeat landed but its write answered 412', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    const write = s.files.write.bind(s.files)
+    let answered412 = 0
+
+    s.catalog.read.mockImplementation(async (_kind, id) => {
+      await s.clock.sleep(1500)
+
+      return productOf(id, 0)
+    })
+    s.files.write = async <T>(p: string, d: T, o?: WriteOptions) => {
+      const etag = await write(p, d, o)
+      const state = d as unknown as ChunkState
+
+      // The first heartbeat (a running state after the claim) lands, but its answer is a 412.
+      if (
+        answered412 === 0 &&
+        p === path &&
+        state.phase === 'running' &&
+        state.heartbeatAt !== state.startedAt
+      ) {
+        answered412 += 1
+        throw new JobFileConflict(p)
+      }
+
+      return etag
+    }
+
+    const outcomes = await drain(s)
+
+    expect(answered412).toBe(1)
+    expect(outcomes).toEqual(['ran'])
+    expect((await summarise(s.files, s.job)).status).toBe('done')
+    expect([...s.puts.values()]).toEqual(Array(10).fill(1))
   })
 
   it('runs no chunk after a cancel; the summary says what was written', async () => {

@@ -5,6 +5,7 @@ import type { Clock } from '../bulk/clock'
 import type { CatalogKind } from '../clients/catalog'
 import type { ScoreItem } from '../scores/validate'
 import { JobFiles, jobPaths } from './files'
+import { claimKey, commitKey, keyHashOf } from './idempotency'
 import {
   CHUNK_EVENT_KEY,
   ChunkEvent,
@@ -22,7 +23,12 @@ export interface JobLimits {
   retentionSec: number
   /** VBase writes in flight at once while storing the chunks. */
   writeConcurrency: number
+  /** An Idempotency-Key claim not committed after this long is taken over (its creator died). */
+  creationGraceMs?: number
 }
+
+/** Longer than storing any job takes (200 chunks at bounded parallelism): a live creation is never taken over. */
+export const DEFAULT_CREATION_GRACE_MS = 120_000
 
 export const DEFAULT_JOB_LIMITS: JobLimits = {
   chunkSize: 500,
@@ -46,11 +52,8 @@ export type Created =
   | { outcome: 'created'; job: JobDefinition }
   | { outcome: 'replayed'; jobId: string }
   | { outcome: 'conflict'; jobId: string }
-
-interface IdempotencyRecord {
-  jobId: string
-  bodyHash: string
-}
+  /** Another creation with this key and body is storing its job now. */
+  | { outcome: 'inProgress'; jobId: string }
 
 export const bodyHashOf = (
   kind: CatalogKind,
@@ -69,15 +72,14 @@ export const bodyHashOf = (
     )
     .digest('hex')
 
-const keyHashOf = (account: string, key: string) =>
-  createHash('sha256').update(`${account}\n${key}`).digest('hex')
-
 /**
  * Stores a job (its chunks with bounded parallelism, each chunk's pending
  * state, then its definition and an index entry) and emits the event of its
- * first chunk. With an Idempotency-Key, the key is claimed first and read
- * back: of two concurrent creations only the one whose claim is read back
- * stores anything, and a replay of the same key answers the same job.
+ * first chunk. With an Idempotency-Key, the key is claimed first with
+ * If-Match (of concurrent creations one claim lands; the others answer
+ * replayed, or inProgress while it stores its job) and committed once the
+ * job is stored, before its first event; a claim whose creator died
+ * uncommitted is taken over after a grace period, so the job is re-created.
  */
 export async function createJob(
   files: JobFiles,
@@ -94,33 +96,30 @@ export async function createJob(
   )
   const ttlSec = limits.retentionSec
 
-  if (input.idempotencyKey) {
-    const path = jobPaths.idempotency(
-      keyHashOf(input.account, input.idempotencyKey)
-    )
-    const existing = await files.read<IdempotencyRecord>(path)
+  const keyHash = input.idempotencyKey
+    ? keyHashOf(input.account, 'job', input.idempotencyKey)
+    : undefined
+  const keyOptions = {
+    graceMs: limits.creationGraceMs ?? DEFAULT_CREATION_GRACE_MS,
+    retentionMs: ttlSec * 1000,
+  }
 
-    if (existing) {
-      if (existing.data.bodyHash !== bodyHash)
-        return { outcome: 'conflict', jobId: existing.data.jobId }
+  if (keyHash) {
+    const claim = await claimKey(
+      files,
+      keyHash,
+      { jobId: input.id, bodyHash, at: clock.now() },
+      keyOptions
+    )
+
+    if (claim.outcome === 'replayed') {
       // The first creation may have died before its first event: send it again (idempotent).
-      await sendEvent(CHUNK_EVENT_KEY, { jobId: existing.data.jobId, chunk: 0 })
+      await sendEvent(CHUNK_EVENT_KEY, { jobId: claim.jobId, chunk: 0 })
 
-      return { outcome: 'replayed', jobId: existing.data.jobId }
+      return claim
     }
 
-    await files.write<IdempotencyRecord>(
-      path,
-      { jobId: input.id, bodyHash },
-      { ttlSec }
-    )
-    const claimed = await files.read<IdempotencyRecord>(path)
-
-    if (claimed && claimed.data.jobId !== input.id) {
-      return claimed.data.bodyHash === bodyHash
-        ? { outcome: 'replayed', jobId: claimed.data.jobId }
-        : { outcome: 'conflict', jobId: claimed.data.jobId }
-    }
+    if (claim.outcome !== 'claimed') return claim
   }
 
   const now = clock.now()
@@ -160,6 +159,17 @@ export async function createJob(
 
   // The definition last: a job is visible only once all of it is stored.
   await files.write(jobPaths.job(job.id), job, { ttlSec })
+
+  if (keyHash) {
+    const holder = await commitKey(files, keyHash, job.id, {
+      now: clock.now(),
+      retentionMs: keyOptions.retentionMs,
+    })
+
+    // Another creation took the key over (this one was too slow): its job is the one; this one never starts.
+    if (holder !== job.id) return { outcome: 'replayed', jobId: holder }
+  }
+
   await files.write(
     jobPaths.index(now, job.id),
     { jobId: job.id, createdAt: job.createdAt },

@@ -47,5 +47,7 @@ export const jobPaths = {
       13,
       '0'
     )}-${id}.json`,
-  idempotency: (keyHash: string) => `idempotency/${keyHash}.json`,
+  /** The Idempotency-Key claims of keys whose hash starts with the same hex digit. */
+  idempotencyShard: (keyHash: string) =>
+    `idempotency/shard-${keyHash.slice(0, 1)}.json`,
 }

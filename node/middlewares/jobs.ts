@@ -75,6 +75,15 @@ export function startJob(target: ScoreTarget) {
         `This Idempotency-Key was used for job ${created.jobId} with another body.`
       )
 
+    if (created.outcome === 'inProgress') {
+      ctx.set('Retry-After', '5')
+      throw new RequestError(
+        409,
+        'IDEMPOTENCY_KEY_IN_PROGRESS',
+        `A request with this Idempotency-Key is still storing job ${created.jobId}; send it again in a few seconds.`
+      )
+    }
+
     const jobId = created.outcome === 'created' ? created.job.id : created.jobId
 
     noStore(ctx)

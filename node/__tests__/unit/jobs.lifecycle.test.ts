@@ -4,7 +4,11 @@ import { CatalogError } from '../../clients/catalog'
 import { CallerCredentials } from '../../clients/credentials'
 import { authorizeCatalogEditor } from '../../jobs/authorize'
 import { cancelJob } from '../../jobs/control'
-import { createJob, JobLimits } from '../../jobs/create'
+import {
+  createJob,
+  DEFAULT_CREATION_GRACE_MS,
+  JobLimits,
+} from '../../jobs/create'
 import {
   JobFileConflict,
   JobFiles,
@@ -323,6 +327,130 @@ describe('createJob', () => {
     expect(
       await files.read(jobPaths.job('aaaaaaaa-0000-0000-0000-000000000002'))
     ).toBeNull()
+  })
+})
+
+describe('createJob with an Idempotency-Key under concurrency', () => {
+  const input = (id: string, key = 'k1', n = 5) => ({
+    id,
+    kind: 'product' as const,
+    account: 'store',
+    dryRun: false,
+    items: items(n),
+    startedBy: OWNER,
+    idempotencyKey: key,
+  })
+  const idOf = (n: number) =>
+    `${String(n).repeat(8)}-2222-3333-4444-555555555555`
+
+  it('creates one job when a second creation writes its key claim between the write and the read-back of the first', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock()
+    const events: ChunkEvent[] = []
+    const sendEvent = async (_k: string, b: ChunkEvent) => void events.push(b)
+    let releaseB!: () => void
+    const bMayWrite = new Promise<void>((resolve) => (releaseB = resolve))
+    let aKeyReads = 0
+    // A's second read of the key file lets B's key writes go: the interleaving that let both win.
+    const filesA: JobFiles = {
+      read: async (p) => {
+        const read = await files.read(p)
+
+        if (p.startsWith('idempotency/') && ++aKeyReads === 2) releaseB()
+
+        return read as never
+      },
+      write: (p, d, o) => files.write(p, d, o),
+      list: (p) => files.list(p),
+    }
+    const filesB: JobFiles = {
+      read: (p) => files.read(p),
+      write: async (p, d, o) => {
+        if (p.startsWith('idempotency/')) await bMayWrite
+
+        return files.write(p, d, o)
+      },
+      list: (p) => files.list(p),
+    }
+    const [a, b] = await Promise.all([
+      createJob(filesA, sendEvent, clock, input(idOf(1)), LIMITS),
+      createJob(filesB, sendEvent, clock, input(idOf(2)), LIMITS),
+    ])
+
+    expect(aKeyReads).toBeGreaterThanOrEqual(2)
+    expect([a.outcome, b.outcome].filter((o) => o === 'created')).toHaveLength(
+      1
+    )
+    expect(new Set(events.map((e) => e.jobId)).size).toBe(1)
+    expect(
+      (await files.list('jobs/')).filter((p) => p.endsWith('job.json'))
+    ).toHaveLength(1)
+  })
+
+  it('creates one job out of five concurrent creations with one key; the others replay it or say it is in progress', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock()
+    const events: ChunkEvent[] = []
+    const sendEvent = async (_k: string, b: ChunkEvent) => void events.push(b)
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) =>
+        createJob(files, sendEvent, clock, input(idOf(n), 'k5', 25), LIMITS)
+      )
+    )
+    const created = answers.filter((a) => a.outcome === 'created')
+
+    expect(created).toHaveLength(1)
+    const jobId = created[0].outcome === 'created' ? created[0].job.id : ''
+
+    for (const answer of answers)
+      if (answer.outcome !== 'created') {
+        expect(['replayed', 'inProgress']).toContain(answer.outcome)
+        expect(answer.jobId).toBe(jobId)
+      }
+
+    expect(new Set(events.map((e) => e.jobId))).toEqual(new Set([jobId]))
+  })
+
+  it('re-creates the job on a replay when its creator died after claiming the key, before storing the job', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock()
+    const events: ChunkEvent[] = []
+    const sendEvent = async (_k: string, b: ChunkEvent) => void events.push(b)
+    const dying: JobFiles = {
+      read: (p) => files.read(p),
+      write: async (p, d, o) => {
+        if (p.endsWith('job.json')) throw new Error('SIGKILL')
+
+        return files.write(p, d, o)
+      },
+      list: (p) => files.list(p),
+    }
+
+    await expect(
+      createJob(dying, sendEvent, clock, input(idOf(1)), LIMITS)
+    ).rejects.toThrow('SIGKILL')
+
+    // Within the grace period the creation may still be alive: the replay says so.
+    expect(
+      await createJob(files, sendEvent, clock, input(idOf(2)), LIMITS)
+    ).toEqual({ outcome: 'inProgress', jobId: idOf(1) })
+
+    await clock.run(clock.sleep(DEFAULT_CREATION_GRACE_MS + 1))
+    const replay = await createJob(
+      files,
+      sendEvent,
+      clock,
+      input(idOf(3)),
+      LIMITS
+    )
+
+    expect(replay.outcome).toBe('created')
+    expect(await files.read(jobPaths.job(idOf(3)))).not.toBeNull()
+    expect(events).toEqual([{ jobId: idOf(3), chunk: 0 }])
+    // And a later replay names the re-created job.
+    expect(
+      await createJob(files, sendEvent, clock, input(idOf(4)), LIMITS)
+    ).toEqual({ outcome: 'replayed', jobId: idOf(3) })
   })
 })
 

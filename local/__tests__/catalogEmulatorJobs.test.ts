@@ -220,17 +220,31 @@ describe('emulated License Manager and VTEX ID', () => {
       const { token } = (await login.json()) as { token: string }
 
       expect(await access(token)).toBe(200)
-      const user = await get(
-        `/api/vtexid/pub/authenticated/user?authToken=${token}`
-      )
+      const user = await get('/api/vtexid/pub/authenticated/user', {
+        VtexIdclientAutCookie: token,
+      })
+      const byCookie = await get('/api/vtexid/pub/authenticated/user', {
+        Cookie: 'VtexIdclientAutCookie=local-admin-token',
+      })
 
       expect(await user.json()).toMatchObject({
         user: 'vtexappkey-local-SAMPLE',
       })
+      expect(await byCookie.json()).toMatchObject({
+        user: 'local-admin@example.com',
+      })
+      expect(emulator.licenseManager.stats().tokensInUrls).toBe(0)
+      // A token in the query is refused, and counted as a leak.
+      const inQuery = await get(
+        `/api/vtexid/pub/authenticated/user?authToken=${token}`
+      )
+
+      expect(inQuery.status).toBe(400)
       expect(emulator.licenseManager.stats()).toMatchObject({
         accessChecks: 4,
         appTokenLogins: 1,
-        userLookups: 1,
+        userLookups: 3,
+        tokensInUrls: 1,
       })
       // None of it counts as a Catalog call.
       expect(emulator.stats().requests.total).toBe(0)

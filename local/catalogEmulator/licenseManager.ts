@@ -11,7 +11,12 @@ import type { Route } from './http'
  *   when not, 401 for an unknown token (what `canAccessResource` reads).
  * - `POST /api/vtexid/apptoken/login` `{ appkey, apptoken }`: a token for an
  *   app key pair, whose user is the app key.
- * - `GET /api/vtexid/pub/authenticated/user?authToken=…`: the token's login.
+ * - `GET /api/vtexid/pub/authenticated/user` with a `VtexIdclientAutCookie`
+ *   header (or cookie): the token's login. A token in the query (`?authToken=`)
+ *   is refused with 400: a URL ends up in traces and error logs.
+ *
+ * It also counts every direct request whose URL holds a credential it knows
+ * (`tokensInUrls`), whatever the path, so tests can show none leaks there.
  *
  * Only a `write` credential holds the Catalog edit resources; `read` and
  * `none` hold none, as a role without Catalog permissions would.
@@ -25,6 +30,8 @@ export interface LicenseManagerStats {
   accessDenied: number
   appTokenLogins: number
   userLookups: number
+  /** Direct requests (any path) whose URL held a user token, an app token or a VTEX ID token. */
+  tokensInUrls: number
 }
 
 const emptyStats = (): LicenseManagerStats => ({
@@ -32,6 +39,7 @@ const emptyStats = (): LicenseManagerStats => ({
   accessDenied: 0,
   appTokenLogins: 0,
   userLookups: 0,
+  tokensInUrls: 0,
 })
 
 /** The login the emulator gives a sample user token. */
@@ -82,6 +90,41 @@ export function createLicenseManager(credentials: () => Credentials) {
     res.end(text)
   }
 
+  /** Counts a URL that holds any credential the emulator knows. */
+  const observeUrl = (rawUrl: string | undefined) => {
+    if (!rawUrl) return
+    let url = rawUrl
+
+    try {
+      url = decodeURIComponent(rawUrl)
+    } catch {
+      // A malformed escape: search the URL as it came.
+    }
+
+    const { userTokens, appKeys } = credentials()
+    const secrets = [
+      ...Object.keys(userTokens),
+      ...Object.entries(appKeys).flatMap(([key, entry]) => [
+        entry.token,
+        `${APP_TOKEN_PREFIX}${key}`,
+      ]),
+    ].filter((secret) => secret.length >= 8)
+
+    if (secrets.some((secret) => url.includes(secret))) stats.tokensInUrls += 1
+  }
+
+  /** The VTEX ID token of a request: the VtexIdclientAutCookie header, or that cookie. */
+  const tokenOf = (req: http.IncomingMessage) => {
+    const header = req.headers.vtexidclientautcookie
+
+    if (typeof header === 'string' && header) return header
+    const cookie = /(?:^|;\s*)VtexIdclientAutCookie=([^;]+)/.exec(
+      req.headers.cookie ?? ''
+    )
+
+    return cookie ? decodeURIComponent(cookie[1]) : undefined
+  }
+
   /** Handles License Manager and VTEX ID paths; returns false for any other. */
   const handle = (
     req: http.IncomingMessage,
@@ -94,9 +137,7 @@ export function createLicenseManager(credentials: () => Credentials) {
 
     if (access && req.method === 'GET') {
       stats.accessChecks += 1
-      const user = userOf(
-        req.headers.vtexidclientautcookie as string | undefined
-      )
+      const user = userOf(tokenOf(req))
       const resource = decodeURIComponent(access[1])
       const allowed =
         user?.permission === 'write' &&
@@ -147,7 +188,15 @@ export function createLicenseManager(credentials: () => Credentials) {
       req.method === 'GET'
     ) {
       stats.userLookups += 1
-      const user = userOf(url.searchParams.get('authToken') ?? undefined)
+      if (url.searchParams.has('authToken')) {
+        send(res, 400, {
+          error: 'send the token as the VtexIdclientAutCookie header',
+        })
+
+        return true
+      }
+
+      const user = userOf(tokenOf(req))
 
       if (!user) send(res, 401, { error: 'invalid token' })
       else
@@ -165,6 +214,7 @@ export function createLicenseManager(credentials: () => Credentials) {
 
   return {
     handle,
+    observeUrl,
     stats: () => ({ ...stats }),
     resetStats: () => {
       stats = emptyStats()
@@ -178,7 +228,11 @@ export function licenseManagerRoute(
 ): Route {
   return {
     name: 'license-manager',
-    handle: (req, res) =>
-      !req.url?.startsWith('http://') && licenseManager.handle(req, res),
+    handle: (req, res) => {
+      if (req.url?.startsWith('http://')) return false
+      licenseManager.observeUrl(req.url)
+
+      return licenseManager.handle(req, res)
+    },
   }
 }

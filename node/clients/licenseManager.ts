@@ -90,14 +90,20 @@ export class LicenseManagerClient extends ExternalClient {
     }
   }
 
-  /** VTEX ID: the login behind a user token, or undefined when the token is not valid. */
+  /**
+   * VTEX ID: the login behind a user token, or undefined when the token is
+   * not valid. The token goes as the VtexIdclientAutCookie header, which
+   * @vtex/api strips from error logs and keeps out of traces; VTEX ID also
+   * takes it as `?authToken=`, which would not be.
+   */
   public async loginOf(userToken: string) {
     try {
       const answer = await this.http.get<{ user?: string } | null>(
         '/api/vtexid/pub/authenticated/user',
         {
           metric: 'vtexid-authenticated-user',
-          params: { authToken: userToken },
+          // In a header, never the query: @vtex/api puts a request's URL in traces and error logs.
+          headers: { VtexIdclientAutCookie: userToken },
           ...this.transform(),
         }
       )

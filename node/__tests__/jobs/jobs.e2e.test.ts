@@ -303,6 +303,9 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
 
     expect(listed.status).toBe(200)
     expect(listed.body.jobs[0].jobId).toBe(byApp.body.jobId)
+    // VTEX ID resolved the user tokens, and no credential ever went in a URL.
+    expect(emulator.licenseManager.stats().userLookups).toBeGreaterThan(0)
+    expect(emulator.licenseManager.stats().tokensInUrls).toBe(0)
   })
 
   it('replays an Idempotency-Key: the same job for the same body, 409 for another', async () => {

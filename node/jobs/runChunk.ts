@@ -141,8 +141,20 @@ async function claimAndRun(
       continue
     }
 
-    if (await files.read<CancelMark>(jobPaths.cancel(job.id)))
+    if (await files.read<CancelMark>(jobPaths.cancel(job.id))) {
+      // A dead replica's expired claim on a cancelled job: give it back, so the job reads cancelled.
+      if (state.phase === 'running')
+        await writeState(
+          runner,
+          job,
+          { chunk: state.chunk, phase: 'pending', attempt: state.attempt },
+          current.etag
+        ).catch((error) => {
+          if (!(error instanceof JobFileConflict)) throw error
+        })
+
       return 'cancelled'
+    }
 
     const claimed: ChunkState = {
       chunk: state.chunk,

@@ -76,10 +76,16 @@ export async function chunkStates(
   )
 }
 
-/** The constant-size summary of a job, from its definition and chunk states; it reads no Catalog. */
+/**
+ * The constant-size summary of a job, from its definition and chunk states;
+ * it reads no Catalog. A running chunk whose lease ran out by `now` (its
+ * replica died) counts as not running: a cancelled job with one reads
+ * cancelled, not cancelling.
+ */
 export async function summarise(
   files: JobFiles,
-  job: JobDefinition
+  job: JobDefinition,
+  now: number = Date.now()
 ): Promise<JobSummary> {
   const [states, cancel, final] = await Promise.all([
     chunkStates(files, job),
@@ -90,7 +96,10 @@ export async function summarise(
   const counts: OutcomeCounts = {}
   let done = 0
   let chunksDone = 0
+  /** A chunk holds a live lease. */
   let running = false
+  /** A chunk was claimed, its lease live or not. */
+  let started = false
   let startedAt: string | undefined
   let updatedAt = job.createdAt
 
@@ -102,7 +111,10 @@ export async function summarise(
       startedAt = state.startedAt
     for (const at of [state.heartbeatAt, state.finishedAt])
       if (at && at > updatedAt) updatedAt = at
-    if (state.phase === 'running') running = true
+    if (state.phase === 'running') {
+      started = true
+      if ((state.leaseUntil ?? 0) > now) running = true
+    }
     if (state.phase !== 'done') return
     chunksDone += 1
     done += size
@@ -116,7 +128,7 @@ export async function summarise(
     ? running
       ? 'cancelling'
       : 'cancelled'
-    : running || chunksDone > 0
+    : started || chunksDone > 0
     ? 'running'
     : 'queued'
 

@@ -125,7 +125,11 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
 /** GET a job: its constant-size summary. */
 export async function jobSummary(ctx: Context) {
   noStore(ctx)
-  ctx.body = await summarise(ctx.clients.jobFiles, ctx.state.job)
+  ctx.body = await summarise(
+    ctx.clients.jobFiles,
+    ctx.state.job,
+    systemClock.now()
+  )
 }
 
 const integerQuery = (
@@ -152,7 +156,9 @@ export async function jobResults(ctx: Context) {
   const { job } = ctx.state
   const cursor = integerQuery(ctx, 'cursor', 0, job.total)
   const limit = Math.max(1, integerQuery(ctx, 'limit', 100, MAX_PAGE))
-  const finished = isFinished(await summarise(ctx.clients.jobFiles, job))
+  const finished = isFinished(
+    await summarise(ctx.clients.jobFiles, job, systemClock.now())
+  )
 
   noStore(ctx)
   ctx.body = await resultsPage(
@@ -176,7 +182,7 @@ export async function jobReport(ctx: Context) {
       "Query parameter 'only' must be 'failed'."
     )
 
-  const summary = await summarise(ctx.clients.jobFiles, job)
+  const summary = await summarise(ctx.clients.jobFiles, job, systemClock.now())
 
   if (!isFinished(summary))
     throw new RequestError(
@@ -199,7 +205,7 @@ export async function jobReport(ctx: Context) {
 /** POST cancel: chunks not started are not run; the summary says what was written. */
 export async function cancelJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
-  const before = await summarise(ctx.clients.jobFiles, job)
+  const before = await summarise(ctx.clients.jobFiles, job, systemClock.now())
 
   if (before.status === 'done' || before.status === 'failed')
     throw new RequestError(
@@ -217,13 +223,13 @@ export async function cancelJobRoute(ctx: Context) {
   )
   noStore(ctx)
   ctx.status = 202
-  ctx.body = await summarise(ctx.clients.jobFiles, job)
+  ctx.body = await summarise(ctx.clients.jobFiles, job, systemClock.now())
 }
 
 /** POST resume: sends the event of the first chunk not done again (harmless: the handler is idempotent). */
 export async function resumeJob(ctx: Context) {
   const { job } = ctx.state
-  const before = await summarise(ctx.clients.jobFiles, job)
+  const before = await summarise(ctx.clients.jobFiles, job, systemClock.now())
 
   if (before.status === 'done')
     throw new RequestError(409, 'JOB_DONE', 'The job is already done.')
@@ -328,7 +334,7 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
  */
 export async function undoJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
-  const summary = await summarise(ctx.clients.jobFiles, job)
+  const summary = await summarise(ctx.clients.jobFiles, job, systemClock.now())
 
   if (!isFinished(summary))
     throw new RequestError(

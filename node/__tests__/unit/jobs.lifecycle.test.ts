@@ -685,6 +685,66 @@ describe('runChunk', () => {
     })
   })
 
+  it('ends a cancelled job cancelled when the replica holding a chunk died: the redelivery gives the chunk back', async () => {
+    const s = await setup(35)
+    const path = jobPaths.state(s.job.id, 0)
+
+    s.events.length = 0
+    // A replica claimed chunk 0, then was killed: its lease runs to 6000.
+    const pending = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      {
+        chunk: 0,
+        phase: 'running',
+        attempt: 1,
+        owner: 'dead',
+        leaseUntil: 6000,
+        startedAt: new Date(0).toISOString(),
+      },
+      { ifMatch: pending?.etag }
+    )
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    expect((await summarise(s.files, s.job, 0)).status).toBe('cancelling')
+
+    const outcome = await s.clock.run(
+      runChunk(s.runner('replica-b'), { jobId: s.job.id, chunk: 0 })
+    )
+    const summary = await summarise(s.files, s.job, s.clock.now())
+
+    expect(outcome).toBe('cancelled')
+    expect((await s.files.read<ChunkState>(path))?.data).toMatchObject({
+      phase: 'pending',
+      attempt: 1,
+    })
+    expect(summary.status).toBe('cancelled')
+    expect(summary.progress.notRun).toBe(35)
+    expect(s.puts.size).toBe(0)
+  })
+
+  it('reads a cancelled job as cancelled once the lease of a dead replica ran out, before any redelivery', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    const pending = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      {
+        chunk: 0,
+        phase: 'running',
+        attempt: 1,
+        owner: 'dead',
+        leaseUntil: 6000,
+      },
+      { ifMatch: pending?.etag }
+    )
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+
+    expect((await summarise(s.files, s.job, 5999)).status).toBe('cancelling')
+    expect((await summarise(s.files, s.job, 6001)).status).toBe('cancelled')
+  })
+
   it('gives a chunk back unrun when the cancel lands between its check and its claim', async () => {
     const s = await setup(10)
     const state = jobPaths.state(s.job.id, 0)

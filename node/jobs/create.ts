@@ -45,6 +45,8 @@ export interface NewJob {
   items: ScoreItem[]
   startedBy: JobOwner
   idempotencyKey?: string
+  /** Where the key lives: a caller's Idempotency-Key (`job`, the default) or the job an undo undoes (`undo`). */
+  idempotencyNamespace?: 'job' | 'undo'
   undoOf?: string
 }
 
@@ -97,7 +99,11 @@ export async function createJob(
   const ttlSec = limits.retentionSec
 
   const keyHash = input.idempotencyKey
-    ? keyHashOf(input.account, 'job', input.idempotencyKey)
+    ? keyHashOf(
+        input.account,
+        input.idempotencyNamespace ?? 'job',
+        input.idempotencyKey
+      )
     : undefined
   const keyOptions = {
     graceMs: limits.creationGraceMs ?? DEFAULT_CREATION_GRACE_MS,

@@ -1,7 +1,9 @@
 import { CatalogError } from '../clients/catalog'
 import type { CatalogClient } from '../clients/catalog'
+import { RequestError } from '../input/requestError'
 import type { ScoreEnvelope } from '../scores/envelope'
 import type { ScoreItem } from '../scores/validate'
+import type { Created } from './create'
 import type { JobFiles } from './files'
 import type { JobDefinition } from './model'
 import { chunkRows } from './results'
@@ -103,4 +105,26 @@ export function markConflicts(envelope: ScoreEnvelope): ScoreEnvelope {
       ),
     },
   }
+}
+
+/**
+ * The undo job a creation answers: the new one, or the one an earlier undo
+ * of the same job created. An undo whose items differ from that earlier
+ * one's, or one still being stored, is a 409, never another job's id.
+ */
+export function undoJobIdOf(created: Created, undoOf: string): string {
+  if (created.outcome === 'created') return created.job.id
+  if (created.outcome === 'replayed') return created.jobId
+  if (created.outcome === 'inProgress')
+    throw new RequestError(
+      409,
+      'UNDO_IN_PROGRESS',
+      `An undo of job ${undoOf} is being stored as job ${created.jobId}; try again in a few seconds.`
+    )
+
+  throw new RequestError(
+    409,
+    'UNDO_CONFLICT',
+    `Job ${undoOf} was already undone by job ${created.jobId}, with other items.`
+  )
 }

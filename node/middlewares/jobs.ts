@@ -16,7 +16,7 @@ import type { ChunkEvent, JobDefinition } from '../jobs/model'
 import { MAX_PAGE, reportCsv, resultsPage } from '../jobs/results'
 import { runChunk } from '../jobs/runChunk'
 import { isFinished, linksOf, summarise } from '../jobs/summary'
-import { undoItemsOf } from '../jobs/undo'
+import { undoItemsOf, undoJobIdOf } from '../jobs/undo'
 import type { ScoreTarget } from '../scores/targets'
 import { resolveSettings, settingsFromEnv } from '../settings'
 
@@ -367,13 +367,15 @@ export async function undoJobRoute(ctx: Context) {
       allowFieldDrift: job.allowFieldDrift,
       items,
       startedBy: caller,
-      idempotencyKey: `undo-of:${job.id}`,
+      // Its own namespace: no caller's Idempotency-Key can name an undo.
+      idempotencyKey: job.id,
+      idempotencyNamespace: 'undo',
       undoOf: job.id,
     },
     jobLimits()
   )
 
-  const jobId = created.outcome === 'created' ? created.job.id : created.jobId
+  const jobId = undoJobIdOf(created, job.id)
 
   noStore(ctx)
   ctx.status = 202

@@ -20,7 +20,7 @@ import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
 import { reportCsv, resultsPage } from '../../jobs/results'
 import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
 import { summarise } from '../../jobs/summary'
-import { undoItemsOf } from '../../jobs/undo'
+import { undoItemsOf, undoJobIdOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
 import type { Clock } from '../../bulk/clock'
 
@@ -890,6 +890,65 @@ describe('authorizeCatalogEditor', () => {
 })
 
 describe('undo', () => {
+  it('keeps undo keys apart from callers’ Idempotency-Keys, and answers 409 for an undo with other items', async () => {
+    const s = await setup(12)
+
+    await drain(s)
+    const { items } = await undoItemsOf(s.files, s.job)
+    const base = {
+      kind: 'product' as const,
+      account: 'store',
+      dryRun: false,
+      startedBy: OWNER,
+    }
+    // A caller's own key that spells the old undo key.
+    const callers = await createJob(
+      s.files,
+      s.sendEvent,
+      s.clock,
+      {
+        ...base,
+        id: '77777777-2222-3333-4444-555555555555',
+        items: items.slice(0, 2),
+        idempotencyKey: `undo-of:${s.job.id}`,
+      },
+      LIMITS
+    )
+    const undo = (id: string, undoItems: typeof items) =>
+      createJob(
+        s.files,
+        s.sendEvent,
+        s.clock,
+        {
+          ...base,
+          id,
+          items: undoItems,
+          idempotencyKey: s.job.id,
+          idempotencyNamespace: 'undo',
+          undoOf: s.job.id,
+        },
+        LIMITS
+      )
+    const first = await undo('88888888-2222-3333-4444-555555555555', items)
+    const again = await undo('88888888-2222-3333-4444-000000000002', items)
+    const other = await undo(
+      '88888888-2222-3333-4444-000000000003',
+      items.slice(1)
+    )
+
+    expect(callers.outcome).toBe('created')
+    expect(first.outcome).toBe('created')
+    expect(undoJobIdOf(first, s.job.id)).toBe(
+      '88888888-2222-3333-4444-555555555555'
+    )
+    expect(undoJobIdOf(again, s.job.id)).toBe(
+      '88888888-2222-3333-4444-555555555555'
+    )
+    expect(() => undoJobIdOf(other, s.job.id)).toThrow(
+      expect.objectContaining({ status: 409, code: 'UNDO_CONFLICT' })
+    )
+  })
+
   it('restores previousScore only where the Score is still what the job wrote; a concurrent edit is a CONFLICT', async () => {
     const s = await setup(12)
 

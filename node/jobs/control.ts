@@ -1,8 +1,9 @@
 import type { Clock } from '../bulk/clock'
+import { RequestError } from '../input/requestError'
 import type { SendEvent } from './create'
 import { JobFiles, jobPaths } from './files'
 import { CancelMark, CHUNK_EVENT_KEY, JobDefinition, JobOwner } from './model'
-import { chunkStates } from './summary'
+import { chunkStates, JobSummary } from './summary'
 
 /** Marks a job cancelled (once: a second cancel keeps the first mark). No chunk starts after it. */
 export async function cancelJob(
@@ -35,6 +36,33 @@ export async function nudgeJob(
   await sendEvent(CHUNK_EVENT_KEY, { jobId: job.id, chunk })
 
   return chunk
+}
+
+/**
+ * Resumes a job: sends the event of its first chunk not done. A job that
+ * is done, cancelled, or failed (the Catalog refused the app's credentials,
+ * so `final.json` is written and the rest was never run) is not resumed:
+ * a 409. A failed job's unrun items are in its failed rows
+ * (`NOT_ATTEMPTED`), to upload again as a new job once the policies are fixed.
+ */
+export async function resumeJob(
+  files: JobFiles,
+  sendEvent: SendEvent,
+  job: JobDefinition,
+  summary: JobSummary
+) {
+  if (summary.status === 'done')
+    throw new RequestError(409, 'JOB_DONE', 'The job is already done.')
+  if (summary.status === 'cancelled' || summary.status === 'cancelling')
+    throw new RequestError(409, 'JOB_CANCELLED', 'The job was cancelled.')
+  if (summary.status === 'failed')
+    throw new RequestError(
+      409,
+      'JOB_FAILED',
+      'The job failed and stays failed; upload its failed rows (report.csv?only=failed) as a new job.'
+    )
+
+  return nudgeJob(files, sendEvent, job)
 }
 
 /** The account's jobs, newest first (the index holds one small file per job). */

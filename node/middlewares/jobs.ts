@@ -9,7 +9,7 @@ import type { Clients } from '../clients'
 import { RequestError } from '../input/requestError'
 import { authorizeCatalogEditor } from '../jobs/authorize'
 import { appCredentials, jobLimits, leaseMsFor } from '../jobs/config'
-import { cancelJob, nudgeJob, recentJobs } from '../jobs/control'
+import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
 import { createJob, SendEvent } from '../jobs/create'
 import { jobPaths } from '../jobs/files'
 import type { ChunkEvent, JobDefinition } from '../jobs/model'
@@ -231,12 +231,7 @@ export async function resumeJob(ctx: Context) {
   const { job } = ctx.state
   const before = await summarise(ctx.clients.jobFiles, job, systemClock.now())
 
-  if (before.status === 'done')
-    throw new RequestError(409, 'JOB_DONE', 'The job is already done.')
-  if (before.status === 'cancelled' || before.status === 'cancelling')
-    throw new RequestError(409, 'JOB_CANCELLED', 'The job was cancelled.')
-
-  await nudgeJob(ctx.clients.jobFiles, sendEventOf(ctx.clients), job)
+  await resume(ctx.clients.jobFiles, sendEventOf(ctx.clients), job, before)
   noStore(ctx)
   ctx.status = 202
   ctx.body = before

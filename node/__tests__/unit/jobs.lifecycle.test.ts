@@ -3,7 +3,7 @@ import { createHash } from 'crypto'
 import { CatalogError } from '../../clients/catalog'
 import { CallerCredentials } from '../../clients/credentials'
 import { authorizeCatalogEditor } from '../../jobs/authorize'
-import { cancelJob } from '../../jobs/control'
+import { cancelJob, resumeJob } from '../../jobs/control'
 import {
   createJob,
   DEFAULT_CREATION_GRACE_MS,
@@ -780,6 +780,22 @@ describe('runChunk', () => {
     expect(summary.status).toBe('failed')
     expect(summary.error).toMatchObject({ status: 403, code: 'FORBIDDEN' })
     expect(summary.progress.chunksDone).toBe(2)
+  })
+
+  it('refuses to resume a failed job (409 JOB_FAILED) and sends no event', async () => {
+    const s = await setup(25, { refuseFrom: 15 })
+
+    await drain(s)
+    const summary = await summarise(s.files, s.job)
+    const puts = s.catalog.write.mock.calls.length
+
+    await expect(
+      resumeJob(s.files, s.sendEvent, s.job, summary)
+    ).rejects.toMatchObject({ status: 409, code: 'JOB_FAILED' })
+    expect(s.events).toEqual([])
+    await drain(s)
+    expect(s.catalog.write.mock.calls.length).toBe(puts)
+    expect((await summarise(s.files, s.job)).status).toBe('failed')
   })
 })
 

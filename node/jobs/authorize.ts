@@ -39,17 +39,12 @@ const refuse = (answer: Exclude<AccessAnswer, 'allowed'>, kind: CatalogKind) =>
         } (License Manager resource ${CATALOG_EDIT_RESOURCE[kind]}).`
       )
 
-/**
- * Checks, through VTEX ID and License Manager only (no Catalog call), that
- * the caller may edit this kind of Catalog object, and says who they are.
- * A user token is checked as it is; an app key pair is first exchanged for
- * its VTEX ID token. The secret is only sent to VTEX, never kept.
- */
-export async function authorizeCatalogEditor(
+/** Who the credentials are, and the VTEX ID token to ask License Manager with (401 when VTEX ID refuses them). */
+async function identify(
   access: Access,
   credentials: CallerCredentials,
   kind: CatalogKind
-): Promise<JobOwner> {
+) {
   const headers = credentials.headers()
   let token: string | undefined
   let owner: JobOwner | undefined
@@ -67,6 +62,22 @@ export async function authorizeCatalogEditor(
   }
 
   if (!token || !owner) throw refuse('unauthorized', kind)
+
+  return { token, owner }
+}
+
+/**
+ * Checks, through VTEX ID and License Manager only (no Catalog call), that
+ * the caller may edit this kind of Catalog object, and says who they are.
+ * A user token is checked as it is; an app key pair is first exchanged for
+ * its VTEX ID token. The secret is only sent to VTEX, never kept.
+ */
+export async function authorizeCatalogEditor(
+  access: Access,
+  credentials: CallerCredentials,
+  kind: CatalogKind
+): Promise<JobOwner> {
+  const { token, owner } = await identify(access, credentials, kind)
   const answer = await access.canAccessResource(
     token,
     CATALOG_EDIT_RESOURCE[kind]
@@ -75,4 +86,34 @@ export async function authorizeCatalogEditor(
   if (answer !== 'allowed') throw refuse(answer, kind)
 
   return owner
+}
+
+/**
+ * The kinds of object the caller may edit (at least one, else 401/403):
+ * what the job list shows, and what must hold before a route says a job
+ * does not exist (so no one learns which job ids exist).
+ */
+export async function editableKinds(
+  access: Access,
+  credentials: CallerCredentials
+): Promise<{ owner: JobOwner; kinds: CatalogKind[] }> {
+  const { token, owner } = await identify(access, credentials, 'product')
+  const all: CatalogKind[] = ['product', 'category']
+  const answers = await Promise.all(
+    all.map((kind) =>
+      access.canAccessResource(token, CATALOG_EDIT_RESOURCE[kind])
+    )
+  )
+  const kinds = all.filter((_, i) => answers[i] === 'allowed')
+
+  if (kinds.length === 0)
+    throw answers.includes('unauthorized')
+      ? refuse('unauthorized', 'product')
+      : new RequestError(
+          403,
+          'FORBIDDEN',
+          `These credentials may edit neither products nor categories (License Manager resources ${CATALOG_EDIT_RESOURCE.product}, ${CATALOG_EDIT_RESOURCE.category}).`
+        )
+
+  return { owner, kinds }
 }

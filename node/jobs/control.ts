@@ -1,4 +1,5 @@
 import type { Clock } from '../bulk/clock'
+import type { CatalogKind } from '../clients/catalog'
 import { RequestError } from '../input/requestError'
 import type { SendEvent } from './create'
 import { JobFiles, jobPaths } from './files'
@@ -65,18 +66,37 @@ export async function resumeJob(
   return nudgeJob(files, sendEvent, job)
 }
 
-/** The account's jobs, newest first (the index holds one small file per job). */
-export async function recentJobs(files: JobFiles, limit: number) {
-  const paths = (await files.list(jobPaths.indexPrefix)).sort().slice(0, limit)
-  const jobs = await Promise.all(
-    paths.map(async (path) => {
-      const id = /-([0-9a-f-]{36})\.json$/.exec(path)?.[1]
+/**
+ * The account's jobs of the given kinds, newest first (the index holds one
+ * small file per job). Up to `limit` of them: the index is read a page of
+ * entries at a time until enough jobs of those kinds are found.
+ */
+export async function recentJobs(
+  files: JobFiles,
+  limit: number,
+  kinds: CatalogKind[] = ['product', 'category']
+) {
+  const paths = (await files.list(jobPaths.indexPrefix)).sort()
+  const jobs: JobDefinition[] = []
 
-      return id
-        ? (await files.read<JobDefinition>(jobPaths.job(id)))?.data
-        : undefined
-    })
-  )
+  for (
+    let from = 0;
+    from < paths.length && jobs.length < limit;
+    from += limit
+  ) {
+    const page = await Promise.all(
+      paths.slice(from, from + limit).map(async (path) => {
+        const id = /-([0-9a-f-]{36})\.json$/.exec(path)?.[1]
 
-  return jobs.filter((job): job is JobDefinition => job !== undefined)
+        return id
+          ? (await files.read<JobDefinition>(jobPaths.job(id)))?.data
+          : undefined
+      })
+    )
+
+    for (const job of page)
+      if (job && kinds.includes(job.kind) && jobs.length < limit) jobs.push(job)
+  }
+
+  return jobs
 }

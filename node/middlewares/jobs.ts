@@ -7,7 +7,7 @@ import type { EventContext } from '@vtex/api'
 import { systemClock } from '../bulk/clock'
 import type { Clients } from '../clients'
 import { RequestError } from '../input/requestError'
-import { authorizeCatalogEditor } from '../jobs/authorize'
+import { authorizeCatalogEditor, editableKinds } from '../jobs/authorize'
 import { appCredentials, jobLimits, leaseMsFor } from '../jobs/config'
 import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
 import { createJob, SendEvent } from '../jobs/create'
@@ -106,12 +106,15 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
         ?.data
     : undefined
 
-  if (!job || job.account !== ctx.vtex.account)
+  if (!job || job.account !== ctx.vtex.account) {
+    // Only a caller who may edit the Catalog learns that a job id does not exist.
+    await editableKinds(ctx.clients.accessControl, ctx.state.credentials)
     throw new RequestError(
       404,
       'JOB_NOT_FOUND',
       `No score job '${jobId.slice(0, 64)}' in this account.`
     )
+  }
 
   ctx.state.caller = await authorizeCatalogEditor(
     ctx.clients.accessControl,
@@ -237,25 +240,15 @@ export async function resumeJob(ctx: Context) {
   ctx.body = before
 }
 
-/** GET the account's recent jobs (for a caller who may edit products or categories). */
+/** GET the account's recent jobs of the kinds the caller may edit. */
 export async function listJobs(ctx: Context) {
-  try {
-    await authorizeCatalogEditor(
-      ctx.clients.accessControl,
-      ctx.state.credentials,
-      'product'
-    )
-  } catch (error) {
-    if (!(error instanceof RequestError && error.status === 403)) throw error
-    await authorizeCatalogEditor(
-      ctx.clients.accessControl,
-      ctx.state.credentials,
-      'category'
-    )
-  }
+  const { kinds } = await editableKinds(
+    ctx.clients.accessControl,
+    ctx.state.credentials
+  )
 
   const limit = Math.max(1, integerQuery(ctx, 'limit', 20, 100))
-  const jobs = await recentJobs(ctx.clients.jobFiles, limit)
+  const jobs = await recentJobs(ctx.clients.jobFiles, limit, kinds)
 
   noStore(ctx)
   ctx.body = {

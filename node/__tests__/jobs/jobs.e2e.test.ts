@@ -268,6 +268,25 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
         )
       ).status
     ).toBe(404)
+    // Whether a job id exists is told only to a caller who may edit the Catalog.
+    const unknown = (headers: Record<string, string>) =>
+      call(
+        replica,
+        'GET',
+        `${JOBS}/00000000-0000-0000-0000-000000000000`,
+        undefined,
+        headers
+      ).then((r) => r.status)
+
+    expect(await unknown({ VtexIdclientAutCookie: READ_ONLY_TOKEN })).toBe(403)
+    expect(await unknown({ VtexIdclientAutCookie: 'nope' })).toBe(401)
+    expect(
+      (
+        await call(replica, 'GET', JOBS, undefined, {
+          VtexIdclientAutCookie: READ_ONLY_TOKEN,
+        })
+      ).status
+    ).toBe(403)
     const refused = await call(
       replica,
       'PUT',

@@ -2,8 +2,8 @@ import { createHash } from 'crypto'
 
 import { CatalogError } from '../../clients/catalog'
 import { CallerCredentials } from '../../clients/credentials'
-import { authorizeCatalogEditor } from '../../jobs/authorize'
-import { cancelJob, resumeJob } from '../../jobs/control'
+import { authorizeCatalogEditor, editableKinds } from '../../jobs/authorize'
+import { cancelJob, recentJobs, resumeJob } from '../../jobs/control'
 import {
   createJob,
   DEFAULT_CREATION_GRACE_MS,
@@ -902,6 +902,74 @@ describe('authorizeCatalogEditor', () => {
         'product'
       )
     ).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })
+  })
+
+  it('lists the kinds a caller may edit, and refuses a caller who may edit none', async () => {
+    const productsOnly = {
+      loginOf: jest.fn(async () => 'ana@example.com'),
+      appTokenLogin: jest.fn(async () => undefined),
+      canAccessResource: jest.fn(async (_t: string, key: string) =>
+        key === 'ProdutoForm.aspx'
+          ? ('allowed' as const)
+          : ('forbidden' as const)
+      ),
+    }
+
+    await expect(
+      editableKinds(productsOnly, CallerCredentials.userToken('t'))
+    ).resolves.toEqual({
+      owner: { kind: 'user', login: 'ana@example.com' },
+      kinds: ['product'],
+    })
+    await expect(
+      editableKinds(
+        access({ login: 'a', access: 'forbidden' }),
+        CallerCredentials.userToken('t')
+      )
+    ).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })
+    await expect(
+      editableKinds(
+        access({ access: 'allowed' }),
+        CallerCredentials.userToken('t')
+      )
+    ).rejects.toMatchObject({ status: 401 })
+  })
+})
+
+describe('recentJobs', () => {
+  it('lists only jobs of the given kinds, newest first, up to the limit', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock()
+    const send = async () => undefined
+    const ids: string[] = []
+
+    for (let n = 1; n <= 6; n++) {
+      const id = `0000000${n}-2222-3333-4444-555555555555`
+
+      ids.push(id)
+      await createJob(
+        files,
+        send,
+        clock,
+        {
+          id,
+          kind: n % 2 === 0 ? 'category' : 'product',
+          account: 'store',
+          dryRun: false,
+          items: items(2),
+          startedBy: OWNER,
+        },
+        LIMITS
+      )
+      await clock.run(clock.sleep(1000))
+    }
+
+    const products = await recentJobs(files, 2, ['product'])
+
+    expect(products.map((job) => job.id)).toEqual([ids[4], ids[2]])
+    expect(
+      (await recentJobs(files, 10, ['category'])).map((j) => j.id)
+    ).toEqual([ids[5], ids[3], ids[1]])
   })
 })
 

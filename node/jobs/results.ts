@@ -6,7 +6,7 @@ import type {
 } from '../scores/envelope'
 import type { ScoreItem } from '../scores/validate'
 import { JobFiles, jobPaths } from './files'
-import type { ChunkState, JobDefinition } from './model'
+import type { CancelMark, ChunkState, JobDefinition, JobFinal } from './model'
 
 /** One item's result: an envelope element, or why it has none yet. */
 export type ResultRow =
@@ -42,9 +42,11 @@ export async function chunkRows(
 
   const items =
     (await files.read<ScoreItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
+  // A chunk claimed when the job was cancelled may still finish: its rows are pending until then.
+  const neverRuns = finished && state?.phase !== 'running'
 
   return items.map((item) =>
-    finished
+    neverRuns
       ? {
           ...item,
           success: 'false' as const,
@@ -56,6 +58,20 @@ export async function chunkRows(
         }
       : { ...item, success: 'pending' as const }
   )
+}
+
+/**
+ * Whether no chunk of the job will start any more (it ended, or was
+ * cancelled), from two small files: a page of results reads no more than
+ * the chunks it covers, however many chunks the job has.
+ */
+export async function noChunkWillStart(files: JobFiles, job: JobDefinition) {
+  const [final, cancel] = await Promise.all([
+    files.read<JobFinal>(jobPaths.final(job.id)),
+    files.read<CancelMark>(jobPaths.cancel(job.id)),
+  ])
+
+  return Boolean(final || cancel)
 }
 
 /** A page of results from `cursor` (an item index), at most `limit` rows; reads only the chunks it covers. */

@@ -17,7 +17,7 @@ import {
   WriteOptions,
 } from '../../jobs/files'
 import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
-import { reportCsv, resultsPage } from '../../jobs/results'
+import { noChunkWillStart, reportCsv, resultsPage } from '../../jobs/results'
 import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
 import { summarise } from '../../jobs/summary'
 import { undoItemsOf, undoJobIdOf } from '../../jobs/undo'
@@ -832,6 +832,49 @@ describe('results and report', () => {
       failed.push(piece)
     expect(failed.join('')).toBe(
       'id,score,error_code,error_message\r\n3,102,NOT_FOUND,Catalog answered 404 to GET product 3: Product not found\r\n'
+    )
+  })
+
+  it('reads a page from the chunks it covers only; a cancelled job shows unrun items NOT_ATTEMPTED, a claimed chunk pending', async () => {
+    const s = await setup(35)
+    const first = s.events.shift() as ChunkEvent
+
+    await s.clock.run(runChunk(s.runner('replica-a'), first))
+    s.events.length = 0
+    const claimedPath = jobPaths.state(s.job.id, 2)
+    const pending = await s.files.read<ChunkState>(claimedPath)
+
+    await s.files.write(
+      claimedPath,
+      { chunk: 2, phase: 'running', attempt: 1, owner: 'b', leaseUntil: 1e12 },
+      { ifMatch: pending?.etag }
+    )
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+
+    const stateReads: string[] = []
+    const read = s.files.read.bind(s.files)
+
+    s.files.read = async <T>(p: string) => {
+      if (p.endsWith('state.json')) stateReads.push(p)
+
+      return read<T>(p)
+    }
+
+    const finished = await noChunkWillStart(s.files, s.job)
+    const page = await resultsPage(s.files, s.job, 10, 15, finished)
+
+    expect(finished).toBe(true)
+    // Items 10..24: chunks 1 and 2 only, of 4.
+    expect(stateReads).toEqual([
+      jobPaths.state(s.job.id, 1),
+      jobPaths.state(s.job.id, 2),
+    ])
+    expect(page.elements.slice(0, 10).map((r) => r.success)).toEqual(
+      Array(10).fill('false')
+    )
+    expect(page.elements[0]).toMatchObject({ code: 'NOT_ATTEMPTED' })
+    expect(page.elements.slice(10).map((r) => r.success)).toEqual(
+      Array(5).fill('pending')
     )
   })
 

@@ -45,3 +45,12 @@ export function appCredentials(
 
   return authToken ? CallerCredentials.userToken(authToken) : undefined
 }
+
+/**
+ * How far the replicas' clocks may disagree (JOB_CLOCK_SKEW_MS, default
+ * 3 s): a lease is taken over only that long after it ran out.
+ */
+export const clockSkewMsFor = (env: NodeJS.ProcessEnv = process.env) =>
+  env.JOB_CLOCK_SKEW_MS !== undefined && /^\d+$/.test(env.JOB_CLOCK_SKEW_MS)
+    ? Number(env.JOB_CLOCK_SKEW_MS)
+    : 3000

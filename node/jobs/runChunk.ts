@@ -34,6 +34,12 @@ export interface ChunkRunner {
   owner: string
   /** How long a claim holds without a heartbeat; renewed every third of it. */
   leaseMs: number
+  /**
+   * How far replicas' clocks may disagree: a lease is taken over only this
+   * long after its `leaseUntil`, so a holder whose clock runs behind has
+   * stopped calling the Catalog by then (0 when absent).
+   */
+  clockSkewMs?: number
   ttlSec: number
   /** Chunks this process runs now (`jobId:chunk`), so a duplicate delivery here returns at once. */
   runningHere: Set<string>
@@ -131,12 +137,16 @@ async function claimAndRun(
     }
 
     const now = clock.now()
+    const heldUntil = (state.leaseUntil ?? 0) + (runner.clockSkewMs ?? 0)
 
-    if (state.phase === 'running' && (state.leaseUntil ?? 0) > now) {
+    if (state.phase === 'running' && heldUntil > now) {
       // Its holder may be dead (this is then a redelivery): wait for the lease to run out once.
       if (look > 0) return 'held'
       await clock.sleep(
-        Math.min((state.leaseUntil ?? now) - now + 50, runner.leaseMs + 1000)
+        Math.min(
+          heldUntil - now + 50,
+          runner.leaseMs + (runner.clockSkewMs ?? 0) + 1000
+        )
       )
       continue
     }

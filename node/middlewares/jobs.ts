@@ -8,7 +8,12 @@ import { systemClock } from '../bulk/clock'
 import type { Clients } from '../clients'
 import { RequestError } from '../input/requestError'
 import { authorizeCatalogEditor, editableKinds } from '../jobs/authorize'
-import { appCredentials, jobLimits, leaseMsFor } from '../jobs/config'
+import {
+  appCredentials,
+  clockSkewMsFor,
+  jobLimits,
+  leaseMsFor,
+} from '../jobs/config'
 import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
 import { createJob, SendEvent } from '../jobs/create'
 import { jobPaths } from '../jobs/files'
@@ -305,6 +310,7 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
       clock: systemClock,
       owner: REPLICA,
       leaseMs: leaseMsFor(settings),
+      clockSkewMs: clockSkewMsFor(),
       ttlSec: jobLimits().retentionSec,
       runningHere: RUNNING_HERE,
     },

@@ -535,6 +535,38 @@ describe('runChunk', () => {
     expect(s.puts.size).toBe(10)
   })
 
+  it('takes a lease over only a clock-skew margin after it ran out', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    const state = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      {
+        chunk: 0,
+        phase: 'running',
+        attempt: 1,
+        owner: 'dead',
+        leaseUntil: 5000,
+      },
+      { ifMatch: state?.etag }
+    )
+    const outcome = await s.clock.run(
+      runChunk(
+        { ...s.runner('alive'), clockSkewMs: 3000 },
+        { jobId: s.job.id, chunk: 0 }
+      )
+    )
+    const done = (await s.files.read<ChunkState>(path))?.data
+
+    expect(outcome).toBe('ran')
+    expect(Date.parse(done?.startedAt ?? '')).toBeGreaterThanOrEqual(8000)
+    expect(done).toMatchObject({
+      attempt: 2,
+      owner: expect.stringMatching(/^alive:/),
+    })
+  })
+
   it('stops calling the Catalog and keeps no result when another replica takes the lease over', async () => {
     const s = await setup(10)
     const path = jobPaths.state(s.job.id, 0)

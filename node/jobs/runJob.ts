@@ -1,4 +1,3 @@
-import { acquireAccountGate } from '../scores/accountGates'
 import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import type { ScoreTarget } from '../scores/targets'
@@ -31,8 +30,6 @@ const zero = (): Omit<JobProgress, 'total'> => ({
 export async function runJob(meta: JobMeta, run: JobRun): Promise<JobMeta> {
   const { store } = run
   const stamp = () => new Date(run.now?.() ?? Date.now()).toISOString()
-  // The account's gate, for the whole job: pacing and 429 pauses carry across chunks and batches.
-  const { gate, release } = acquireAccountGate(meta.account)
   // Work done after the last checkpoint is redone, so progress restarts from it.
   const stored = { ...meta.checkpoint }
   let live = zero()
@@ -81,7 +78,6 @@ export async function runJob(meta: JobMeta, run: JobRun): Promise<JobMeta> {
         call: run.call,
         dryRun: meta.dryRun,
         deadlineAt: Number.POSITIVE_INFINITY,
-        gate,
         onOutcome: (_index, outcome) => {
           live.done += 1
           if (outcome.ok) live.succeeded += 1
@@ -89,7 +85,7 @@ export async function runJob(meta: JobMeta, run: JobRun): Promise<JobMeta> {
         },
       })
 
-      if (result.status !== 200) {
+      if (result.status === 401 || result.status === 403) {
         // The credentials were refused (or expired): stop, and redo this chunk on resume.
         live = zero()
         meta.status = 'failed'
@@ -125,7 +121,6 @@ export async function runJob(meta: JobMeta, run: JobRun): Promise<JobMeta> {
       }. Resume it to go on.`,
     }
   } finally {
-    release()
     clearInterval(heartbeat)
     meta.progress = progress()
     await save()

@@ -1,0 +1,653 @@
+import type { Clock } from './clock'
+import { DEADLINE_EXCEEDED, HaltError } from './errors'
+import type { RateHeaders } from './rateHeaders'
+
+/** What one call saw; the controller decides what it means. */
+export interface Answer {
+  /** The HTTP status, undefined when no answer came. */
+  status?: number
+  /** Why no answer came. */
+  network?: 'timeout' | 'unreachable' | 'reset'
+  headers?: RateHeaders
+}
+
+export interface FlowLimits {
+  /** Ceiling on calls in flight; the controller stays at or below it. */
+  maxInFlight?: number
+  /** Optional cap on the rate, for stores that keep room for other integrations. */
+  maxRequestsPerMinute?: number | null
+}
+
+export interface FlowOptions extends FlowLimits {
+  /** In-flight limit before anything is learned (slow start begins here). */
+  initialInFlight?: number
+  /** Longest pause one 429 may impose; absurd Retry-After values are capped. */
+  maxPauseMs?: number
+  /** Pause after a 429 that names no wait; doubled while probes meet 429s. */
+  defaultPauseMs?: number
+  /** Forget what was learned after this long without a call. */
+  idleResetMs?: number
+}
+
+export interface FlowSnapshot {
+  inFlight: number
+  queued: number
+  limit: number
+  /** Requests per second the pacer allows, null while unpaced. */
+  ratePerSec: number | null
+  pausedUntil: number
+  admitted: number
+  rateLimited: number
+  overloaded: number
+  pauses: number
+  pausedMs: number
+}
+
+/** One admitted call: report what it saw with `done`, or `cancel` if it was never sent. */
+export interface Admission {
+  done(answer: Answer): void
+  cancel(): void
+}
+
+export interface AdmitOptions {
+  /** Absolute time (on the clock) after which the call may not start. */
+  deadlineAt?: number
+  signal?: AbortSignal
+}
+
+interface Waiter {
+  resolve(admission: Admission): void
+  reject(error: unknown): void
+  deadlineAt: number
+  timer: AbortController
+  detach(): void
+}
+
+const BUCKET_MS = 100
+const MEASURE_MS = 1000
+const BUCKETS = MEASURE_MS / BUCKET_MS
+const MIN_RATE = 2
+/** Latency may grow by this factor over its long-term average before the limit stops growing. */
+const LATENCY_TOLERANCE = 2
+/** Time constant of the long-term latency average. */
+const LONG_RTT_MS = 60_000
+const WARMUP_SAMPLES = 50
+const CUBIC_C = 1e-5
+/** Consecutive overload answers (503, 5xx, timeouts, resets) that open the client-side breaker. */
+const BREAKER_STREAK = 5
+const BREAKER_MAX_MS = 5000
+
+/**
+ * The Catalog flow controller of one account: decides how many calls are in
+ * flight and how fast they leave, from what every answer says. See
+ * docs/FLOW_CONTROL.md for the design.
+ *
+ * - Concurrency: slow start, then a Gradient2-like latency rule (grow while
+ *   latency stays near its long-term average, shrink as it inflates);
+ *   multiplicative decrease on 503s, 5xx, timeouts and resets.
+ * - Pacing: none until a 429. A 429 pauses every call for Retry-After (or a
+ *   default), then one probe goes out; the rate is cut below what the
+ *   Catalog accepted, and probes upward again, fast back to the last known
+ *   good rate, then slowly past it. Rate headers, when present, cut it before
+ *   the bucket runs dry.
+ * - Nothing is permanent: every cut is followed by growth, and idle state is
+ *   forgotten.
+ */
+export class FlowController {
+  private inFlight = 0
+  private limit: number
+  private ssthresh = Number.POSITIVE_INFINITY
+  private ceiling: number
+  private rpmCap: number | null
+  private probing = false
+  private pausedUntil = 0
+  private pauseStreak = 0
+  private breakerStreak = 0
+  private failStreak = 0
+  private windowSeenAt = Number.NEGATIVE_INFINITY
+  private lastCutAt = Number.NEGATIVE_INFINITY
+  private lastPauseEnd = Number.NEGATIVE_INFINITY
+  private lastActivityAt = Number.NEGATIVE_INFINITY
+  private firstSendAt = Number.NEGATIVE_INFINITY
+  private rate: number | null = null
+  private goodRate = 0
+  private crossedAt = Number.POSITIVE_INFINITY
+  private lastGrowAt = 0
+  private lastPacedAt = Number.NEGATIVE_INFINITY
+  private last429At = Number.NEGATIVE_INFINITY
+  private nextSendAt = 0
+  private shortRtt: number | undefined
+  private longRtt: number | undefined
+  private longRttAt = 0
+  private rttSamples = 0
+  private readonly accepted = new Float64Array(BUCKETS)
+  private readonly acceptedSlot = new Float64Array(BUCKETS).fill(-1)
+  private readonly queue: Waiter[] = []
+  private wake: { at: number; timer: AbortController } | undefined
+  private readonly counters = {
+    admitted: 0,
+    rateLimited: 0,
+    overloaded: 0,
+    pauses: 0,
+    pausedMs: 0,
+  }
+
+  private readonly initial: number
+  private readonly maxPauseMs: number
+  private readonly defaultPauseMs: number
+  private readonly idleResetMs: number
+
+  constructor(private readonly clock: Clock, options: FlowOptions = {}) {
+    this.ceiling = Math.max(1, options.maxInFlight ?? 128)
+    this.rpmCap = positiveOrNull(options.maxRequestsPerMinute)
+    this.initial = Math.max(1, options.initialInFlight ?? 10)
+    this.limit = Math.min(this.initial, this.ceiling)
+    this.maxPauseMs = options.maxPauseMs ?? 60_000
+    this.defaultPauseMs = options.defaultPauseMs ?? 1000
+    this.idleResetMs = options.idleResetMs ?? 60_000
+  }
+
+  /** Settings may change between batches; the learned state stays. */
+  public configure(limits: FlowLimits) {
+    if (limits.maxInFlight !== undefined) {
+      this.ceiling = Math.max(1, limits.maxInFlight)
+      this.limit = Math.min(this.limit, this.ceiling)
+    }
+
+    if (limits.maxRequestsPerMinute !== undefined) {
+      this.rpmCap = positiveOrNull(limits.maxRequestsPerMinute)
+    }
+
+    this.pump()
+  }
+
+  public snapshot(): FlowSnapshot {
+    const rate = this.effectiveRate()
+
+    return {
+      inFlight: this.inFlight,
+      queued: this.queue.length,
+      limit: this.effectiveLimit(),
+      ratePerSec: Number.isFinite(rate) ? rate : null,
+      pausedUntil: this.pausedUntil,
+      ...this.counters,
+    }
+  }
+
+  /**
+   * Resolves when one call may leave. Rejects with a HaltError when it could
+   * not leave before `deadlineAt` (at once when a pause already outlasts it),
+   * and when `signal` aborts.
+   */
+  public admit(options: AdmitOptions = {}): Promise<Admission> {
+    const { signal } = options
+    const deadlineAt = options.deadlineAt ?? Number.POSITIVE_INFINITY
+    const now = this.clock.now()
+
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
+    if (now - this.lastActivityAt > this.idleResetMs && this.inFlight === 0) {
+      this.forget()
+    }
+
+    this.lastActivityAt = now
+    if (now >= deadlineAt) return Promise.reject(deadlineHalt(0))
+    if (this.pausedUntil > deadlineAt) {
+      return Promise.reject(deadlineHalt(this.pausedUntil - now))
+    }
+
+    if (this.queue.length === 0 && this.canSend(now)) {
+      return Promise.resolve(this.grant(now))
+    }
+
+    return new Promise<Admission>((resolve, reject) => {
+      const onAbort = () => {
+        if (this.remove(waiter)) reject(abortReason(signal as AbortSignal))
+      }
+
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        deadlineAt,
+        timer: new AbortController(),
+        detach: () => {
+          waiter.timer.abort()
+          signal?.removeEventListener('abort', onAbort)
+        },
+      }
+
+      this.queue.push(waiter)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      if (Number.isFinite(deadlineAt)) {
+        void this.clock
+          .sleep(deadlineAt - now, waiter.timer.signal)
+          .then(() => {
+            if (waiter.timer.signal.aborted) return
+            if (this.remove(waiter)) reject(deadlineHalt(0))
+          })
+      }
+
+      this.pump()
+    })
+  }
+
+  private remove(waiter: Waiter) {
+    const at = this.queue.indexOf(waiter)
+
+    if (at < 0) return false
+    this.queue.splice(at, 1)
+    waiter.detach()
+
+    return true
+  }
+
+  private effectiveLimit() {
+    if (this.probing) return 1
+
+    return Math.max(1, Math.floor(Math.min(this.limit, this.ceiling)))
+  }
+
+  private effectiveRate() {
+    const learned = this.rate ?? Number.POSITIVE_INFINITY
+    const cap =
+      this.rpmCap === null ? Number.POSITIVE_INFINITY : this.rpmCap / 60
+
+    return Math.min(learned, cap)
+  }
+
+  private canSend(now: number) {
+    if (now < this.pausedUntil) return false
+    if (this.inFlight >= this.effectiveLimit()) return false
+    if (Number.isFinite(this.effectiveRate()) && now < this.nextSendAt) {
+      this.lastPacedAt = now
+
+      return false
+    }
+
+    return true
+  }
+
+  private pump() {
+    const now = this.clock.now()
+
+    while (this.queue.length > 0 && this.canSend(now)) {
+      const waiter = this.queue.shift() as Waiter
+
+      waiter.detach()
+      waiter.resolve(this.grant(now))
+    }
+
+    if (this.queue.length === 0 || this.inFlight >= this.effectiveLimit()) {
+      return
+    }
+
+    // Blocked on time (a pause or the pacing), not on a free slot: wake then.
+    const at = Math.max(
+      this.pausedUntil,
+      Number.isFinite(this.effectiveRate()) ? this.nextSendAt : 0
+    )
+
+    if (at <= now) return
+    if (this.wake && this.wake.at <= at) return
+    this.wake?.timer.abort()
+    const timer = new AbortController()
+
+    this.wake = { at, timer }
+    void this.clock.sleep(at - now, timer.signal).then(() => {
+      if (timer.signal.aborted) return
+      this.wake = undefined
+      this.pump()
+    })
+  }
+
+  private grant(now: number): Admission {
+    const rate = this.effectiveRate()
+    const boundByLimit = this.inFlight + 1 >= this.effectiveLimit()
+
+    if (Number.isFinite(rate)) {
+      const interval = 1000 / rate
+      // A little catch-up for timers that fire late, never a burst.
+      const slack = Math.min(25, 3 * interval)
+
+      this.nextSendAt = Math.max(this.nextSendAt, now - slack) + interval
+    }
+
+    this.inFlight += 1
+    this.counters.admitted += 1
+    if (!Number.isFinite(this.firstSendAt)) this.firstSendAt = now
+    const sentAt = now
+    let settled = false
+
+    return {
+      done: (answer) => {
+        if (settled) return
+        settled = true
+        this.inFlight -= 1
+        this.learn(answer, sentAt, boundByLimit)
+        this.pump()
+      },
+      cancel: () => {
+        if (settled) return
+        settled = true
+        this.inFlight -= 1
+        this.pump()
+      },
+    }
+  }
+
+  private learn(answer: Answer, sentAt: number, boundByLimit: boolean) {
+    const now = this.clock.now()
+
+    this.lastActivityAt = now
+    if (answer.status === 429) {
+      this.onRateLimited(answer.headers ?? {}, sentAt, now)
+    } else if (isOverload(answer)) {
+      this.onOverload(sentAt, now)
+    } else {
+      this.onAnswered(now - sentAt, answer.headers, boundByLimit, now)
+    }
+  }
+
+  private onAnswered(
+    latency: number,
+    headers: RateHeaders | undefined,
+    boundByLimit: boolean,
+    now: number
+  ) {
+    this.failStreak = 0
+    this.breakerStreak = 0
+    this.pauseStreak = 0
+    this.probing = false
+    this.countAccepted(now)
+
+    this.shortRtt =
+      this.shortRtt === undefined
+        ? latency
+        : this.shortRtt * 0.8 + latency * 0.2
+    this.updateLongRtt(latency, now)
+
+    if (boundByLimit) this.growLimit()
+    this.growRate(now)
+
+    const { limit, remaining } = headers ?? {}
+
+    // The bucket is about to run dry: slow down now instead of meeting the 429.
+    if (
+      limit !== undefined &&
+      remaining !== undefined &&
+      remaining <= Math.max(1, 0.02 * limit) &&
+      now - this.last429At >= 1000
+    ) {
+      this.cutRate(now)
+    }
+  }
+
+  /**
+   * The long-term latency, averaged over time rather than samples, so that a
+   * pool that grows does not drag it up at once. It follows a fall quickly
+   * (Gradient2's drift guard) and a rise slowly.
+   */
+  private updateLongRtt(latency: number, now: number) {
+    this.longRttAt = this.longRttAt || now
+    // The first samples make a plain mean: one lucky fast answer is no baseline.
+    if (this.longRtt === undefined || this.rttSamples < WARMUP_SAMPLES) {
+      this.rttSamples += 1
+      this.longRtt =
+        this.longRtt === undefined
+          ? latency
+          : this.longRtt + (latency - this.longRtt) / this.rttSamples
+      this.longRttAt = now
+
+      return
+    }
+
+    const dt = Math.max(0, now - this.longRttAt)
+    // A plain average over time, with two guards. It follows at once a fall
+    // that leaves it stale (Gradient2), and it rises slower while latency is
+    // inflated, which is what growing the pool does, so that it does not chase
+    // the queue we build (a Catalog that really got slower is still followed
+    // within minutes).
+    const short = this.shortRtt ?? latency
+    const tau =
+      this.longRtt > 2 * short
+        ? 2_000
+        : short > LATENCY_TOLERANCE * this.longRtt
+        ? 5 * LONG_RTT_MS
+        : LONG_RTT_MS
+    const alpha = 1 - Math.exp(-dt / tau)
+
+    this.longRtt += (latency - this.longRtt) * alpha
+    this.longRttAt = now
+  }
+
+  private growLimit() {
+    const gradient = Math.max(
+      0.5,
+      Math.min(
+        1,
+        (LATENCY_TOLERANCE * (this.longRtt ?? 1)) / (this.shortRtt ?? 1)
+      )
+    )
+
+    if (this.limit < this.ssthresh && gradient >= 1) {
+      this.limit += 1
+    } else {
+      if (gradient < 1) this.ssthresh = Math.min(this.ssthresh, this.limit)
+      const target = this.limit * gradient + Math.sqrt(this.limit)
+
+      this.limit += (target - this.limit) / Math.max(1, this.limit)
+    }
+
+    this.limit = Math.max(1, Math.min(this.limit, this.ceiling))
+  }
+
+  /** Back to the last good rate quickly, then slowly past it, then faster: the probe never stops. */
+  private growRate(now: number) {
+    const elapsed = Math.min(1000, now - this.lastGrowAt)
+
+    this.lastGrowAt = now
+    if (this.rate === null) return
+    // Only a rate that holds calls back needs to grow.
+    if (now - this.lastPacedAt > 1000) return
+    const seconds = elapsed / 1000
+
+    if (this.rate < this.goodRate) {
+      // Back to the last good rate: the gap closes by about half a second.
+      this.rate += Math.max(
+        seconds * (this.goodRate - this.rate),
+        seconds * 0.01 * this.goodRate
+      )
+      if (this.rate >= this.goodRate) {
+        this.rate = this.goodRate
+        this.crossedAt = now
+      }
+    } else {
+      // Past it, a cubic (TCP CUBIC): +1% after 10 s, +27% after 30 s, doubled after 47 s.
+      if (!Number.isFinite(this.crossedAt)) this.crossedAt = now
+      const t = (now - this.crossedAt) / 1000
+
+      this.rate = Math.max(this.rate, this.goodRate * (1 + CUBIC_C * t ** 3))
+    }
+
+    // Far above anything the Catalog took, and quiet for long: stop pacing.
+    if (
+      now - this.last429At > 30_000 &&
+      this.rate > 2 * Math.max(this.goodRate, this.acceptedRate(now))
+    ) {
+      this.rate = null
+    }
+  }
+
+  private onRateLimited(headers: RateHeaders, sentAt: number, now: number) {
+    this.counters.rateLimited += 1
+
+    // Sent before we knew of this window: the same 429 again, counted once.
+    if (sentAt < this.windowSeenAt) {
+      if (headers.retryAfterMs !== undefined) {
+        this.pause(headers.retryAfterMs, now)
+      }
+
+      return
+    }
+
+    this.windowSeenAt = now
+    if (this.probing) {
+      // The probe after a pause met the window still open: wait longer.
+      this.pauseStreak += 1
+    } else {
+      this.cutRate(now)
+      this.ssthresh = Math.min(this.ssthresh, this.limit)
+      this.pauseStreak = 0
+    }
+
+    this.last429At = now
+    this.pause(
+      headers.retryAfterMs ??
+        this.defaultPauseMs * 2 ** Math.min(this.pauseStreak, 3),
+      now
+    )
+  }
+
+  /** Below what the Catalog accepted lately, never below half the previous rate. */
+  private cutRate(now: number) {
+    const measured = this.acceptedRate(now)
+    const base =
+      this.rate === null
+        ? measured
+        : Math.min(this.rate, Math.max(measured, 0.5 * this.rate))
+
+    // A rate that met a 429 while paced was just past the limit: aim below it.
+    this.goodRate = Math.max(MIN_RATE, this.rate === null ? base : 0.97 * base)
+    this.rate = Math.max(MIN_RATE, 0.9 * base)
+    this.crossedAt = Number.POSITIVE_INFINITY
+    this.lastGrowAt = now
+    this.last429At = now
+  }
+
+  private onOverload(sentAt: number, now: number) {
+    this.counters.overloaded += 1
+    this.failStreak += 1
+
+    // One cut per round trip: answers to calls sent before the last cut say nothing new.
+    if (sentAt >= this.lastCutAt) {
+      this.limit = Math.max(1, this.limit * 0.7)
+      this.ssthresh = Math.max(2, this.limit)
+      this.lastCutAt = now
+    }
+
+    if (this.failStreak >= BREAKER_STREAK || this.probing) {
+      // Everything fails: a client-side breaker. Pause, then one probe.
+      const wait = Math.min(BREAKER_MAX_MS, 250 * 2 ** this.breakerStreak)
+
+      this.breakerStreak += 1
+      this.failStreak = 0
+      this.pause(wait, now)
+    }
+  }
+
+  private pause(ms: number, now: number) {
+    const until = now + Math.min(Math.max(ms, 0), this.maxPauseMs)
+
+    this.probing = true
+    if (until <= this.pausedUntil) return
+    this.counters.pauses += 1
+    this.counters.pausedMs += until - Math.max(now, this.pausedUntil)
+    this.pausedUntil = until
+    this.lastPauseEnd = until
+    this.nextSendAt = Math.max(this.nextSendAt, until)
+    this.rejectPastDeadline(now)
+  }
+
+  /** A waiter whose deadline falls inside the pause is told now, not at its deadline. */
+  private rejectPastDeadline(now: number) {
+    for (const waiter of [...this.queue]) {
+      if (waiter.deadlineAt < this.pausedUntil && this.remove(waiter)) {
+        waiter.reject(deadlineHalt(this.pausedUntil - now))
+      }
+    }
+  }
+
+  private countAccepted(now: number) {
+    const slot = Math.floor(now / BUCKET_MS)
+    const at = slot % BUCKETS
+
+    if (this.acceptedSlot[at] !== slot) {
+      this.acceptedSlot[at] = slot
+      this.accepted[at] = 0
+    }
+
+    this.accepted[at] += 1
+  }
+
+  /**
+   * Answers per second the Catalog took lately, since the last pause ended:
+   * the higher of the last second and the last 300 ms, so that a pool still
+   * ramping up is judged by where it got to, not by its average.
+   */
+  private acceptedRate(now: number) {
+    return Math.max(
+      this.acceptedOver(now, MEASURE_MS),
+      this.acceptedOver(now, 300)
+    )
+  }
+
+  private acceptedOver(now: number, windowMs: number) {
+    const from = Math.max(now - windowMs, this.lastPauseEnd, this.firstSendAt)
+    const span = Math.max(BUCKET_MS, now - from)
+    const fromSlot = Math.floor(from / BUCKET_MS)
+    const nowSlot = Math.floor(now / BUCKET_MS)
+    let total = 0
+
+    for (let i = 0; i < BUCKETS; i++) {
+      const slot = this.acceptedSlot[i]
+
+      if (slot >= fromSlot && slot <= nowSlot) total += this.accepted[i]
+    }
+
+    return (total * 1000) / span
+  }
+
+  private forget() {
+    this.limit = Math.min(this.initial, this.ceiling)
+    this.ssthresh = Number.POSITIVE_INFINITY
+    this.rate = null
+    this.goodRate = 0
+    this.shortRtt = undefined
+    this.longRtt = undefined
+    this.rttSamples = 0
+    this.longRttAt = 0
+    this.probing = false
+    this.failStreak = 0
+    this.breakerStreak = 0
+    this.pauseStreak = 0
+    this.firstSendAt = Number.NEGATIVE_INFINITY
+  }
+}
+
+function isOverload({ status, network }: Answer) {
+  if (network) return true
+
+  return status !== undefined && (status === 408 || status >= 500)
+}
+
+function positiveOrNull(value: number | null | undefined) {
+  return value && value > 0 ? value : null
+}
+
+function deadlineHalt(waitMs: number) {
+  return new HaltError({
+    status: 504,
+    code: DEADLINE_EXCEEDED,
+    message:
+      waitMs > 0
+        ? `The Catalog flow control holds calls for ${Math.ceil(
+            waitMs / 1000
+          )}s, past the batch deadline.`
+        : 'The batch deadline was reached before this call could be sent.',
+  })
+}
+
+function abortReason(signal: AbortSignal) {
+  return signal.reason instanceof HaltError
+    ? signal.reason
+    : new HaltError({ status: 499, code: 'ABORTED', message: 'Aborted.' })
+}

@@ -67,6 +67,8 @@ const BUCKET_MS = 100
 const MEASURE_MS = 1000
 const BUCKETS = MEASURE_MS / BUCKET_MS
 const MIN_RATE = 2
+/** Fewer accepted answers than this in the window make no measurement. */
+const MIN_ANSWERS_TO_MEASURE = 10
 /** Latency may grow by this factor over its long-term average before the limit stops growing. */
 const LATENCY_TOLERANCE = 2
 /** Time constant of the long-term latency average. */
@@ -102,6 +104,7 @@ export class FlowController {
   private probing = false
   private pausedUntil = 0
   private pauseStreak = 0
+  private pauseReason: 'rateLimit' | 'breaker' = 'rateLimit'
   private breakerStreak = 0
   private failStreak = 0
   private windowSeenAt = Number.NEGATIVE_INFINITY
@@ -142,7 +145,7 @@ export class FlowController {
     this.rpmCap = positiveOrNull(options.maxRequestsPerMinute)
     this.initial = Math.max(1, options.initialInFlight ?? 10)
     this.limit = Math.min(this.initial, this.ceiling)
-    this.maxPauseMs = options.maxPauseMs ?? 60_000
+    this.maxPauseMs = options.maxPauseMs ?? 30_000
     this.defaultPauseMs = options.defaultPauseMs ?? 1000
     this.idleResetMs = options.idleResetMs ?? 60_000
   }
@@ -192,7 +195,9 @@ export class FlowController {
     this.lastActivityAt = now
     if (now >= deadlineAt) return Promise.reject(deadlineHalt(0))
     if (this.pausedUntil > deadlineAt) {
-      return Promise.reject(deadlineHalt(this.pausedUntil - now))
+      return Promise.reject(
+        deadlineHalt(this.pausedUntil - now, this.pauseReason)
+      )
     }
 
     if (this.queue.length === 0 && this.canSend(now)) {
@@ -471,7 +476,7 @@ export class FlowController {
     // Far above anything the Catalog took, and quiet for long: stop pacing.
     if (
       now - this.last429At > 30_000 &&
-      this.rate > 2 * Math.max(this.goodRate, this.acceptedRate(now))
+      this.rate > 2 * Math.max(this.goodRate, this.acceptedRate(now).rate)
     ) {
       this.rate = null
     }
@@ -483,7 +488,7 @@ export class FlowController {
     // Sent before we knew of this window: the same 429 again, counted once.
     if (sentAt < this.windowSeenAt) {
       if (headers.retryAfterMs !== undefined) {
-        this.pause(headers.retryAfterMs, now)
+        this.pause(headers.retryAfterMs, now, 'rateLimit', false)
       }
 
       return
@@ -500,16 +505,37 @@ export class FlowController {
     }
 
     this.last429At = now
+    // A pause the Catalog named is trusted; a guessed one ends with one probe.
+    const told = headers.retryAfterMs
+
     this.pause(
-      headers.retryAfterMs ??
-        this.defaultPauseMs * 2 ** Math.min(this.pauseStreak, 3),
-      now
+      told ?? this.defaultPauseMs * 2 ** Math.min(this.pauseStreak, 3),
+      now,
+      'rateLimit',
+      told === undefined || told > this.maxPauseMs
     )
   }
 
-  /** Below what the Catalog accepted lately, never below half the previous rate. */
+  /**
+   * Below what the Catalog accepted lately, never below half the previous
+   * rate. Too few answers to measure say nothing about the rate: an unpaced
+   * pool stays unpaced (the pause does the work), a paced one is halved.
+   */
   private cutRate(now: number) {
-    const measured = this.acceptedRate(now)
+    const { rate: measured, answers } = this.acceptedRate(now)
+
+    this.lastGrowAt = now
+    this.last429At = now
+    if (answers < MIN_ANSWERS_TO_MEASURE) {
+      if (this.rate !== null) {
+        this.rate = Math.max(MIN_RATE, 0.5 * this.rate)
+        this.goodRate = this.rate
+        this.crossedAt = now
+      }
+
+      return
+    }
+
     const base =
       this.rate === null
         ? measured
@@ -519,8 +545,6 @@ export class FlowController {
     this.goodRate = Math.max(MIN_RATE, this.rate === null ? base : 0.97 * base)
     this.rate = Math.max(MIN_RATE, 0.9 * base)
     this.crossedAt = Number.POSITIVE_INFINITY
-    this.lastGrowAt = now
-    this.last429At = now
   }
 
   private onOverload(sentAt: number, now: number) {
@@ -540,15 +564,21 @@ export class FlowController {
 
       this.breakerStreak += 1
       this.failStreak = 0
-      this.pause(wait, now)
+      this.pause(wait, now, 'breaker', true)
     }
   }
 
-  private pause(ms: number, now: number) {
+  private pause(
+    ms: number,
+    now: number,
+    reason: 'rateLimit' | 'breaker',
+    probe: boolean
+  ) {
     const until = now + Math.min(Math.max(ms, 0), this.maxPauseMs)
 
-    this.probing = true
+    if (probe) this.probing = true
     if (until <= this.pausedUntil) return
+    this.pauseReason = reason
     this.counters.pauses += 1
     this.counters.pausedMs += until - Math.max(now, this.pausedUntil)
     this.pausedUntil = until
@@ -561,7 +591,7 @@ export class FlowController {
   private rejectPastDeadline(now: number) {
     for (const waiter of [...this.queue]) {
       if (waiter.deadlineAt < this.pausedUntil && this.remove(waiter)) {
-        waiter.reject(deadlineHalt(this.pausedUntil - now))
+        waiter.reject(deadlineHalt(this.pausedUntil - now, this.pauseReason))
       }
     }
   }
@@ -584,10 +614,10 @@ export class FlowController {
    * ramping up is judged by where it got to, not by its average.
    */
   private acceptedRate(now: number) {
-    return Math.max(
-      this.acceptedOver(now, MEASURE_MS),
-      this.acceptedOver(now, 300)
-    )
+    const second = this.acceptedOver(now, MEASURE_MS)
+    const recent = this.acceptedOver(now, 300)
+
+    return recent.rate > second.rate ? recent : second
   }
 
   private acceptedOver(now: number, windowMs: number) {
@@ -603,7 +633,7 @@ export class FlowController {
       if (slot >= fromSlot && slot <= nowSlot) total += this.accepted[i]
     }
 
-    return (total * 1000) / span
+    return { rate: (total * 1000) / span, answers: total }
   }
 
   private forget() {
@@ -633,15 +663,21 @@ function positiveOrNull(value: number | null | undefined) {
   return value && value > 0 ? value : null
 }
 
-function deadlineHalt(waitMs: number) {
+function deadlineHalt(
+  waitMs: number,
+  reason: 'rateLimit' | 'breaker' = 'rateLimit'
+) {
+  const why =
+    reason === 'rateLimit'
+      ? 'The Catalog rate limit (429) holds calls'
+      : 'The Catalog is failing (503s, timeouts): calls are held'
+
   return new HaltError({
     status: 504,
     code: DEADLINE_EXCEEDED,
     message:
       waitMs > 0
-        ? `The Catalog flow control holds calls for ${Math.ceil(
-            waitMs / 1000
-          )}s, past the batch deadline.`
+        ? `${why} for ${Math.ceil(waitMs / 1000)}s, past the batch deadline.`
         : 'The batch deadline was reached before this call could be sent.',
   })
 }

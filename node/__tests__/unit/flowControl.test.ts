@@ -271,7 +271,7 @@ describe('FlowController', () => {
     expect(after / 10).toBeGreaterThan(0.8 * 5000)
   })
 
-  it('honours Retry-After for the whole pool and sends one probe after it', async () => {
+  it('honours Retry-After for the whole pool, then resumes', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock)
     const first = await flow.admit()
@@ -294,10 +294,25 @@ describe('FlowController', () => {
     )
 
     await clock.run(work)
-    expect(starts[0]).toBe(2000)
-    // One probe first; the rest once it answered.
-    expect(starts.slice(1).every((at) => at >= 2050)).toBe(true)
+    // The Catalog named the wait: no probe needed, every call leaves then.
+    expect(starts).toEqual([2000, 2000, 2000])
     expect(flow.snapshot()).toMatchObject({ pauses: 1, rateLimited: 2 })
+  })
+
+  it('does not pace from a 429 that came before anything could be measured', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock)
+
+    ;(await flow.admit()).done({
+      status: 429,
+      headers: { retryAfterMs: 1000, limit: 100, remaining: 0 },
+    })
+    ;(await clock.run(flow.admit())).done({
+      status: 429,
+      headers: { retryAfterMs: 1000, limit: 100, remaining: 0 },
+    })
+    // The old pacer read refill 0 here and sent 1 request/s for good.
+    expect(flow.snapshot().ratePerSec).toBeNull()
   })
 
   it('pauses a 429 without Retry-After, and longer while the probe meets 429s', async () => {
@@ -389,6 +404,7 @@ describe('FlowController', () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock, { idleResetMs: 60_000 })
 
+    for (let i = 0; i < 20; i++) (await flow.admit()).done({ status: 200 })
     ;(await flow.admit()).done({ status: 429, headers: { retryAfterMs: 100 } })
     expect(flow.snapshot().ratePerSec).not.toBeNull()
     await clock.run(clock.sleep(120_000))

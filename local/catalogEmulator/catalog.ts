@@ -1,0 +1,145 @@
+import http from 'http'
+
+import { authorize, Credentials } from './auth'
+import type { EmulatorContext } from './context'
+import type { CatalogKind } from './fields'
+import { readJson, Route, send, sleep } from './http'
+import { latencyMs } from './latency'
+
+const CATALOG_PATH = /^\/api\/catalog\/pvt\/(product|category)\/([^/?]+)$/
+
+/** GET and PUT of products and categories, as VTEX's Catalog answers them. */
+export function catalogRoute(context: EmulatorContext): Route {
+  return {
+    name: 'catalog',
+    handle(req, res, path) {
+      const match = CATALOG_PATH.exec(path)
+
+      if (!match) return false
+      context.track(req, res)
+      handleCatalog(context, req, res, match[1] as CatalogKind, match[2]).catch(
+        () => send(res, 500, { Message: 'Emulator error' })
+      )
+
+      return true
+    },
+  }
+}
+
+// Order, as at the VTEX edge: penalty window, edge rules, rate limit, then auth,
+// then upstream fault rules and latency, then data.
+async function handleCatalog(
+  context: EmulatorContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  kind: CatalogKind,
+  rawId: string
+) {
+  const { faults, store, config } = context
+  const method = req.method ?? 'GET'
+
+  if (method !== 'GET' && method !== 'PUT')
+    return send(res, 405, { error: `${method} not allowed` })
+
+  const request = { method, kind, id: Number(rawId) }
+  const windowed = faults.inWindow()
+
+  if (windowed) {
+    const stats = context.stats()
+
+    stats.rateLimited += 1
+    if (windowed.violation) stats.requestsInPenaltyWindow += 1
+
+    return send(res, 429, { error: 'Too many requests' }, windowed.headers)
+  }
+
+  const edge = faults.match({ ...request, stage: 'edge' })
+
+  if (
+    edge &&
+    (await faults.play(edge, req, res, context.stats())) === 'answered'
+  )
+    return undefined
+
+  const decision = context
+    .limiter()
+    ?.check(
+      config.rateLimit?.scope === 'endpoint' ? `${method} ${kind}` : 'account'
+    )
+  let rateHeaders: Record<string, number> = {}
+
+  if (decision && !decision.allowed) {
+    const stats = context.stats()
+
+    stats.rateLimited += 1
+    if (decision.violation) stats.requestsInPenaltyWindow += 1
+
+    return send(
+      res,
+      429,
+      { error: 'Too many requests' },
+      {
+        'Retry-After': decision.retryAfterSec,
+        'Ratelimit-Limit': decision.limit,
+        'Ratelimit-Remaining': 0,
+        'Ratelimit-Reset': decision.retryAfterSec,
+      }
+    )
+  }
+
+  if (decision) {
+    rateHeaders = {
+      'Ratelimit-Limit': decision.limit,
+      'Ratelimit-Remaining': decision.remaining,
+      'Ratelimit-Reset': decision.resetSec,
+    }
+  }
+
+  const denied = authorize(req, method, config.credentials as Credentials)
+
+  if (denied)
+    return send(res, denied.status, { Message: denied.message }, rateHeaders)
+
+  const fault = faults.match({ ...request, stage: 'upstream' })
+
+  if (fault?.type === 'reset-request') {
+    await faults.play(fault, req, res, context.stats())
+
+    return undefined
+  }
+
+  const body = method === 'PUT' ? await readJson(req) : undefined
+
+  await sleep(latencyMs(config.latency, context.random))
+  if (
+    fault &&
+    (await faults.play(fault, req, res, context.stats(), rateHeaders)) ===
+      'answered'
+  )
+    return undefined
+
+  if (method === 'PUT') {
+    const answer = store.write(kind, rawId, body)
+
+    if (answer.status === 200) {
+      const { putsById } = context.stats()
+
+      putsById[kind][request.id] = (putsById[kind][request.id] ?? 0) + 1
+    }
+
+    return send(res, answer.status, answer.body, rateHeaders)
+  }
+
+  const { answer, afterSend } = faults.lie(
+    fault,
+    kind,
+    store.read(kind, rawId),
+    store,
+    request.id
+  )
+
+  send(res, answer.status, answer.body, rateHeaders)
+  afterSend?.()
+
+  return undefined
+}

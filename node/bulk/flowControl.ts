@@ -69,6 +69,8 @@ const BUCKETS = MEASURE_MS / BUCKET_MS
 const MIN_RATE = 2
 /** Fewer accepted answers than this in the window make no measurement. */
 const MIN_ANSWERS_TO_MEASURE = 10
+/** A 429 this soon after a pause comes from a run too short to measure the rate. */
+const SHORT_RUN_MS = 2000
 /** Latency may grow by this factor over its long-term average before the limit stops growing. */
 const LATENCY_TOLERANCE = 2
 /** Time constant of the long-term latency average. */
@@ -106,6 +108,7 @@ export class FlowController {
   private pauseStreak = 0
   private pauseReason: 'rateLimit' | 'breaker' = 'rateLimit'
   private breakerStreak = 0
+  private breakerAt = Number.NEGATIVE_INFINITY
   private failStreak = 0
   private windowSeenAt = Number.NEGATIVE_INFINITY
   private lastCutAt = Number.NEGATIVE_INFINITY
@@ -500,11 +503,15 @@ export class FlowController {
       this.pauseStreak += 1
     } else {
       this.cutRate(now)
-      this.ssthresh = Math.min(this.ssthresh, this.limit)
       this.pauseStreak = 0
     }
 
     this.last429At = now
+    // After the pause, the pool restarts from a few calls and doubles each
+    // round trip (TCP's restart after idle): a whole pool leaving at once
+    // would reach the Catalog after its next window opened.
+    this.ssthresh = Math.max(this.initial, this.limit)
+    this.limit = Math.min(this.limit, this.initial)
     // A pause the Catalog named is trusted; a guessed one ends with one probe.
     const told = headers.retryAfterMs
 
@@ -536,9 +543,15 @@ export class FlowController {
       return
     }
 
+    // Right after a pause, what was accepted is mostly the bucket's refill,
+    // not its rate: a 429 that soon only says the rate is too high, so cut
+    // it by a quarter (geometric, as AIMD); a longer run measures the rate.
+    const active = now - Math.max(this.lastPauseEnd, this.firstSendAt)
     const base =
       this.rate === null
         ? measured
+        : active < SHORT_RUN_MS
+        ? Math.min(measured, (0.75 * this.rate) / 0.9)
         : Math.min(this.rate, Math.max(measured, 0.5 * this.rate))
 
     // A rate that met a 429 while paced was just past the limit: aim below it.
@@ -558,7 +571,12 @@ export class FlowController {
       this.lastCutAt = now
     }
 
-    if (this.failStreak >= BREAKER_STREAK || this.probing) {
+    // Answers to calls sent before the breaker last paused say nothing new.
+    if (
+      (this.failStreak >= BREAKER_STREAK || this.probing) &&
+      sentAt >= this.breakerAt
+    ) {
+      this.breakerAt = now
       // Everything fails: a client-side breaker. Pause, then one probe.
       const wait = Math.min(BREAKER_MAX_MS, 250 * 2 ** this.breakerStreak)
 

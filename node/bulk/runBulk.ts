@@ -67,7 +67,7 @@ export interface BulkReport<R> {
 }
 
 /** Connect failures, with no answer at all, after which the batch stops. */
-const UNREACHABLE_STOP_AFTER = 3
+const UNREACHABLE_STOP_AFTER = 5
 
 /**
  * Runs `task` once per item on a fixed set of workers that walk the items by
@@ -96,7 +96,6 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
   let stoppedBy: Failure | undefined
   let answered = false
   let unreachable = 0
-  let unreachableRetried = false
 
   const stopBatch = (failure: Failure) => {
     if (stoppedBy) return
@@ -130,7 +129,7 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
     return undefined
   }
 
-  const onCallError = (error: unknown, attempt: number): CallFailure => {
+  const onCallError = (error: unknown): CallFailure => {
     const failure =
       error instanceof CallError ? error.failure : options.classify(error)
 
@@ -140,13 +139,8 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
       answered = true
     } else {
       unreachable += 1
-      if (attempt > 1) unreachableRetried = true
-      // Nothing ever answered, and retried connections fail too: stop, as on a 401.
-      if (
-        !answered &&
-        unreachableRetried &&
-        unreachable >= UNREACHABLE_STOP_AFTER
-      ) {
+      // Nothing ever answered and every connection is refused: stop, as on a 401.
+      if (!answered && unreachable >= UNREACHABLE_STOP_AFTER) {
         stopBatch({
           status: 502,
           code: UPSTREAM_UNREACHABLE,
@@ -164,6 +158,8 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
     let attempts = 0
     let lastFailure: CallFailure | undefined
 
+    let retrying = false
+
     for (let attempt = 1; ; attempt++) {
       let counted = false
       const call = async <T>(send: () => Promise<T>): Promise<T> => {
@@ -176,7 +172,11 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
           const value = await send()
 
           answered = true
-          if (!counted) attempts += 1
+          if (!counted) {
+            attempts += 1
+            if (retrying) budget.refund()
+          }
+
           counted = true
 
           return value
@@ -187,9 +187,19 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
             throw halt() ?? error
           }
 
+          const failure = onCallError(error)
+
+          // An answer, even an error, is not the wasted load the budget bounds.
+          if (
+            !counted &&
+            retrying &&
+            !failure.unreachable &&
+            failure.status < 500 &&
+            failure.status !== 429
+          )
+            budget.refund()
           if (!counted) attempts += 1
           counted = true
-          const failure = onCallError(error, attempt)
 
           throw error instanceof CallError
             ? error
@@ -232,33 +242,38 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
         }
 
         const until = Math.min(deadlineAt, firstAt + retryWindowMs)
-        const now = clock.now()
-        const delay =
-          backoffDelay(attempt, backoff, random) + budget.reserve(now)
+        const outOfTime = (): Outcome<R> => ({
+          ok: false,
+          failure: withSuffix(
+            failure,
+            until === deadlineAt
+              ? deadlineFailure('before a retry')
+              : {
+                  status: 504,
+                  code: DEADLINE_EXCEEDED,
+                  message: `The item's retry window of ${Math.round(
+                    retryWindowMs / 1000
+                  )}s ended before a retry.`,
+                }
+          ),
+          attempts,
+        })
+        const delay = backoffDelay(attempt, backoff, random)
 
-        if (now + delay >= until) {
-          budget.refund()
+        if (clock.now() + delay >= until) return outOfTime()
+        await clock.sleep(delay, stop.signal)
 
-          return {
-            ok: false,
-            failure: withSuffix(
-              failure,
-              until === deadlineAt
-                ? deadlineFailure('before a retry')
-                : {
-                    status: 504,
-                    code: DEADLINE_EXCEEDED,
-                    message: `The item's retry window of ${Math.round(
-                      retryWindowMs / 1000
-                    )}s ended before a retry.`,
-                  }
-            ),
-            attempts,
-          }
+        // Beyond the budget, a retry waits its turn (the budget refills with time and answers).
+        while (!budget.tryWithdraw(clock.now())) {
+          const wait = budget.pollMs * (0.5 + random())
+
+          if (stop.signal.aborted) break
+          if (clock.now() + wait >= until) return outOfTime()
+          await clock.sleep(wait, stop.signal)
         }
 
         stats.retries += 1
-        await clock.sleep(delay, stop.signal)
+        retrying = true
       }
     }
   }

@@ -332,16 +332,18 @@ describe('runBulk', () => {
     expect(clock.now()).toBeGreaterThan(50_000)
   })
 
-  it('makes retries beyond the budget wait their turn instead of failing', async () => {
+  it('makes failing retries beyond the budget wait their turn instead of failing', async () => {
     const clock = new FakeClock()
-    const retryStarts: number[] = []
+    const failedRetryStarts: number[] = []
     const report = await clock.run(
       runBulk(
         items(50),
         (item, { call, attempt }) =>
           call(async () => {
-            if (attempt > 1) retryStarts.push(clock.now())
-            if (attempt === 1) throw fail(503)
+            const down = clock.now() < 5000
+
+            if (attempt > 1 && down) failedRetryStarts.push(clock.now())
+            if (down) throw fail(503)
 
             return item
           }),
@@ -349,16 +351,32 @@ describe('runBulk', () => {
           concurrency: 50,
           classify,
           clock,
-          random: () => 0,
+          random: () => 0.5,
+          backoff: { baseMs: 0, maxMs: 0 },
           retryBudget: new RetryBudget({ minPerSec: 10, ratio: 0, max: 10 }),
         }
       )
     )
 
     expect(report.outcomes.every((o) => o.ok)).toBe(true)
-    // 10 banked retries go at once, the other 40 at 10 per second.
-    expect(retryStarts.filter((at) => at === 0)).toHaveLength(10)
-    expect(Math.max(...retryStarts)).toBe(4000)
+    // During the outage: 10 banked, then 10 a second, however many items wait.
+    failedRetryStarts.forEach((at, i) => {
+      expect(i + 1).toBeLessThanOrEqual(10 + Math.floor((10 * at) / 1000) + 1)
+    })
+    expect(failedRetryStarts.length).toBeGreaterThan(40)
+  })
+
+  it('gives a retry that got an answer back to the budget, with one more', () => {
+    const budget = new RetryBudget({ minPerSec: 1, ratio: 0, max: 10 })
+
+    expect(budget.tryWithdraw(0)).toBe(true)
+    expect(budget.tryWithdraw(0)).toBe(false)
+    // Given back with one more: the budget doubles back as answers come.
+    budget.refund()
+    expect(budget.tryWithdraw(0)).toBe(true)
+    expect(budget.tryWithdraw(0)).toBe(true)
+    expect(budget.tryWithdraw(0)).toBe(false)
+    expect(budget.tryWithdraw(1000)).toBe(true)
   })
 
   it('stops early when nothing ever answered and retried connections fail too', async () => {

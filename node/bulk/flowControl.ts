@@ -47,6 +47,12 @@ export interface FlowSnapshot {
 export interface Admission {
   done(answer: Answer): void
   cancel(): void
+  /**
+   * True when a pause began after this call was admitted and still holds:
+   * a call not yet on the wire should then go back to the queue (cancel and
+   * admit again) rather than leave into a window we know of.
+   */
+  overtaken(): boolean
 }
 
 export interface AdmitOptions {
@@ -71,6 +77,7 @@ const MIN_RATE = 2
 const MIN_ANSWERS_TO_MEASURE = 10
 /** A 429 this soon after a pause comes from a run too short to measure the rate. */
 const SHORT_RUN_MS = 2000
+const IDLE_RESTART_MS = 1000
 /** Latency may grow by this factor over its long-term average before the limit stops growing. */
 const LATENCY_TOLERANCE = 2
 /** Time constant of the long-term latency average. */
@@ -105,6 +112,8 @@ export class FlowController {
   private rpmCap: number | null
   private probing = false
   private pausedUntil = 0
+  /** Pauses begun so far, so that an admitted call can tell one began after it. */
+  private pauses = 0
   private pauseStreak = 0
   private pauseReason: 'rateLimit' | 'breaker' = 'rateLimit'
   private breakerStreak = 0
@@ -174,7 +183,7 @@ export class FlowController {
       inFlight: this.inFlight,
       queued: this.queue.length,
       limit: this.effectiveLimit(),
-      ratePerSec: Number.isFinite(rate) ? rate : null,
+      ratePerSec: this.rate === null && this.rpmCap === null ? null : rate,
       pausedUntil: this.pausedUntil,
       ...this.counters,
     }
@@ -193,6 +202,13 @@ export class FlowController {
     if (signal?.aborted) return Promise.reject(abortReason(signal))
     if (now - this.lastActivityAt > this.idleResetMs && this.inFlight === 0) {
       this.forget()
+    }
+
+    // Idle for a while: what the limit was may no longer hold, so slow start
+    // again up to it (TCP's restart after idle).
+    if (this.inFlight === 0 && now - this.lastActivityAt > IDLE_RESTART_MS) {
+      this.ssthresh = Math.max(this.limit, this.initial)
+      this.limit = Math.min(this.limit, this.initial)
     }
 
     this.lastActivityAt = now
@@ -255,7 +271,14 @@ export class FlowController {
   }
 
   private effectiveRate() {
-    const learned = this.rate ?? Number.POSITIVE_INFINITY
+    // Unpaced, calls still leave no faster than twice what the limit sustains
+    // (limit / latency): a burst of a whole pool at once would reach the
+    // Catalog after the 429 it causes.
+    const smooth =
+      this.shortRtt === undefined
+        ? Number.POSITIVE_INFINITY
+        : (2 * this.effectiveLimit() * 1000) / Math.max(1, this.shortRtt)
+    const learned = this.rate ?? smooth
     const cap =
       this.rpmCap === null ? Number.POSITIVE_INFINITY : this.rpmCap / 60
 
@@ -323,6 +346,7 @@ export class FlowController {
     this.counters.admitted += 1
     if (!Number.isFinite(this.firstSendAt)) this.firstSendAt = now
     const sentAt = now
+    const pausesAtGrant = this.pauses
     let settled = false
 
     return {
@@ -339,6 +363,8 @@ export class FlowController {
         this.inFlight -= 1
         this.pump()
       },
+      overtaken: () =>
+        this.pauses > pausesAtGrant && this.clock.now() < this.pausedUntil,
     }
   }
 
@@ -507,11 +533,7 @@ export class FlowController {
     }
 
     this.last429At = now
-    // After the pause, the pool restarts from a few calls and doubles each
-    // round trip (TCP's restart after idle): a whole pool leaving at once
-    // would reach the Catalog after its next window opened.
-    this.ssthresh = Math.max(this.initial, this.limit)
-    this.limit = Math.min(this.limit, this.initial)
+    this.ssthresh = Math.min(this.ssthresh, this.limit)
     // A pause the Catalog named is trusted; a guessed one ends with one probe.
     const told = headers.retryAfterMs
 
@@ -543,19 +565,40 @@ export class FlowController {
       return
     }
 
-    // Right after a pause, what was accepted is mostly the bucket's refill,
-    // not its rate: a 429 that soon only says the rate is too high, so cut
-    // it by a quarter (geometric, as AIMD); a longer run measures the rate.
     const active = now - Math.max(this.lastPauseEnd, this.firstSendAt)
-    const base =
-      this.rate === null
-        ? measured
-        : active < SHORT_RUN_MS
-        ? Math.min(measured, (0.75 * this.rate) / 0.9)
-        : Math.min(this.rate, Math.max(measured, 0.5 * this.rate))
 
-    // A rate that met a 429 while paced was just past the limit: aim below it.
-    this.goodRate = Math.max(MIN_RATE, this.rate === null ? base : 0.97 * base)
+    if (this.rate === null) {
+      if (active < 2 * (this.shortRtt ?? 0) || active < 500) {
+        // Still in slow start, the bucket's burst is most of what was
+        // accepted: halve, as TCP leaves slow start, and probe up slowly.
+        this.rate = Math.max(MIN_RATE, 0.5 * measured)
+        this.goodRate = this.rate
+        this.crossedAt = now
+      } else {
+        this.goodRate = Math.max(MIN_RATE, measured)
+        this.rate = Math.max(MIN_RATE, 0.9 * measured)
+        this.crossedAt = Number.POSITIVE_INFINITY
+      }
+
+      return
+    }
+
+    // Right after a pause, what was accepted is mostly the bucket's refill,
+    // not its rate: a 429 that soon only says the rate is too high. Cut it by
+    // 15% (geometric, as AIMD) and probe up from there, slowly.
+
+    if (active < SHORT_RUN_MS) {
+      this.rate = Math.max(MIN_RATE, Math.min(0.9 * measured, 0.85 * this.rate))
+      this.goodRate = this.rate
+      this.crossedAt = now
+
+      return
+    }
+
+    // A longer run measures the rate; the one that met the 429 was just past the limit.
+    const base = Math.min(this.rate, Math.max(measured, 0.5 * this.rate))
+
+    this.goodRate = Math.max(MIN_RATE, 0.97 * base)
     this.rate = Math.max(MIN_RATE, 0.9 * base)
     this.crossedAt = Number.POSITIVE_INFINITY
   }
@@ -597,6 +640,7 @@ export class FlowController {
     if (probe) this.probing = true
     if (until <= this.pausedUntil) return
     this.pauseReason = reason
+    this.pauses += 1
     this.counters.pauses += 1
     this.counters.pausedMs += until - Math.max(now, this.pausedUntil)
     this.pausedUntil = until

@@ -154,10 +154,10 @@ export class CatalogClient extends ExternalClient {
   }
 
   public read(kind: CatalogKind, id: number, options: CatalogCallOptions) {
-    return this.send('GET', kind, id, options, () =>
+    return this.send('GET', kind, id, options, (lastCheck) =>
       this.http.getRaw<CatalogObject>(
         catalogRoutes[kind](id),
-        this.config(`catalog-get-${kind}`, options)
+        this.config(`catalog-get-${kind}`, options, lastCheck)
       )
     )
   }
@@ -168,11 +168,11 @@ export class CatalogClient extends ExternalClient {
     body: CatalogObject,
     options: CatalogCallOptions
   ) {
-    return this.send('PUT', kind, id, options, () =>
+    return this.send('PUT', kind, id, options, (lastCheck) =>
       this.http.putRaw<CatalogObject>(
         catalogRoutes[kind](id),
         body,
-        this.config(`catalog-update-${kind}`, options)
+        this.config(`catalog-update-${kind}`, options, lastCheck)
       )
     )
   }
@@ -187,42 +187,59 @@ export class CatalogClient extends ExternalClient {
     kind: CatalogKind,
     id: number,
     options: CatalogCallOptions,
-    request: () => Promise<{
+    request: (lastCheck: () => void) => Promise<{
       data: CatalogObject
       headers?: Record<string, unknown>
       status: number
     }>
   ): Promise<CatalogObject> {
-    const admission = await accountFlow(this.account, options.limits).admit({
-      deadlineAt: options.deadlineAt,
-      signal: options.signal,
-    })
+    const flow = accountFlow(this.account, options.limits)
 
-    try {
-      options.beforeSend?.()
-    } catch (error) {
-      admission.cancel()
-      throw error
-    }
-
-    try {
-      const response = await request()
-
-      admission.done({
-        status: response.status,
-        headers: rateHeadersOf(response.headers),
+    for (;;) {
+      const admission = await flow.admit({
+        deadlineAt: options.deadlineAt,
+        signal: options.signal,
       })
 
-      return response.data
-    } catch (error) {
-      const failure = toCatalogError(method, kind, id, error)
+      try {
+        options.beforeSend?.()
+      } catch (error) {
+        admission.cancel()
+        throw error
+      }
 
-      admission.done(answerOf(failure, error))
-      throw failure
+      try {
+        // The HTTP stack takes a while to reach the socket: if a 429 arrived
+        // meanwhile, the call goes back to the queue instead of into the window.
+        const response = await request(() => {
+          if (admission.overtaken()) throw new HeldBack()
+        })
+
+        admission.done({
+          status: response.status,
+          headers: rateHeadersOf(response.headers),
+        })
+
+        return response.data
+      } catch (error) {
+        if (isHeldBack(error)) {
+          admission.cancel()
+          continue
+        }
+
+        const failure = toCatalogError(method, kind, id, error)
+
+        admission.done(answerOf(failure, error))
+        throw failure
+      }
     }
   }
 
-  private config(metric: string, options: CatalogCallOptions): RequestConfig {
+  private config(
+    metric: string,
+    options: CatalogCallOptions,
+    lastCheck: () => void
+  ): RequestConfig {
     return {
       metric,
       timeout: options.timeoutMs,
@@ -232,9 +249,33 @@ export class CatalogClient extends ExternalClient {
         'Content-Type': 'application/json',
         ...options.credentials.headers(),
       },
-      ...(this.direct ? { transformRequest: [withoutAppToken] } : {}),
+      // axios runs request transforms last, right before the socket write.
+      transformRequest: [
+        (data: unknown, headers?: Record<string, unknown>) => {
+          lastCheck()
+
+          return this.direct
+            ? withoutAppToken(data, headers)
+            : data === undefined
+            ? data
+            : JSON.stringify(data)
+        },
+      ],
     }
   }
+}
+
+/** Thrown from the last check before the socket: the call never left. */
+class HeldBack extends Error {}
+
+function isHeldBack(error: unknown): boolean {
+  if (error instanceof HeldBack) return true
+  const { cause, originalError } = (error ?? {}) as {
+    cause?: unknown
+    originalError?: unknown
+  }
+
+  return cause instanceof HeldBack || originalError instanceof HeldBack
 }
 
 /**

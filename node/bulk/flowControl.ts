@@ -1,6 +1,7 @@
 import type { Clock } from './clock'
 import { DEADLINE_EXCEEDED, HaltError } from './errors'
 import type { RateHeaders } from './rateHeaders'
+import { CutContext, RatePacer } from './ratePacer'
 
 /** What one call saw; the controller decides what it means. */
 export interface Answer {
@@ -56,12 +57,15 @@ export interface Admission {
 }
 
 export interface AdmitOptions {
+  /** The endpoint (e.g. 'GET product'): each learns its own rate, since each may have its own bucket. */
+  key?: string
   /** Absolute time (on the clock) after which the call may not start. */
   deadlineAt?: number
   signal?: AbortSignal
 }
 
 interface Waiter {
+  key: string
   resolve(admission: Admission): void
   reject(error: unknown): void
   deadlineAt: number
@@ -69,21 +73,12 @@ interface Waiter {
   detach(): void
 }
 
-const BUCKET_MS = 100
-const MEASURE_MS = 1000
-const BUCKETS = MEASURE_MS / BUCKET_MS
-const MIN_RATE = 2
-/** Fewer accepted answers than this in the window make no measurement. */
-const MIN_ANSWERS_TO_MEASURE = 10
-/** A 429 this soon after a pause comes from a run too short to measure the rate. */
-const SHORT_RUN_MS = 2000
 const IDLE_RESTART_MS = 1000
 /** Latency may grow by this factor over its long-term average before the limit stops growing. */
 const LATENCY_TOLERANCE = 2
 /** Time constant of the long-term latency average. */
 const LONG_RTT_MS = 60_000
 const WARMUP_SAMPLES = 50
-const CUBIC_C = 1e-5
 /** Consecutive overload answers (503, 5xx, timeouts, resets) that open the client-side breaker. */
 const BREAKER_STREAK = 5
 const BREAKER_MAX_MS = 5000
@@ -124,20 +119,14 @@ export class FlowController {
   private lastPauseEnd = Number.NEGATIVE_INFINITY
   private lastActivityAt = Number.NEGATIVE_INFINITY
   private firstSendAt = Number.NEGATIVE_INFINITY
-  private rate: number | null = null
-  private goodRate = 0
-  private crossedAt = Number.POSITIVE_INFINITY
-  private lastGrowAt = 0
-  private lastPacedAt = Number.NEGATIVE_INFINITY
-  private last429At = Number.NEGATIVE_INFINITY
-  private nextSendAt = 0
   private shortRtt: number | undefined
   private longRtt: number | undefined
   private longRttAt = 0
   private rttSamples = 0
-  private readonly accepted = new Float64Array(BUCKETS)
-  private readonly acceptedSlot = new Float64Array(BUCKETS).fill(-1)
   private readonly queue: Waiter[] = []
+  private readonly pacers = new Map<string, RatePacer>()
+  /** The settings' cap is the account's, across endpoints. */
+  private nextCapAt = 0
   private wake: { at: number; timer: AbortController } | undefined
   private readonly counters = {
     admitted: 0,
@@ -177,13 +166,20 @@ export class FlowController {
   }
 
   public snapshot(): FlowSnapshot {
-    const rate = this.effectiveRate()
+    const learned = [...this.pacers.values()]
+      .map((pacer) => pacer.rate)
+      .filter((rate): rate is number => rate !== null)
+    const total = learned.length
+      ? learned.reduce((sum, rate) => sum + rate, 0)
+      : null
+    const cap = this.rpmCap === null ? null : this.rpmCap / 60
 
     return {
       inFlight: this.inFlight,
       queued: this.queue.length,
       limit: this.effectiveLimit(),
-      ratePerSec: this.rate === null && this.rpmCap === null ? null : rate,
+      ratePerSec:
+        total === null ? cap : cap === null ? total : Math.min(total, cap),
       pausedUntil: this.pausedUntil,
       ...this.counters,
     }
@@ -196,6 +192,7 @@ export class FlowController {
    */
   public admit(options: AdmitOptions = {}): Promise<Admission> {
     const { signal } = options
+    const key = options.key ?? ''
     const deadlineAt = options.deadlineAt ?? Number.POSITIVE_INFINITY
     const now = this.clock.now()
 
@@ -219,8 +216,8 @@ export class FlowController {
       )
     }
 
-    if (this.queue.length === 0 && this.canSend(now)) {
-      return Promise.resolve(this.grant(now))
+    if (this.queue.length === 0 && this.canSend(key, now)) {
+      return Promise.resolve(this.grant(key, now))
     }
 
     return new Promise<Admission>((resolve, reject) => {
@@ -229,6 +226,7 @@ export class FlowController {
       }
 
       const waiter: Waiter = {
+        key,
         resolve,
         reject,
         deadlineAt,
@@ -270,7 +268,20 @@ export class FlowController {
     return Math.max(1, Math.floor(Math.min(this.limit, this.ceiling)))
   }
 
-  private effectiveRate() {
+  private pacer(key: string) {
+    let pacer = this.pacers.get(key)
+
+    if (!pacer) {
+      pacer = new RatePacer()
+      pacer.holdUntil(this.pausedUntil)
+      this.pacers.set(key, pacer)
+    }
+
+    return pacer
+  }
+
+  /** The rate an endpoint may send at now (Infinity: unpaced). */
+  private rateOf(pacer: RatePacer) {
     // Unpaced, calls still leave no faster than twice what the limit sustains
     // (limit / latency): a burst of a whole pool at once would reach the
     // Catalog after the 429 it causes.
@@ -278,18 +289,27 @@ export class FlowController {
       this.shortRtt === undefined
         ? Number.POSITIVE_INFINITY
         : (2 * this.effectiveLimit() * 1000) / Math.max(1, this.shortRtt)
-    const learned = this.rate ?? smooth
-    const cap =
-      this.rpmCap === null ? Number.POSITIVE_INFINITY : this.rpmCap / 60
 
-    return Math.min(learned, cap)
+    return pacer.rate ?? smooth
   }
 
-  private canSend(now: number) {
+  private capRate() {
+    return this.rpmCap === null ? Number.POSITIVE_INFINITY : this.rpmCap / 60
+  }
+
+  /** When a call to `key` may leave, slots and pause aside. */
+  private pacedUntil(key: string) {
+    const pacer = this.pacer(key)
+    const capAt = Number.isFinite(this.capRate()) ? this.nextCapAt : 0
+
+    return Math.max(pacer.nextAt(this.rateOf(pacer)), capAt)
+  }
+
+  private canSend(key: string, now: number) {
     if (now < this.pausedUntil) return false
     if (this.inFlight >= this.effectiveLimit()) return false
-    if (Number.isFinite(this.effectiveRate()) && now < this.nextSendAt) {
-      this.lastPacedAt = now
+    if (now < this.pacedUntil(key)) {
+      this.pacer(key).held(now)
 
       return false
     }
@@ -299,12 +319,24 @@ export class FlowController {
 
   private pump() {
     const now = this.clock.now()
+    let wakeAt = Number.POSITIVE_INFINITY
 
-    while (this.queue.length > 0 && this.canSend(now)) {
-      const waiter = this.queue.shift() as Waiter
+    // In order, but an endpoint waiting for its pacing turn does not hold up another.
+    for (let i = 0; i < this.queue.length; ) {
+      if (now < this.pausedUntil || this.inFlight >= this.effectiveLimit()) {
+        break
+      }
 
-      waiter.detach()
-      waiter.resolve(this.grant(now))
+      const waiter = this.queue[i]
+
+      if (this.canSend(waiter.key, now)) {
+        this.queue.splice(i, 1)
+        waiter.detach()
+        waiter.resolve(this.grant(waiter.key, now))
+      } else {
+        wakeAt = Math.min(wakeAt, this.pacedUntil(waiter.key))
+        i += 1
+      }
     }
 
     if (this.queue.length === 0 || this.inFlight >= this.effectiveLimit()) {
@@ -312,12 +344,9 @@ export class FlowController {
     }
 
     // Blocked on time (a pause or the pacing), not on a free slot: wake then.
-    const at = Math.max(
-      this.pausedUntil,
-      Number.isFinite(this.effectiveRate()) ? this.nextSendAt : 0
-    )
+    const at = now < this.pausedUntil ? this.pausedUntil : wakeAt
 
-    if (at <= now) return
+    if (!Number.isFinite(at) || at <= now) return
     if (this.wake && this.wake.at <= at) return
     this.wake?.timer.abort()
     const timer = new AbortController()
@@ -330,16 +359,14 @@ export class FlowController {
     })
   }
 
-  private grant(now: number): Admission {
-    const rate = this.effectiveRate()
+  private grant(key: string, now: number): Admission {
+    const pacer = this.pacer(key)
     const boundByLimit = this.inFlight + 1 >= this.effectiveLimit()
+    const cap = this.capRate()
 
-    if (Number.isFinite(rate)) {
-      const interval = 1000 / rate
-      // A little catch-up for timers that fire late, never a burst.
-      const slack = Math.min(25, 3 * interval)
-
-      this.nextSendAt = Math.max(this.nextSendAt, now - slack) + interval
+    pacer.take(now, this.rateOf(pacer))
+    if (Number.isFinite(cap)) {
+      this.nextCapAt = Math.max(this.nextCapAt, now - 25) + 1000 / cap
     }
 
     this.inFlight += 1
@@ -354,7 +381,7 @@ export class FlowController {
         if (settled) return
         settled = true
         this.inFlight -= 1
-        this.learn(answer, sentAt, boundByLimit)
+        this.learn(key, answer, sentAt, boundByLimit)
         this.pump()
       },
       cancel: () => {
@@ -368,20 +395,36 @@ export class FlowController {
     }
   }
 
-  private learn(answer: Answer, sentAt: number, boundByLimit: boolean) {
+  private learn(
+    key: string,
+    answer: Answer,
+    sentAt: number,
+    boundByLimit: boolean
+  ) {
     const now = this.clock.now()
 
     this.lastActivityAt = now
     if (answer.status === 429) {
-      this.onRateLimited(answer.headers ?? {}, sentAt, now)
+      this.onRateLimited(key, answer.headers ?? {}, sentAt, now)
     } else if (isOverload(answer)) {
       this.onOverload(sentAt, now)
     } else {
-      this.onAnswered(now - sentAt, answer.headers, boundByLimit, now)
+      this.onAnswered(key, now - sentAt, answer.headers, boundByLimit, now)
+    }
+  }
+
+  private cutContext(now: number): CutContext {
+    const measureFrom = Math.max(this.lastPauseEnd, this.firstSendAt)
+
+    return {
+      activeMs: now - measureFrom,
+      measureFrom,
+      shortRttMs: this.shortRtt,
     }
   }
 
   private onAnswered(
+    key: string,
     latency: number,
     headers: RateHeaders | undefined,
     boundByLimit: boolean,
@@ -391,7 +434,9 @@ export class FlowController {
     this.breakerStreak = 0
     this.pauseStreak = 0
     this.probing = false
-    this.countAccepted(now)
+    const pacer = this.pacer(key)
+
+    pacer.onAccepted(now)
 
     this.shortRtt =
       this.shortRtt === undefined
@@ -400,7 +445,6 @@ export class FlowController {
     this.updateLongRtt(latency, now)
 
     if (boundByLimit) this.growLimit()
-    this.growRate(now)
 
     const { limit, remaining } = headers ?? {}
 
@@ -408,10 +452,9 @@ export class FlowController {
     if (
       limit !== undefined &&
       remaining !== undefined &&
-      remaining <= Math.max(1, 0.02 * limit) &&
-      now - this.last429At >= 1000
+      remaining <= Math.max(1, 0.1 * limit)
     ) {
-      this.cutRate(now)
+      pacer.onNearlyEmpty(now, this.cutContext(now))
     }
   }
 
@@ -474,44 +517,12 @@ export class FlowController {
     this.limit = Math.max(1, Math.min(this.limit, this.ceiling))
   }
 
-  /** Back to the last good rate quickly, then slowly past it, then faster: the probe never stops. */
-  private growRate(now: number) {
-    const elapsed = Math.min(1000, now - this.lastGrowAt)
-
-    this.lastGrowAt = now
-    if (this.rate === null) return
-    // Only a rate that holds calls back needs to grow.
-    if (now - this.lastPacedAt > 1000) return
-    const seconds = elapsed / 1000
-
-    if (this.rate < this.goodRate) {
-      // Back to the last good rate: the gap closes by about half a second.
-      this.rate += Math.max(
-        seconds * (this.goodRate - this.rate),
-        seconds * 0.01 * this.goodRate
-      )
-      if (this.rate >= this.goodRate) {
-        this.rate = this.goodRate
-        this.crossedAt = now
-      }
-    } else {
-      // Past it, a cubic (TCP CUBIC): +1% after 10 s, +27% after 30 s, doubled after 47 s.
-      if (!Number.isFinite(this.crossedAt)) this.crossedAt = now
-      const t = (now - this.crossedAt) / 1000
-
-      this.rate = Math.max(this.rate, this.goodRate * (1 + CUBIC_C * t ** 3))
-    }
-
-    // Far above anything the Catalog took, and quiet for long: stop pacing.
-    if (
-      now - this.last429At > 30_000 &&
-      this.rate > 2 * Math.max(this.goodRate, this.acceptedRate(now).rate)
-    ) {
-      this.rate = null
-    }
-  }
-
-  private onRateLimited(headers: RateHeaders, sentAt: number, now: number) {
+  private onRateLimited(
+    key: string,
+    headers: RateHeaders,
+    sentAt: number,
+    now: number
+  ) {
     this.counters.rateLimited += 1
 
     // Sent before we knew of this window: the same 429 again, counted once.
@@ -528,11 +539,18 @@ export class FlowController {
       // The probe after a pause met the window still open: wait longer.
       this.pauseStreak += 1
     } else {
-      this.cutRate(now)
+      // Which bucket it was (the endpoint's or the account's) is unknown:
+      // the endpoint that met it is cut, and every other one with traffic
+      // to measure is cut to below what it got accepted.
+      const context = this.cutContext(now)
+
+      for (const [other, pacer] of this.pacers) {
+        pacer.cut(now, context, other !== key)
+      }
+
       this.pauseStreak = 0
     }
 
-    this.last429At = now
     this.ssthresh = Math.min(this.ssthresh, this.limit)
     // A pause the Catalog named is trusted; a guessed one ends with one probe.
     const told = headers.retryAfterMs
@@ -543,64 +561,6 @@ export class FlowController {
       'rateLimit',
       told === undefined || told > this.maxPauseMs
     )
-  }
-
-  /**
-   * Below what the Catalog accepted lately, never below half the previous
-   * rate. Too few answers to measure say nothing about the rate: an unpaced
-   * pool stays unpaced (the pause does the work), a paced one is halved.
-   */
-  private cutRate(now: number) {
-    const { rate: measured, answers } = this.acceptedRate(now)
-
-    this.lastGrowAt = now
-    this.last429At = now
-    if (answers < MIN_ANSWERS_TO_MEASURE) {
-      if (this.rate !== null) {
-        this.rate = Math.max(MIN_RATE, 0.5 * this.rate)
-        this.goodRate = this.rate
-        this.crossedAt = now
-      }
-
-      return
-    }
-
-    const active = now - Math.max(this.lastPauseEnd, this.firstSendAt)
-
-    if (this.rate === null) {
-      if (active < 2 * (this.shortRtt ?? 0) || active < 500) {
-        // Still in slow start, the bucket's burst is most of what was
-        // accepted: halve, as TCP leaves slow start, and probe up slowly.
-        this.rate = Math.max(MIN_RATE, 0.5 * measured)
-        this.goodRate = this.rate
-        this.crossedAt = now
-      } else {
-        this.goodRate = Math.max(MIN_RATE, measured)
-        this.rate = Math.max(MIN_RATE, 0.9 * measured)
-        this.crossedAt = Number.POSITIVE_INFINITY
-      }
-
-      return
-    }
-
-    // Right after a pause, what was accepted is mostly the bucket's refill,
-    // not its rate: a 429 that soon only says the rate is too high. Cut it by
-    // 15% (geometric, as AIMD) and probe up from there, slowly.
-
-    if (active < SHORT_RUN_MS) {
-      this.rate = Math.max(MIN_RATE, Math.min(0.9 * measured, 0.85 * this.rate))
-      this.goodRate = this.rate
-      this.crossedAt = now
-
-      return
-    }
-
-    // A longer run measures the rate; the one that met the 429 was just past the limit.
-    const base = Math.min(this.rate, Math.max(measured, 0.5 * this.rate))
-
-    this.goodRate = Math.max(MIN_RATE, 0.97 * base)
-    this.rate = Math.max(MIN_RATE, 0.9 * base)
-    this.crossedAt = Number.POSITIVE_INFINITY
   }
 
   private onOverload(sentAt: number, now: number) {
@@ -645,7 +605,7 @@ export class FlowController {
     this.counters.pausedMs += until - Math.max(now, this.pausedUntil)
     this.pausedUntil = until
     this.lastPauseEnd = until
-    this.nextSendAt = Math.max(this.nextSendAt, until)
+    for (const pacer of this.pacers.values()) pacer.holdUntil(until)
     this.rejectPastDeadline(now)
   }
 
@@ -658,51 +618,10 @@ export class FlowController {
     }
   }
 
-  private countAccepted(now: number) {
-    const slot = Math.floor(now / BUCKET_MS)
-    const at = slot % BUCKETS
-
-    if (this.acceptedSlot[at] !== slot) {
-      this.acceptedSlot[at] = slot
-      this.accepted[at] = 0
-    }
-
-    this.accepted[at] += 1
-  }
-
-  /**
-   * Answers per second the Catalog took lately, since the last pause ended:
-   * the higher of the last second and the last 300 ms, so that a pool still
-   * ramping up is judged by where it got to, not by its average.
-   */
-  private acceptedRate(now: number) {
-    const second = this.acceptedOver(now, MEASURE_MS)
-    const recent = this.acceptedOver(now, 300)
-
-    return recent.rate > second.rate ? recent : second
-  }
-
-  private acceptedOver(now: number, windowMs: number) {
-    const from = Math.max(now - windowMs, this.lastPauseEnd, this.firstSendAt)
-    const span = Math.max(BUCKET_MS, now - from)
-    const fromSlot = Math.floor(from / BUCKET_MS)
-    const nowSlot = Math.floor(now / BUCKET_MS)
-    let total = 0
-
-    for (let i = 0; i < BUCKETS; i++) {
-      const slot = this.acceptedSlot[i]
-
-      if (slot >= fromSlot && slot <= nowSlot) total += this.accepted[i]
-    }
-
-    return { rate: (total * 1000) / span, answers: total }
-  }
-
   private forget() {
     this.limit = Math.min(this.initial, this.ceiling)
     this.ssthresh = Number.POSITIVE_INFINITY
-    this.rate = null
-    this.goodRate = 0
+    this.pacers.clear()
     this.shortRtt = undefined
     this.longRtt = undefined
     this.rttSamples = 0

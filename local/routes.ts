@@ -23,7 +23,11 @@ export const PUBLIC_ROUTES: PublicRoute[] = Object.entries(service.routes)
     pattern: patternOf(route.path),
   }))
 
-/** Finds the route a path belongs to (ignoring the query string and a trailing slash), with its parameters. */
+/**
+ * Finds the route a path belongs to (ignoring the query string and a trailing
+ * slash), with its parameters decoded. Throws a URIError when a parameter
+ * holds a malformed escape (`%`, `%zz`): the front answers that with a 400.
+ */
 export function routeForPath(
   url: string
 ): { route: PublicRoute; params: Record<string, string> } | undefined {

@@ -2,7 +2,7 @@ import fs from 'fs'
 import http from 'http'
 import path from 'path'
 
-import { routeForPath } from './routes'
+import { envTimeout, startFront } from './front'
 
 export interface LocalServiceOptions {
   port: number
@@ -14,18 +14,13 @@ export interface LocalServiceOptions {
 }
 
 export interface LocalService {
+  /** The front: what callers use. */
   url: string
   port: number
+  /** The runtime itself, with no front: for callers that set the router's headers themselves (an events bus). */
+  runtimeUrl: string
   close(): Promise<void>
 }
-
-// Headers only the VTEX router may set; a caller must not smuggle them in.
-const ROUTER_HEADERS = [
-  'x-colossus-route-id',
-  'x-vtex-credential',
-  'x-vtex-account',
-  'x-vtex-workspace',
-]
 
 /**
  * Lays out the compiled app the way the IO runtime expects it
@@ -51,9 +46,10 @@ function prepareRuntimeDir(): string {
   return runtimeDir
 }
 
+const logLine = (line: string) => process.stderr.write(`${line}\n`)
+
 /**
- * Serves the real @vtex/api worker behind a thin front that does what the
- * VTEX router does: pick the route id from the path and set the account.
+ * Serves the real @vtex/api worker behind the local front (`./front`).
  * Must run from the compiled build, in a process of its own (it changes cwd).
  */
 export async function startLocalService(
@@ -80,57 +76,48 @@ export async function startLocalService(
   const { getServiceJSON } = require('@vtex/api/lib/service/loaders')
 
   const worker = startWorker(getServiceJSON())
+
+  // Koa prints the whole stack of every error that reaches the app, a client
+  // that hung up mid-body included; one line says as much.
+  worker.on('error', (error: NodeJS.ErrnoException) => {
+    logLine(
+      `runtime: ${error.code ?? 'error'}: ${String(error.message).slice(
+        0,
+        200
+      )}`
+    )
+  })
+
   const handle = worker.callback() as http.RequestListener
-  const account = options.account ?? 'local'
-  const workspace = options.workspace ?? 'master'
-
-  const server = http.createServer((req, res) => {
-    const found = routeForPath(req.url ?? '/')
-
-    if (!found) {
-      res.writeHead(404, { 'Content-Type': 'application/json' })
-      res.end(
-        JSON.stringify({
-          error: {
-            status: 404,
-            code: 'NOT_FOUND',
-            message: `No route for ${req.url?.split('?')[0]}.`,
-          },
-        })
-      )
-
-      return
-    }
-
-    for (const header of ROUTER_HEADERS) delete req.headers[header]
-    req.headers['x-colossus-route-id'] = found.route.id
-    req.headers['x-colossus-params'] = new URLSearchParams(
-      found.params
-    ).toString()
-    req.headers['x-vtex-account'] = account
-    req.headers['x-vtex-workspace'] = workspace
-    handle(req, res)
+  const front = await startFront({
+    port: options.port,
+    host: options.host,
+    account: options.account,
+    workspace: options.workspace,
+    handle,
+    headersTimeoutMs: envTimeout('FRONT_HEADERS_TIMEOUT_MS'),
+    requestTimeoutMs: envTimeout('FRONT_REQUEST_TIMEOUT_MS'),
   })
 
-  // Batches are long; the route timeout in service.json is the bound, not Node's defaults.
-  server.requestTimeout = 0
-  server.headersTimeout = 60_000
-  server.keepAliveTimeout = 5_000
+  const runtime = http.createServer(handle)
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve())
-  })
+  runtime.on('clientError', (_error, socket) => socket.destroy())
+  await new Promise<void>((resolve) =>
+    runtime.listen(0, '127.0.0.1', () => resolve())
+  )
 
-  const { port } = server.address() as { port: number }
+  const { port: runtimePort } = runtime.address() as { port: number }
 
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    url: front.url,
+    port: front.port,
+    runtimeUrl: `http://127.0.0.1:${runtimePort}`,
+    close: async () => {
+      runtime.closeAllConnections()
+      await Promise.all([
+        front.close(),
+        new Promise<void>((resolve) => runtime.close(() => resolve())),
+      ])
+    },
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Entry of the service in a process of its own (tests, bench). Prints
- * `SERVICE_READY {"url":...}` once it listens; CATALOG_URL must be set.
+ * Entry of the service in a process of its own (tests, bench, the replicas of
+ * `REPLICAS=n npm start`). Prints `SERVICE_READY {"url","runtimeUrl","pid"}`
+ * once it listens; CATALOG_URL must be set.
  */
 import { startLocalService } from './service'
 
@@ -13,7 +14,11 @@ async function main() {
   })
 
   process.stdout.write(
-    `SERVICE_READY ${JSON.stringify({ url: service.url, pid: process.pid })}\n`
+    `SERVICE_READY ${JSON.stringify({
+      url: service.url,
+      runtimeUrl: service.runtimeUrl,
+      pid: process.pid,
+    })}\n`
   )
 
   const stop = () => service.close().then(() => process.exit(0))

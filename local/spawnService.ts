@@ -3,6 +3,8 @@ import path from 'path'
 
 export interface SpawnedService {
   url: string
+  /** The runtime itself, with no front: where an events bus delivers. */
+  runtimeUrl: string
   pid: number
   /** Everything the service wrote to stdout and stderr so far. */
   output(): string
@@ -56,10 +58,14 @@ export function spawnService(
       if (ready && !started) {
         started = true
         clearTimeout(timer)
-        const { url } = JSON.parse(ready[1]) as { url: string }
+        const { url, runtimeUrl } = JSON.parse(ready[1]) as {
+          url: string
+          runtimeUrl: string
+        }
 
         resolve({
           url,
+          runtimeUrl,
           pid: child.pid as number,
           output: () => output,
           close: () => stopWith('SIGTERM'),

@@ -8,10 +8,21 @@ import { method, Service } from '@vtex/api'
 
 import { Clients } from './clients'
 import type { CallerCredentials } from './clients/credentials'
-import type { JobMeta } from './jobs/jobStore'
+import type { JobDefinition, JobOwner } from './jobs/model'
 import { authenticate } from './middlewares/authenticate'
 import { handleErrors, methodNotAllowed } from './middlewares/handleErrors'
-import { jobStatus, loadJob, resumeJob, startJob } from './middlewares/jobs'
+import {
+  cancelJobRoute,
+  jobReport,
+  jobResults,
+  jobSummary,
+  listJobs,
+  loadJob,
+  resumeJob,
+  runChunkEvent,
+  startJob,
+  undoJobRoute,
+} from './middlewares/jobs'
 import { loadSettings } from './middlewares/loadSettings'
 import { parseBatch } from './middlewares/parseBatch'
 import { updateScores } from './middlewares/updateScores'
@@ -29,6 +40,9 @@ const clients: ClientsConfig<Clients> = {
       timeout: DEFAULT_SETTINGS.requestTimeoutMs,
       memoizable: false,
     },
+    // A lease must be read as it is now; VBase and License Manager retry their own transient failures.
+    jobFiles: { retries: 2, timeout: 5_000, memoizable: false },
+    accessControl: { retries: 1, timeout: 5_000, memoizable: false },
   },
 }
 
@@ -42,7 +56,11 @@ declare global {
     dryRun: boolean
     /** `?async=true`: run the batch as a job. */
     async: boolean
-    job: JobMeta
+    /** `?allowFieldDrift=true`: write even when the Catalog will change other fields. */
+    allowFieldDrift: boolean
+    job: JobDefinition
+    /** Who is calling a job route, as License Manager and VTEX ID know them. */
+    caller: JobOwner
   }
 }
 
@@ -64,18 +82,37 @@ const scoreRoute = (target: ScoreTarget) =>
     DEFAULT: [handleErrors, methodNotAllowed('PUT')],
   })
 
+function jobRoute(
+  verb: 'GET' | 'POST',
+  handler: (ctx: Context) => Promise<void>,
+  withJob = true
+) {
+  return method({
+    [verb]: [
+      handleErrors,
+      authenticate,
+      loadSettings,
+      ...(withJob ? [loadJob] : []),
+      handler,
+    ],
+    DEFAULT: [handleErrors, methodNotAllowed(verb)],
+  })
+}
+
 export default new Service<Clients, State, ParamsContext>({
   clients,
   routes: {
     productScore: scoreRoute(PRODUCT_TARGET),
     categoryScore: scoreRoute(CATEGORY_TARGET),
-    scoreJob: method({
-      GET: [handleErrors, authenticate, loadSettings, loadJob, jobStatus],
-      DEFAULT: [handleErrors, methodNotAllowed('GET')],
-    }),
-    scoreJobResume: method({
-      POST: [handleErrors, authenticate, loadSettings, loadJob, resumeJob],
-      DEFAULT: [handleErrors, methodNotAllowed('POST')],
-    }),
+    scoreJobs: jobRoute('GET', listJobs, false),
+    scoreJob: jobRoute('GET', jobSummary),
+    scoreJobResults: jobRoute('GET', jobResults),
+    scoreJobReport: jobRoute('GET', jobReport),
+    scoreJobCancel: jobRoute('POST', cancelJobRoute),
+    scoreJobResume: jobRoute('POST', resumeJob),
+    scoreJobUndo: jobRoute('POST', undoJobRoute),
+  },
+  events: {
+    scoreJobChunk: runChunkEvent,
   },
 })

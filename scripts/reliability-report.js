@@ -12,7 +12,10 @@ const read = (name) => {
   if (!fs.existsSync(file))
     throw new Error(`missing ${file}: run the reliability tests first`)
 
-  return JSON.parse(fs.readFileSync(file, 'utf8'))
+  const recorded = JSON.parse(fs.readFileSync(file, 'utf8'))
+
+  // { settings, rows } since the settings are recorded; a bare array before.
+  return Array.isArray(recorded) ? { settings: {}, rows: recorded } : recorded
 }
 
 const table = (header, rows) =>
@@ -20,11 +23,23 @@ const table = (header, rows) =>
     .map((cells) => `| ${cells.join(' | ')} |`)
     .join('\n')
 
-const faults = read('faults')
-const input = read('input')
-const security = read('security')
-const properties = read('properties')
+const faultRun = read('faults')
+const faults = faultRun.rows
+const input = read('input').rows
+const security = read('security').rows
+const properties = read('properties').rows
 const lost = faults.reduce((sum, row) => sum + row.lost, 0)
+
+// The service's settings, as the fault tests passed them (SERVICE_ENV in faults.e2e.test.ts).
+const env = faultRun.settings.serviceEnv
+if (!env) throw new Error('build/reliability/faults.json records no serviceEnv')
+const serviceSettings = Object.entries(env)
+  .map(([name, value]) => `\`${name}=${value}\``)
+  .join(', ')
+const hitsOf = (row) =>
+  Object.entries(row.faultHits ?? {})
+    .map(([rule, hits]) => `${rule}: ${hits}`)
+    .join(', ') || 'none configured'
 
 const markdown = `# Reliability
 
@@ -39,7 +54,7 @@ Generated on ${new Date()
   os.cpus().length
 } x ${os.cpus()[0].model}, Node ${
   process.version
-}. Service settings in the fault scenarios: concurrency 4, maxAttempts 5, requestTimeoutMs 400, batch deadline 6 s.
+}. Service settings in the fault scenarios: ${serviceSettings}. Every fault scenario also checks that each of its rules fired (the emulator's per-rule hit counts, below).
 
 ## Faults (${faults.length} scenarios, ${lost} items lost)
 
@@ -51,6 +66,7 @@ ${table(
     'failed',
     'lost',
     'upstream calls',
+    'fault hits per rule',
     'how the batch ended',
   ],
   faults.map((r) => [
@@ -60,6 +76,7 @@ ${table(
     r.failed,
     r.lost,
     r.upstreamCalls,
+    hitsOf(r),
     r.ended,
   ])
 )}

@@ -1,53 +1,12 @@
 import {
   applyPut,
-  CatalogEmulator,
   makeProduct,
   RateLimiter,
   SAMPLE_CREDENTIALS,
-  startCatalogEmulator,
 } from '../catalogEmulator'
+import { ADMIN, call, emulator, useSeededEmulator } from './emulatorHarness'
 
-const ADMIN = { VtexIdclientAutCookie: 'local-admin-token' }
-let emulator: CatalogEmulator
-
-beforeAll(async () => {
-  emulator = await startCatalogEmulator({
-    seed: { products: 10, categories: 5 },
-  })
-})
-
-afterAll(() => emulator.close())
-
-beforeEach(() => {
-  emulator.configure({
-    rateLimit: null,
-    failure: null,
-    latency: null,
-    throttleOnce: null,
-  })
-  emulator.resetStats()
-})
-
-const call = async (
-  method: string,
-  path: string,
-  headers: Record<string, string> = ADMIN,
-  body?: unknown
-) => {
-  const response = await fetch(`${emulator.url}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-
-  return {
-    status: response.status,
-    text,
-    json: text ? JSON.parse(text) : undefined,
-    headers: response.headers,
-  }
-}
+useSeededEmulator()
 
 describe('Catalog emulator: data', () => {
   it('serves the seeded product and category with the OpenAPI field sets', async () => {
@@ -98,12 +57,24 @@ describe('Catalog emulator: data', () => {
     })
   })
 
-  it('keeps unknown fields only when they are sent', () => {
-    expect(applyPut('product', 1, { Name: 'x', Extra: 1 })).toMatchObject({
-      Extra: 1,
+  it('drops unknown fields, makes omitted booleans false, keeps what no PUT sets', () => {
+    const stored = applyPut(
+      'category',
+      3,
+      { Name: 'x', Extra: 1, LinkId: 'sent' },
+      { current: { Id: 3, LinkId: 'kept', HasChildren: true } }
+    )
+
+    expect(stored).not.toHaveProperty('Extra')
+    expect(stored).toMatchObject({
+      Id: 3,
+      Name: 'x',
+      LinkId: 'kept',
+      HasChildren: true,
+      IsActive: false,
       Description: null,
+      TreePath: null,
     })
-    expect(applyPut('product', 1, { Name: 'x' })).not.toHaveProperty('Extra')
   })
 
   it('requires the PUT fields of the OpenAPI', async () => {

@@ -1,55 +1,11 @@
 import http from 'http'
 
-import {
-  CatalogEmulator,
-  FaultRule,
-  startCatalogEmulator,
-} from '../catalogEmulator'
+import { FaultRule } from '../catalogEmulator'
 import { CONTROL_METHODS } from '../catalogEmulator/control'
 import { failureRules, throttleOnceRules } from '../catalogEmulator/faults'
+import { ADMIN, call, emulator, useSeededEmulator } from './emulatorHarness'
 
-const ADMIN = { VtexIdclientAutCookie: 'local-admin-token' }
-let emulator: CatalogEmulator
-
-beforeAll(async () => {
-  emulator = await startCatalogEmulator({
-    seed: { products: 10, categories: 5 },
-  })
-})
-
-afterAll(() => emulator.close())
-
-beforeEach(() => {
-  emulator.configure({
-    rateLimit: null,
-    failure: null,
-    latency: null,
-    throttleOnce: null,
-    faults: null,
-  })
-  emulator.resetStats()
-})
-
-const call = async (
-  method: string,
-  path: string,
-  headers: Record<string, string> = ADMIN,
-  body?: unknown
-) => {
-  const response = await fetch(`${emulator.url}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-
-  return {
-    status: response.status,
-    text,
-    json: text ? JSON.parse(text) : undefined,
-    headers: response.headers,
-  }
-}
+useSeededEmulator()
 
 const product = (id: number) => `/api/catalog/pvt/product/${id}`
 
@@ -398,7 +354,9 @@ describe('control API', () => {
       stats: 'GET',
       snapshot: 'GET',
       reset: 'POST',
+      breaker: 'POST',
       configure: 'POST',
+      subscribers: 'POST',
     })
   })
 

@@ -31,4 +31,23 @@ describe('Catalog emulator in a child process', () => {
       '3',
     ])
   })
+
+  it('takes a profile by name, and opens a breaker on demand', async () => {
+    const get = () =>
+      fetch(`${emulator.url}/api/catalog/pvt/product/2`, {
+        headers: { VtexIdclientAutCookie: 'local-admin-token' },
+      })
+
+    await emulator.configure({ faults: null, profile: 'x-ratelimit' })
+    expect((await get()).headers.get('x-ratelimit-limit')).toBe('250')
+    await emulator.resetStats()
+    await emulator.openBreaker(60_000)
+    expect((await get()).status).toBe(503)
+    expect(await emulator.stats()).toMatchObject({ breaker503s: 1 })
+    await emulator.configure({ profile: null })
+    expect((await get()).status).toBe(200)
+    await expect(
+      emulator.configure({ profile: 'nope' as 'documented' })
+    ).rejects.toThrow(/answered 400: .*Unknown Catalog profile 'nope'/)
+  })
 })

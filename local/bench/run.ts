@@ -10,6 +10,7 @@ import os from 'os'
 import path from 'path'
 import { performance } from 'perf_hooks'
 
+import { SAMPLE_CREDENTIALS } from '../catalogEmulator/auth'
 import { spawnCatalogEmulator, SpawnedEmulator } from '../catalogEmulator/spawn'
 import { spawnService, SpawnedService } from '../spawnService'
 import { renderFlowChart } from './chart'
@@ -88,7 +89,10 @@ async function syncBatch(service: SpawnedService, items: unknown[]) {
   return (await answer.json()) as Envelope
 }
 
-/** One async job: the envelope is in its status once done (polled every 500 ms). */
+/**
+ * One async job, run on the events path: the summary is polled every 500 ms
+ * until the job is finished, then its results are read page by page.
+ */
 async function asyncJob(service: SpawnedService, items: unknown[]) {
   const queued = (await (
     await fetch(`${service.url}${PRODUCT_PATH}?async=true`, {
@@ -101,19 +105,37 @@ async function asyncJob(service: SpawnedService, items: unknown[]) {
   for (;;) {
     const job = (await (
       await fetch(`${service.url}${queued.statusUrl}`, { headers: CREDENTIAL })
-    ).json()) as { status: string; result?: Envelope }
+    ).json()) as { status: string }
 
-    if (job.status === 'done' || job.status === 'failed') {
-      return (
-        job.result ?? {
-          successfulResponses: { elements: [] },
-          failedResponses: { elements: [] },
-        }
-      )
-    }
-
+    if (['done', 'failed', 'cancelled'].includes(job.status)) break
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
+
+  const envelope: Envelope = {
+    successfulResponses: { elements: [] },
+    failedResponses: { elements: [] },
+  }
+
+  for (let cursor: string | undefined = '0'; cursor !== undefined; ) {
+    const page = (await (
+      await fetch(
+        `${service.url}${queued.statusUrl}/results?cursor=${cursor}&limit=1000`,
+        { headers: CREDENTIAL }
+      )
+    ).json()) as {
+      elements: Array<{ index: number; success: string; code: string }>
+      nextCursor?: string
+    }
+
+    for (const element of page.elements)
+      (element.success === 'true'
+        ? envelope.successfulResponses
+        : envelope.failedResponses
+      ).elements.push(element)
+    cursor = page.nextCursor
+  }
+
+  return envelope
 }
 
 /** A well-behaved other client of the same bucket: GETs at a steady rate, quiet while told to wait. */
@@ -230,10 +252,23 @@ async function runProfile(
     latency: profile.latency,
   })
   const meter = await startMeter(emulator.url)
+  const [appKey, { token: appToken }] = Object.entries(
+    SAMPLE_CREDENTIALS.appKeys
+  )[0]
   const service = await spawnService({
     CATALOG_URL: meter.url,
     VBASE_PROXY_URL: emulator.url,
     CONCURRENCY: String(ceiling),
+    // Job chunks run with the app's credentials, as events deliver them.
+    VTEX_APP_KEY: appKey,
+    VTEX_APP_TOKEN: appToken,
+  })
+
+  // The emulator's events bus delivers the job's chunk events to this replica.
+  await fetch(`${emulator.url}/_emulator/subscribers`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ urls: [service.runtimeUrl] }),
   })
   const setup = { emulator, service, meter }
   const results: Measured[] = []

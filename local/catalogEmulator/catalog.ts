@@ -5,6 +5,7 @@ import type { EmulatorContext } from './context'
 import type { CatalogKind } from './fields'
 import { readJson, Route, send, sleep } from './http'
 import { latencyMs } from './latency'
+import { allowedHeaders, limitedHeaders } from './rateHeaders'
 
 const CATALOG_PATH = /^\/api\/catalog\/pvt\/(product|category)\/([^/?]+)$/
 
@@ -61,39 +62,31 @@ async function handleCatalog(
   )
     return undefined
 
-  const decision = context
-    .limiter()
-    ?.check(
-      config.rateLimit?.scope === 'endpoint' ? `${method} ${kind}` : 'account'
-    )
+  const settings = context.settings()
+  const decision = context.buckets()?.check(`${method} ${kind}`)
   let rateHeaders: Record<string, number> = {}
 
   if (decision && !decision.allowed) {
     const stats = context.stats()
 
     stats.rateLimited += 1
+    stats.rateLimitedBy[decision.bucket] =
+      (stats.rateLimitedBy[decision.bucket] ?? 0) + 1
     if (decision.violation) stats.requestsInPenaltyWindow += 1
 
     return send(
       res,
       429,
       { error: 'Too many requests' },
-      {
-        'Retry-After': decision.retryAfterSec,
-        'Ratelimit-Limit': decision.limit,
-        'Ratelimit-Remaining': 0,
-        'Ratelimit-Reset': decision.retryAfterSec,
-      }
+      limitedHeaders(
+        settings.rateHeaders,
+        decision.limit,
+        decision.retryAfterSec
+      )
     )
   }
 
-  if (decision) {
-    rateHeaders = {
-      'Ratelimit-Limit': decision.limit,
-      'Ratelimit-Remaining': decision.remaining,
-      'Ratelimit-Reset': decision.resetSec,
-    }
-  }
+  if (decision) rateHeaders = allowedHeaders(settings.rateHeaders, decision)
 
   const denied = authorize(req, method, config.credentials as Credentials)
 
@@ -102,15 +95,27 @@ async function handleCatalog(
 
   const fault = faults.match({ ...request, stage: 'upstream' })
 
-  if (fault?.type === 'reset-request') {
-    await faults.play(fault, req, res, context.stats())
+  // A reset and a breaker's 503 come before the Catalog's latency.
+  if (
+    fault?.type === 'reset-request' ||
+    (fault?.type === 'status' && fault.fast)
+  ) {
+    await faults.play(fault, req, res, context.stats(), rateHeaders)
 
     return undefined
   }
 
   const body = method === 'PUT' ? await readJson(req) : undefined
 
-  await sleep(latencyMs(config.latency, context.random))
+  const delayMs = latencyMs(
+    settings.latency,
+    context.latencyRandom,
+    settings.load,
+    context.inFlight()
+  )
+
+  context.recordLatency(delayMs)
+  await sleep(delayMs)
   if (
     fault &&
     (await faults.play(fault, req, res, context.stats(), rateHeaders)) ===
@@ -133,7 +138,7 @@ async function handleCatalog(
   const { answer, afterSend } = faults.lie(
     fault,
     kind,
-    store.read(kind, rawId),
+    store.read(kind, rawId, { includeTreePath: includeTreePathOf(req) }),
     store,
     request.id
   )
@@ -143,3 +148,9 @@ async function handleCatalog(
 
   return undefined
 }
+
+/** `?includeTreePath=true` on a category GET (VTEX Catalog OpenAPI). */
+const includeTreePathOf = (req: http.IncomingMessage) =>
+  new URL(req.url ?? '/', 'http://catalog').searchParams.get(
+    'includeTreePath'
+  ) === 'true'

@@ -13,6 +13,22 @@ export const CONTROL_METHODS: Record<string, ControlMethod> = {
   stats: { method: 'GET', run: (emulator) => emulator.stats() },
   snapshot: { method: 'GET', run: (emulator) => emulator.snapshot() },
   reset: { method: 'POST', run: (emulator) => emulator.resetStats() },
+  /** The service replicas the events bus delivers to: `{ "urls": [...] }`. */
+  subscribers: {
+    method: 'POST',
+    run: (emulator, body) => {
+      const urls = (body as { urls?: unknown } | undefined)?.urls
+
+      emulator.events.setSubscribers(
+        Array.isArray(urls) ? urls.filter((u) => typeof u === 'string') : []
+      )
+    },
+  },
+  breaker: {
+    method: 'POST',
+    run: (emulator, body) =>
+      emulator.openBreaker(Number((body as { forMs?: number })?.forMs ?? 0)),
+  },
   configure: {
     method: 'POST',
     run: (emulator, body) =>
@@ -55,7 +71,11 @@ export function controlRoute(
         .then((answer) =>
           answer === undefined ? send(res, 204) : send(res, 200, answer)
         )
-        .catch(() => send(res, 500, { error: 'control failed' }))
+        .catch((error) =>
+          send(res, 400, {
+            error: error instanceof Error ? error.message : 'control failed',
+          })
+        )
 
       return true
     },

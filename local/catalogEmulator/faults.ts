@@ -10,8 +10,11 @@ import type { CatalogAnswer, CatalogStore } from './store'
  * local/__tests__/catalogEmulatorFaults.test.ts.
  */
 export type FaultAction =
-  /** Answer this status (e.g. 500, 503) with `{"Message": message}`. */
-  | { type: 'status'; status: number; message?: string }
+  /**
+   * Answer this status (e.g. 500, 503) with `{"Message": message}`; `fast`
+   * answers before the Catalog's latency, as an open circuit breaker does.
+   */
+  | { type: 'status'; status: number; message?: string; fast?: boolean }
   /**
    * A 429 that opens an account-wide penalty window of `windowMs` (default
    * 1 s): every Catalog call inside it is answered 429 too, and counts in
@@ -71,6 +74,11 @@ export interface FaultRule {
   timesPerId?: number
   /** Applies only for this long after it is configured (e.g. a circuit breaker phase). */
   forMs?: number
+  /**
+   * Applies only in phases: from `startMs` after it is configured, for
+   * `openMs` out of every `everyMs` (a breaker that opens on a schedule).
+   */
+  schedule?: { everyMs: number; openMs: number; startMs?: number }
   /** Applies to this share (0-1) of the matching requests, drawn from the emulator's seeded random. */
   probability?: number
   /**
@@ -131,8 +139,24 @@ export function failureRules(profile: FailureProfile | null | undefined) {
 }
 
 /** The rule sources, in the order they are matched within a stage. */
-export type FaultLayer = 'throttleOnce' | 'faults' | 'failure'
-const LAYERS: FaultLayer[] = ['throttleOnce', 'faults', 'failure']
+export type FaultLayer = 'throttleOnce' | 'breaker' | 'faults' | 'failure'
+const LAYERS: FaultLayer[] = ['throttleOnce', 'breaker', 'faults', 'failure']
+
+function inPhase(
+  schedule: NonNullable<FaultRule['schedule']>,
+  sinceMs: number
+) {
+  const elapsed = sinceMs - (schedule.startMs ?? 0)
+
+  return elapsed >= 0 && elapsed % schedule.everyMs < schedule.openMs
+}
+
+const emptyLayerCount = (): Record<FaultLayer, number> => ({
+  throttleOnce: 0,
+  breaker: 0,
+  faults: 0,
+  failure: 0,
+})
 
 interface RuleState {
   rule: FaultRule
@@ -164,11 +188,13 @@ export interface FaultCounters {
 export class FaultEngine {
   private readonly layers: Record<FaultLayer, RuleState[]> = {
     throttleOnce: [],
+    breaker: [],
     faults: [],
     failure: [],
   }
 
   private hits: Record<string, number> = {}
+  private layerCount = emptyLayerCount()
   private window = {
     until: 0,
     openedAt: 0,
@@ -196,6 +222,20 @@ export class FaultEngine {
     for (const state of this.layers[layer]) this.hits[state.key] ??= 0
   }
 
+  /** Adds one rule to a layer, leaving the others' counters and periods as they are. */
+  public addRule(layer: FaultLayer, rule: FaultRule) {
+    const state = {
+      rule,
+      key: rule.name ?? String(this.layers[layer].length),
+      since: this.now(),
+      used: 0,
+      usedById: new Map(),
+    }
+
+    this.layers[layer].push(state)
+    this.hits[state.key] ??= 0
+  }
+
   /** Closes the penalty window (the legacy options reset it when reconfigured). */
   public closeWindow() {
     this.window.until = 0
@@ -206,7 +246,13 @@ export class FaultEngine {
     return { ...this.hits }
   }
 
+  /** Hits of one layer's rules since the last reset (e.g. the breaker's 503s). */
+  public layerHits(layer: FaultLayer) {
+    return this.layerCount[layer]
+  }
+
   public resetHits() {
+    this.layerCount = emptyLayerCount()
     this.hits = {}
     for (const layer of LAYERS)
       for (const state of this.layers[layer]) this.hits[state.key] = 0
@@ -247,6 +293,7 @@ export class FaultEngine {
         )
           continue
         if (rule.forMs !== undefined && at >= state.since + rule.forMs) continue
+        if (rule.schedule && !inPhase(rule.schedule, at - state.since)) continue
         if (rule.probability !== undefined && this.random() >= rule.probability)
           continue
 
@@ -256,6 +303,7 @@ export class FaultEngine {
           (state.usedById.get(request.id) ?? 0) + 1
         )
         this.hits[state.key] = (this.hits[state.key] ?? 0) + 1
+        this.layerCount[layer] += 1
 
         return rule.action
       }

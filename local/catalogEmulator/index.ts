@@ -1,4 +1,6 @@
 export * from './fields'
+export * from './profiles'
+export * from './rateHeaders'
 export * from './rateLimit'
 export * from './server'
 export * from './spawn'

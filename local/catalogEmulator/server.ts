@@ -14,7 +14,8 @@ import {
 } from './faults'
 import { seededRandom } from './fields'
 import { clone, Route, send } from './http'
-import { RateLimiter } from './rateLimit'
+import { breakerRules, effectiveSettings, resolveProfile } from './profiles'
+import { TokenBuckets } from './rateLimit'
 import { CatalogStore } from './store'
 import {
   CatalogEmulator,
@@ -23,6 +24,9 @@ import {
   EmulatorStats,
   emptyStats,
 } from './types'
+import service from '../../node/service.json'
+import { createEventsBus, eventDeclarationsOf, eventsRoute } from './events'
+import { createLicenseManager, licenseManagerRoute } from './licenseManager'
 import { createVBase } from './vbase'
 import { vbaseRoute } from './vbaseRoute'
 
@@ -35,7 +39,12 @@ export type {
   FaultRule,
   ThrottleOncePlan,
 } from './faults'
-export type { LatencyProfile } from './latency'
+export type {
+  LatencyModel,
+  LatencyProfile,
+  LoadProfile,
+  LogNormalLatency,
+} from './latency'
 export type {
   CatalogEmulator,
   EmulatorConfig,
@@ -49,11 +58,35 @@ export type {
  * - catalog.ts   the Catalog route: edge, rate limit, auth, faults, latency, data
  * - auth.ts      VTEX's credentials rules (user token, app key pair)
  * - faults.ts    the one fault-rule engine (throttleOnce and failure are rules)
- * - rateLimit.ts the token bucket and its penalty windows
+ * - rateLimit.ts the token buckets and their penalty windows
+ * - rateHeaders.ts which rate headers answers carry
+ * - latency.ts   how long a call takes (uniform, log-normal, growing with load)
+ * - profiles.ts  Catalogs as VTEX documents them, by name
  * - control.ts   the control API (/_emulator/*), a table of methods
  * - vbaseRoute.ts + vbase.ts  the VBase file API, reached as an HTTP proxy
+ * - events.ts    the IO events bus (courier), reached as an HTTP proxy
+ * - licenseManager.ts  License Manager and VTEX ID, on the account host
  * - server.ts    this wiring: state, the ordered list of routes, the handle
  */
+
+const MAX_LATENCY_SAMPLES = 1_000_000
+
+function summarize(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const at = (q: number) =>
+    sorted.length === 0
+      ? 0
+      : Math.round(
+          sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+        )
+
+  return {
+    calls: sorted.length,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: Math.round(sorted[sorted.length - 1] ?? 0),
+  }
+}
 
 /**
  * An in-process stand-in for the VTEX Catalog API: GET and PUT of products
@@ -73,36 +106,59 @@ export async function startCatalogEmulator(
     credentials: options.credentials ?? SAMPLE_CREDENTIALS,
     throttleOnce: options.throttleOnce ?? null,
     faults: options.faults ?? null,
+    profile: options.profile ?? null,
   }
 
   const random = seededRandom(options.seed?.random ?? 1)
+  // Latency has a stream of its own, so faults' draws do not shift it.
+  const latencyRandom = seededRandom((options.seed?.random ?? 1) + 0x9e3779b9)
   const faults = new FaultEngine(now, random, graceMs)
-  const rulesOf: Record<FaultLayer, () => FaultRule[]> = {
+  const rulesOf: Partial<Record<FaultLayer, () => FaultRule[]>> = {
     throttleOnce: () => throttleOnceRules(config.throttleOnce),
     faults: () => config.faults ?? [],
     failure: () => failureRules(config.failure),
   }
 
   for (const layer of Object.keys(rulesOf) as FaultLayer[])
-    faults.setLayer(layer, rulesOf[layer]())
+    faults.setLayer(layer, rulesOf[layer]?.() ?? [])
 
-  const newLimiter = () =>
-    config.rateLimit
-      ? new RateLimiter(config.rateLimit, now, graceMs)
+  let settings = effectiveSettings(config)
+  const newBuckets = () =>
+    settings.buckets
+      ? new TokenBuckets(settings.buckets, now, graceMs, settings.otherClient)
       : undefined
 
-  let limiter = newLimiter()
+  let buckets = newBuckets()
+  // The other client's tokens before the last resetStats().
+  let otherClientBaseline = 0
+
+  faults.setLayer('breaker', breakerRules(settings.breaker))
   let stats = emptyStats()
-  const store = new CatalogStore(options.seed)
-  const vbase = createVBase()
+  let inFlight = 0
+  let latencies: number[] = []
+  const store = new CatalogStore(options.seed, now, options.recordPuts)
+  const vbase = createVBase({ dir: options.vbaseDir, now })
+  const events = createEventsBus({
+    declarations: eventDeclarationsOf(service),
+    ...options.events,
+  })
+  const licenseManager = createLicenseManager(
+    () => config.credentials ?? SAMPLE_CREDENTIALS
+  )
 
   const context: EmulatorContext = {
     now,
     random,
+    latencyRandom,
     config,
+    settings: () => settings,
+    inFlight: () => inFlight,
+    // Bounded, so a long-running emulator (npm start) does not grow without end.
+    recordLatency: (ms) =>
+      void (latencies.length < MAX_LATENCY_SAMPLES && latencies.push(ms)),
     store,
     faults,
-    limiter: () => limiter,
+    buckets: () => buckets,
     stats: () => stats,
     track: (req, res) => {
       const counted = stats
@@ -112,6 +168,7 @@ export async function startCatalogEmulator(
       counted.requests[method] += 1
       counted.requests.total += 1
       counted.inFlight += 1
+      inFlight += 1
       counted.peakInFlight = Math.max(counted.peakInFlight, counted.inFlight)
       if (req.headers['proxy-authorization'] !== undefined)
         counted.proxyAuthorizationSeen += 1
@@ -119,6 +176,7 @@ export async function startCatalogEmulator(
         counted.authorizationSeen += 1
       res.once('close', () => {
         counted.inFlight -= 1
+        inFlight -= 1
         counted.byStatus[res.statusCode] =
           (counted.byStatus[res.statusCode] ?? 0) + 1
       })
@@ -139,6 +197,8 @@ export async function startCatalogEmulator(
   // upstreams (events bus, License Manager) before 'catalog'.
   const routes: Route[] = [
     vbaseRoute(vbase),
+    eventsRoute(events),
+    licenseManagerRoute(licenseManager),
     controlRoute(() => emulator),
     catalogRoute(context),
     notFound,
@@ -167,23 +227,45 @@ export async function startCatalogEmulator(
   const emulator: CatalogEmulator = {
     url: `http://127.0.0.1:${port}`,
     port,
-    stats: (): EmulatorStats => ({
-      ...clone(stats),
-      openSockets: sockets.size,
-      faultHits: faults.faultHits(),
-    }),
+    stats: (): EmulatorStats => {
+      buckets?.settle()
+
+      return {
+        ...clone(stats),
+        openSockets: sockets.size,
+        faultHits: faults.faultHits(),
+        breaker503s: faults.layerHits('breaker'),
+        otherClientTokens: Math.round(
+          (buckets?.otherClientTokens ?? 0) - otherClientBaseline
+        ),
+        latencyDrawn: summarize(latencies),
+      }
+    },
     resetStats: () => {
       // Requests still in flight belong to the old counters; the new ones start at zero.
       stats = emptyStats()
+      latencies = []
       faults.resetHits()
+      buckets?.settle()
+      otherClientBaseline = buckets?.otherClientTokens ?? 0
     },
     configure: (patch) => {
+      // An unknown profile name fails here, not on a request.
+      if ('profile' in patch) resolveProfile(patch.profile)
       Object.assign(config, patch)
       for (const layer of Object.keys(rulesOf) as FaultLayer[])
-        if (layer in patch) faults.setLayer(layer, rulesOf[layer]())
+        if (layer in patch) faults.setLayer(layer, rulesOf[layer]?.() ?? [])
       if ('throttleOnce' in patch || 'faults' in patch) faults.closeWindow()
-      if ('rateLimit' in patch) limiter = newLimiter()
+      settings = effectiveSettings(config)
+      if ('profile' in patch)
+        faults.setLayer('breaker', breakerRules(settings.breaker))
+      if ('rateLimit' in patch || 'profile' in patch) {
+        buckets = newBuckets()
+        otherClientBaseline = 0
+      }
     },
+    openBreaker: (forMs) =>
+      faults.addRule('breaker', breakerRules(undefined, { forMs })[0]),
     getProduct: (id) => store.get('product', id),
     getCategory: (id) => store.get('category', id),
     setProduct: (id, object) => store.set('product', id, object),
@@ -191,9 +273,21 @@ export async function startCatalogEmulator(
     deleteProduct: (id) => store.delete('product', id),
     deleteCategory: (id) => store.delete('category', id),
     snapshot: () => store.snapshot(),
-    vbase: { stats: vbase.stats, read: vbase.read },
+    puts: () => store.puts(),
+    vbase: {
+      stats: vbase.stats,
+      read: vbase.read,
+      keys: vbase.keys,
+      resetStats: vbase.resetStats,
+    },
+    events,
+    licenseManager: {
+      stats: licenseManager.stats,
+      resetStats: licenseManager.resetStats,
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        events.close()
         for (const socket of sockets) socket.destroy()
         server.close(() => resolve())
       }),

@@ -10,6 +10,8 @@ export interface SpawnedEmulator {
   stats(): Promise<EmulatorStats>
   resetStats(): Promise<void>
   configure(patch: Partial<EmulatorConfig>): Promise<void>
+  /** A breaker phase on demand: every Catalog call is answered 503 for `forMs`. */
+  openBreaker(forMs: number): Promise<void>
   snapshot(): Promise<
     Record<'products' | 'categories', Record<string, CatalogObject>>
   >
@@ -58,6 +60,14 @@ export function spawnCatalogEmulator(
           body: body === undefined ? undefined : JSON.stringify(body),
         })
 
+        // A refused control (e.g. an unknown profile name) must not pass silently.
+        if (!response.ok)
+          throw new Error(
+            `emulator control '${action}' answered ${
+              response.status
+            }: ${await response.text()}`
+          )
+
         return (
           response.status === 204 ? undefined : await response.json()
         ) as T
@@ -69,6 +79,8 @@ export function spawnCatalogEmulator(
         stats: () => control<EmulatorStats>('stats'),
         resetStats: async () => void (await control('reset')),
         configure: async (patch) => void (await control('configure', patch)),
+        openBreaker: async (forMs) =>
+          void (await control('breaker', { forMs })),
         snapshot: () =>
           control<
             Record<'products' | 'categories', Record<string, CatalogObject>>

@@ -6,6 +6,8 @@ import {
   makeCategory,
   makeProduct,
   putProblem,
+  SeedOptions,
+  withTreePath,
 } from './fields'
 import { clone } from './http'
 
@@ -20,6 +22,13 @@ export interface CatalogAnswer {
   body?: unknown
 }
 
+/** A PUT body as the Catalog received it. */
+export interface PutRecord {
+  kind: CatalogKind
+  id: number
+  body: unknown
+}
+
 /** The Catalog's data: products and categories by id, seeded with sample objects. */
 export class CatalogStore {
   private readonly objects: Record<CatalogKind, Map<number, CatalogObject>> = {
@@ -27,11 +36,24 @@ export class CatalogStore {
     category: new Map(),
   }
 
-  constructor(seed: { products?: number; categories?: number } = {}) {
+  private readonly received: PutRecord[] = []
+
+  constructor(
+    seed: { products?: number; categories?: number } & SeedOptions = {},
+    private readonly now: () => number = Date.now,
+    private readonly recordPuts = false
+  ) {
+    const options = { oddities: seed.oddities }
+
     for (let id = 1; id <= (seed.products ?? 50); id++)
-      this.objects.product.set(id, makeProduct(id))
+      this.objects.product.set(id, makeProduct(id, undefined, options))
     for (let id = 1; id <= (seed.categories ?? 20); id++)
-      this.objects.category.set(id, makeCategory(id))
+      this.objects.category.set(id, makeCategory(id, undefined, options))
+  }
+
+  /** Every PUT body received, when recording was asked for. */
+  public puts(): PutRecord[] {
+    return clone(this.received)
   }
 
   public get(kind: CatalogKind, id: number): CatalogObject | undefined {
@@ -60,8 +82,12 @@ export class CatalogStore {
     return { products: all('product'), categories: all('category') }
   }
 
-  /** GET /api/catalog/pvt/{kind}/{id}, as the Catalog answers it. */
-  public read(kind: CatalogKind, rawId: string): CatalogAnswer {
+  /** GET /api/catalog/pvt/{kind}/{id}, as the Catalog answers it; a category's TreePath fields are null unless `includeTreePath`. */
+  public read(
+    kind: CatalogKind,
+    rawId: string,
+    query: { includeTreePath?: boolean } = {}
+  ): CatalogAnswer {
     const id = parseId(rawId)
 
     if (id === undefined)
@@ -69,14 +95,26 @@ export class CatalogStore {
 
     const current = this.objects[kind].get(id)
 
-    return current
-      ? { status: 200, body: clone(current) }
-      : { status: 404, body: `${labelOf(kind)} not found` }
+    if (!current) return { status: 404, body: `${labelOf(kind)} not found` }
+    if (kind === 'category' && query.includeTreePath)
+      return {
+        status: 200,
+        body: clone(withTreePath(current, this.objects.category)),
+      }
+
+    return { status: 200, body: clone(current) }
   }
 
   /** PUT /api/catalog/pvt/{kind}/{id}: replaces the whole object (omitted fields are wiped). */
   public write(kind: CatalogKind, rawId: string, body: unknown): CatalogAnswer {
     const id = parseId(rawId)
+
+    if (this.recordPuts)
+      this.received.push({
+        kind,
+        id: Number(rawId),
+        body: body === undefined ? undefined : clone(body),
+      })
 
     if (id === undefined)
       return { status: 400, body: { Message: `Invalid ${kind} id '${rawId}'` } }
@@ -91,14 +129,17 @@ export class CatalogStore {
       }
     }
 
-    // The known VTEX issue: any string field ending in whitespace fails with an empty 400.
+    // VTEX known issue 977033: a string field ending in spaces fails with an empty 400.
     if (hasTrailingSpace(body as CatalogObject)) return { status: 400 }
 
     const problem = putProblem(kind, body as CatalogObject)
 
     if (problem) return { status: 400, body: { Message: problem } }
 
-    const stored = applyPut(kind, id, body as CatalogObject)
+    const stored = applyPut(kind, id, body as CatalogObject, {
+      current: this.objects[kind].get(id),
+      now: this.now(),
+    })
 
     this.objects[kind].set(id, stored)
 

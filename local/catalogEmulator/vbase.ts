@@ -1,23 +1,132 @@
+import { createHash } from 'crypto'
+import fs from 'fs'
 import http from 'http'
+import path from 'path'
 
 /**
  * The VBase HTTP API as the @vtex/api VBase client calls it
  * (`/vbase/v2/{account}/{workspace}/buckets/{app}/{bucket}/files/{path}`),
  * reached as an HTTP proxy: locally the service sets HTTP_PROXY to the
  * emulator, so the real client code path runs unchanged.
+ *
+ * Like VBase it answers an `ETag` on every read and write and honours
+ * `If-Match` on writes and deletes (412 when the file changed), keeps a
+ * file's `X-VTEX-TTL` (seconds), and lists a bucket's files by prefix.
+ * With `dir`, files are also kept on disk, so a restart keeps them.
  */
 const FILE_PATH =
   /^\/vbase\/v\d+\/([^/]+)\/([^/]+)\/buckets\/(.+)\/files\/(.+)$/
+const LIST_PATH = /^\/vbase\/v\d+\/([^/]+)\/([^/]+)\/buckets\/(.+)\/files\/?$/
 
 export interface VBaseStats {
   reads: number
   writes: number
   deletes: number
+  lists: number
+  /** Writes and deletes refused with 412 because If-Match did not match. */
+  preconditionFailed: number
 }
 
-export function createVBase() {
-  const files = new Map<string, { body: Buffer; type: string }>()
-  const stats: VBaseStats = { reads: 0, writes: 0, deletes: 0 }
+interface StoredFile {
+  body: Buffer
+  type: string
+  etag: string
+  /** Epoch ms after which the file is gone (X-VTEX-TTL). */
+  expiresAt?: number
+}
+
+export interface VBaseOptions {
+  /** Keep files under this folder too (one JSON file per VBase file). */
+  dir?: string
+  now?: () => number
+}
+
+const etagOf = (body: Buffer) =>
+  `"${createHash('sha1').update(body).digest('hex')}"`
+
+export function createVBase(options: VBaseOptions = {}) {
+  const now = options.now ?? (() => Date.now())
+  const files = new Map<string, StoredFile>()
+  const emptyStats = (): VBaseStats => ({
+    reads: 0,
+    writes: 0,
+    deletes: 0,
+    lists: 0,
+    preconditionFailed: 0,
+  })
+
+  let stats = emptyStats()
+  const diskPath = (key: string) =>
+    path.join(
+      options.dir as string,
+      `${createHash('sha1').update(key).digest('hex')}.json`
+    )
+
+  if (options.dir) {
+    fs.mkdirSync(options.dir, { recursive: true })
+    for (const name of fs.readdirSync(options.dir)) {
+      if (!name.endsWith('.json')) continue
+      try {
+        const saved = JSON.parse(
+          fs.readFileSync(path.join(options.dir, name), 'utf8')
+        ) as { key: string; body: string; type: string; expiresAt?: number }
+
+        const body = Buffer.from(saved.body, 'base64')
+
+        files.set(saved.key, {
+          body,
+          type: saved.type,
+          etag: etagOf(body),
+          expiresAt: saved.expiresAt,
+        })
+      } catch {
+        // A file cut short by a crash is skipped, as if never written.
+      }
+    }
+  }
+
+  const persist = (key: string, file: StoredFile | undefined) => {
+    if (!options.dir) return
+    const target = diskPath(key)
+
+    if (!file) {
+      fs.rmSync(target, { force: true })
+
+      return
+    }
+
+    // Write then rename, so a crash never leaves half a file.
+    const temp = `${target}.${process.pid}.tmp`
+
+    fs.writeFileSync(
+      temp,
+      JSON.stringify({
+        key,
+        body: file.body.toString('base64'),
+        type: file.type,
+        expiresAt: file.expiresAt,
+      })
+    )
+    fs.renameSync(temp, target)
+  }
+
+  const live = (key: string) => {
+    const file = files.get(key)
+
+    if (file?.expiresAt !== undefined && file.expiresAt <= now()) {
+      files.delete(key)
+      persist(key, undefined)
+
+      return undefined
+    }
+
+    return file
+  }
+
+  /** If-Match holds when absent, `*` with a file, or the file's ETag. */
+  const matches = (header: string | undefined, file: StoredFile | undefined) =>
+    header === undefined ||
+    (header === '*' ? file !== undefined : file?.etag === header)
 
   /** Handles a proxied VBase request; returns false when the URL is not VBase's. */
   const handle = (
@@ -32,29 +141,58 @@ export function createVBase() {
       return false
     }
 
+    const answer = (
+      status: number,
+      body?: Buffer,
+      headers: Record<string, string> = {}
+    ) => {
+      res.writeHead(status, {
+        ...(body
+          ? {
+              'Content-Type': 'application/json',
+              'Content-Length': body.length,
+            }
+          : { 'Content-Length': 0 }),
+        ...headers,
+      })
+      res.end(body)
+    }
+
+    const listing = LIST_PATH.exec(url.pathname)
+
+    if (listing && req.method === 'GET') {
+      stats.lists += 1
+      const bucketKey = `${listing.slice(1).map(decodeURIComponent).join('/')}/`
+
+      const prefix = url.searchParams.get('prefix') ?? ''
+      const data = [...files.keys()]
+        .filter((key) => key.startsWith(bucketKey + prefix) && live(key))
+        .sort()
+        .map((key) => ({
+          path: key.slice(bucketKey.length),
+          hash: files.get(key)?.etag,
+        }))
+
+      answer(200, Buffer.from(JSON.stringify({ data, next: null })))
+
+      return true
+    }
+
     const match = FILE_PATH.exec(url.pathname)
 
     if (!match) return false
     const key = match.slice(1).map(decodeURIComponent).join('/')
-    const answer = (
-      status: number,
-      body?: Buffer,
-      type = 'application/json'
-    ) => {
-      res.writeHead(
-        status,
-        body
-          ? { 'Content-Type': type, 'Content-Length': body.length }
-          : { 'Content-Length': 0 }
-      )
-      res.end(body)
-    }
+    const ifMatch = req.headers['if-match'] as string | undefined
 
-    if (req.method === 'GET') {
+    if (req.method === 'GET' || req.method === 'HEAD') {
       stats.reads += 1
-      const file = files.get(key)
+      const file = live(key)
 
-      if (file) answer(200, file.body, file.type)
+      if (file)
+        answer(200, req.method === 'HEAD' ? undefined : file.body, {
+          'Content-Type': file.type,
+          ETag: file.etag,
+        })
       else
         answer(
           404,
@@ -65,16 +203,47 @@ export function createVBase() {
 
       req.on('data', (chunk: Buffer) => chunks.push(chunk))
       req.on('end', () => {
+        // The check and the write happen in one turn of the event loop: atomic.
+        if (!matches(ifMatch, live(key))) {
+          stats.preconditionFailed += 1
+          answer(
+            412,
+            Buffer.from(
+              '{"code":"PreconditionFailed","message":"The file changed since it was read"}'
+            )
+          )
+
+          return
+        }
+
         stats.writes += 1
-        files.set(key, {
-          body: Buffer.concat(chunks),
+        const body = Buffer.concat(chunks)
+        const ttlSec = Number(req.headers['x-vtex-ttl'])
+        const file: StoredFile = {
+          body,
           type: req.headers['content-type'] ?? 'application/octet-stream',
-        })
-        answer(204)
+          etag: etagOf(body),
+          ...(Number.isInteger(ttlSec) && ttlSec > 0
+            ? { expiresAt: now() + ttlSec * 1000 }
+            : {}),
+        }
+
+        files.set(key, file)
+        persist(key, file)
+        answer(204, undefined, { ETag: file.etag })
       })
     } else if (req.method === 'DELETE') {
-      stats.deletes += 1
-      answer(files.delete(key) ? 204 : 404)
+      const file = live(key)
+
+      if (!matches(ifMatch, file)) {
+        stats.preconditionFailed += 1
+        answer(412)
+      } else {
+        stats.deletes += 1
+        files.delete(key)
+        persist(key, undefined)
+        answer(file ? 204 : 404)
+      }
     } else {
       answer(405)
     }
@@ -82,14 +251,22 @@ export function createVBase() {
     return true
   }
 
+  const entryBySuffix = (suffix: string) =>
+    [...files].find(([key]) => key.endsWith(suffix) && live(key))
+
   return {
     handle,
     stats: () => ({ ...stats, files: files.size }),
+    resetStats: () => {
+      stats = emptyStats()
+    },
     /** Test access: the JSON stored at `{account}/{workspace}/{app}/{bucket}/{path}`, by suffix. */
     read: (suffix: string) => {
-      const entry = [...files].find(([key]) => key.endsWith(suffix))
+      const entry = entryBySuffix(suffix)
 
       return entry ? JSON.parse(entry[1].body.toString('utf8')) : undefined
     },
+    /** Test access: the stored keys that contain `part`. */
+    keys: (part = '') => [...files.keys()].filter((key) => key.includes(part)),
   }
 }

@@ -1,8 +1,14 @@
+import type { IncomingHttpHeaders } from 'http'
 import type { Readable } from 'stream'
+
+import coBody from 'co-body'
 
 import { RequestError } from './requestError'
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024
+
+/** What the body reader needs of a request: its stream and its headers. */
+export type BodyStream = Readable & { headers: IncomingHttpHeaders }
 
 const tooLarge = (limit: number) =>
   new RequestError(
@@ -13,54 +19,78 @@ const tooLarge = (limit: number) =>
     )} MB).`
   )
 
-/**
- * Reads the raw body as UTF-8, up to `limit` bytes. A declared length over
- * the limit is refused before reading; an undeclared one is refused as soon
- * as it passes the limit, and the rest is drained unbuffered.
- */
-export function readBody(
-  stream: Readable,
-  declaredLength: string | undefined,
-  limit = MAX_BODY_BYTES
-) {
-  if (declaredLength !== undefined && Number(declaredLength) > limit) {
-    stream.resume()
+/** raw-body's error types (co-body reads through raw-body), as our error codes. */
+function requestErrorOf(error: unknown, limit: number): RequestError {
+  const { type, status } = (error ?? {}) as { type?: string; status?: number }
 
-    return Promise.reject(tooLarge(limit))
+  if (type === 'entity.too.large') return tooLarge(limit)
+
+  // inflation (co-body's decompressor) throws a bare 415 for an unknown Content-Encoding.
+  if (status === 415 && type === undefined) {
+    return new RequestError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'The Content-Encoding is not supported; send the body uncompressed, or as gzip, deflate or br.'
+    )
   }
 
-  return new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
+  return new RequestError(
+    400,
+    'BODY_READ_ERROR',
+    'The request body could not be read.'
+  )
+}
 
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        stream.removeListener('data', onData)
-        chunks.length = 0
-        stream.resume()
-        reject(tooLarge(limit))
+/** Stops feeding a body we refused, and lets the rest of it drain unbuffered. */
+function drain(stream: Readable) {
+  stream.unpipe()
+  stream.resume()
+}
 
-        return
-      }
+/**
+ * Reads the raw body, up to `limit` bytes, through co-body (raw-body under
+ * it). A declared Content-Length over the limit is refused before reading;
+ * an undeclared or lying one as soon as the count passes the limit. A gzip,
+ * deflate or br body is inflated by co-body, and the limit counts inflated
+ * bytes; its Content-Length is the compressed size, so co-body skips the
+ * early refusal for it.
+ *
+ * Returned as bytes: the text encoding (UTF-8, or UTF-16 from Excel's
+ * "Unicode Text") is decided by `decodeBody`.
+ */
+export async function readBody(
+  stream: BodyStream,
+  limit = MAX_BODY_BYTES
+): Promise<Buffer> {
+  try {
+    // co-body's types say `encoding` is a string, but `null` makes raw-body return a Buffer.
+    return (await coBody.text(stream as never, {
+      limit,
+      encoding: null as unknown as string,
+    })) as Buffer
+  } catch (error) {
+    // raw-body leaves a refused stream paused; drain it so the answer can reach the caller.
+    drain(stream)
+    throw requestErrorOf(error, limit)
+  }
+}
 
-      chunks.push(chunk)
-    }
+/**
+ * The body as text: UTF-16 when it starts with a UTF-16 byte-order mark (what
+ * Excel's "Unicode Text" export writes), UTF-8 otherwise. A BOM is dropped.
+ */
+export function decodeBody(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+    return bytes.subarray(2).toString('utf16le')
+  }
 
-    stream.on('data', onData)
-    stream.once('error', () =>
-      reject(
-        new RequestError(
-          400,
-          'BODY_READ_ERROR',
-          'The request body could not be read.'
-        )
-      )
-    )
-    stream.once('end', () => {
-      if (size <= limit) resolve(Buffer.concat(chunks).toString('utf8'))
-    })
-  })
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2))
+
+    return swapped.swap16().toString('utf16le')
+  }
+
+  return bytes.toString('utf8').replace(/^\uFEFF/, '')
 }
 
 export type BodyFormat = 'json' | 'csv'

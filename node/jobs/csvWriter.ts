@@ -11,3 +11,8 @@ export function toCsv(header: string[], rows: unknown[][]): string {
     '\r\n'
   )
 }
+
+/** Rows only, each ending in CRLF: a later piece of a streamed CSV. */
+export function csvRows(rows: unknown[][]): string {
+  return rows.map((row) => `${row.map(csvCell).join(',')}\r\n`).join('')
+}

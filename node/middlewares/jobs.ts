@@ -1,214 +1,375 @@
 import { randomUUID } from 'crypto'
+import { hostname } from 'os'
+import { Readable } from 'stream'
 
-import { CatalogError } from '../clients/catalog'
-import { JobMeta, JobStore } from '../jobs/jobStore'
-import { envelopeToCsv, jobEnvelope } from '../jobs/report'
-import { isStale, runJob } from '../jobs/runJob'
+import type { EventContext } from '@vtex/api'
+
+import { systemClock } from '../bulk/clock'
+import type { Clients } from '../clients'
 import { RequestError } from '../input/requestError'
-import { CATEGORY_TARGET, PRODUCT_TARGET, ScoreTarget } from '../scores/targets'
-import { jobTimings } from '../settings'
+import { authorizeCatalogEditor } from '../jobs/authorize'
+import { appCredentials, jobLimits, leaseMsFor } from '../jobs/config'
+import { cancelJob, nudgeJob, recentJobs } from '../jobs/control'
+import { createJob, SendEvent } from '../jobs/create'
+import { jobPaths } from '../jobs/files'
+import type { ChunkEvent, JobDefinition } from '../jobs/model'
+import { MAX_PAGE, reportCsv, resultsPage } from '../jobs/results'
+import { runChunk } from '../jobs/runChunk'
+import { isFinished, linksOf, summarise } from '../jobs/summary'
+import { undoItemsOf } from '../jobs/undo'
+import type { ScoreTarget } from '../scores/targets'
+import { resolveSettings, settingsFromEnv } from '../settings'
 
-const CHUNK_SIZE = 500
-const JOBS_PATH = '/_v/massive/score/jobs'
-const targetOf = (meta: JobMeta): ScoreTarget =>
-  meta.kind === 'product' ? PRODUCT_TARGET : CATEGORY_TARGET
+/** This worker process, as its leases name it. */
+const REPLICA = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+/** The chunks this process runs now. */
+const RUNNING_HERE = new Set<string>()
 
-/** Runs a job after the answer has gone; its state lives in VBase, so any replica can report it. */
-function runInBackground(ctx: Context, meta: JobMeta) {
-  const { settings, credentials } = ctx.state
+const sendEventOf =
+  (clients: Clients): SendEvent =>
+  (key, body) =>
+    clients.events.sendEvent('', key, body)
 
-  void runJob(meta, {
-    store: new JobStore(ctx.clients.vbase),
-    catalog: ctx.clients.catalog,
-    target: targetOf(meta),
-    settings,
-    call: {
-      credentials,
-      timeoutMs: settings.requestTimeoutMs,
-      baseURL: settings.catalogBaseUrl,
-    },
-    heartbeatMs: jobTimings().heartbeatMs,
-  }).then(
-    (final) =>
-      ctx.vtex.logger.info({
-        message: 'Score job finished',
-        jobId: final.id,
-        status: final.status,
-        ...final.progress,
-      }),
-    (error) =>
-      ctx.vtex.logger.error({
-        message: 'Score job crashed',
-        jobId: meta.id,
-        error: String(error),
-      })
-  )
-}
+const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store')
 
-/** `?async=true`: store the validated batch as a job, answer 202, and run it in the background. */
+/** `?async=true`: check the caller may edit the Catalog, store the job, send its first event, answer 202. */
 export function startJob(target: ScoreTarget) {
   return async function startJobFor(ctx: Context) {
-    const { items, dryRun } = ctx.state
-    const now = new Date().toISOString()
-    const meta: JobMeta = {
-      id: randomUUID(),
-      kind: target.kind,
-      account: ctx.vtex.account,
-      dryRun,
-      status: 'queued',
-      progress: { total: items.length, done: 0, succeeded: 0, failed: 0 },
-      chunkSize: CHUNK_SIZE,
-      chunks: Math.ceil(items.length / CHUNK_SIZE),
-      chunksDone: 0,
-      checkpoint: { done: 0, succeeded: 0, failed: 0 },
-      createdAt: now,
-      updatedAt: now,
-      heartbeatAt: now,
-    }
+    const { items, dryRun, allowFieldDrift, credentials } = ctx.state
+    const startedBy = await authorizeCatalogEditor(
+      ctx.clients.accessControl,
+      credentials,
+      target.kind
+    )
 
-    await new JobStore(ctx.clients.vbase).create(meta, items)
+    const idempotencyKey = ctx.get('Idempotency-Key') || undefined
+
+    if (idempotencyKey && idempotencyKey.length > 255)
+      throw new RequestError(
+        400,
+        'INVALID_IDEMPOTENCY_KEY',
+        'The Idempotency-Key header must be at most 255 characters.'
+      )
+
+    const created = await createJob(
+      ctx.clients.jobFiles,
+      sendEventOf(ctx.clients),
+      systemClock,
+      {
+        id: randomUUID(),
+        kind: target.kind,
+        account: ctx.vtex.account,
+        dryRun,
+        allowFieldDrift,
+        items,
+        startedBy,
+        idempotencyKey,
+      },
+      jobLimits()
+    )
+
+    if (created.outcome === 'conflict')
+      throw new RequestError(
+        409,
+        'IDEMPOTENCY_KEY_REUSED',
+        `This Idempotency-Key was used for job ${created.jobId} with another body.`
+      )
+
+    const jobId = created.outcome === 'created' ? created.job.id : created.jobId
+
+    noStore(ctx)
+    if (created.outcome === 'replayed') ctx.set('Idempotent-Replayed', 'true')
     ctx.status = 202
-    ctx.set('Cache-Control', 'no-store')
     ctx.body = {
-      jobId: meta.id,
+      jobId,
       status: 'queued',
-      statusUrl: `${JOBS_PATH}/${meta.id}`,
+      statusUrl: linksOf(jobId).self,
+      links: linksOf(jobId),
     }
-    runInBackground(ctx, meta)
   }
 }
 
-/**
- * Loads the job of the path, for a caller the Catalog accepts on this account:
- * the caller's credentials must be able to read the job's first item. A 404
- * from the Catalog still proves the credentials; a 401/403 refuses the job.
- */
+/** Loads the job of the path for a caller License Manager lets edit its kind of object (no Catalog call). */
 export async function loadJob(ctx: Context, next: () => Promise<void>) {
   const jobId = String(ctx.vtex.route.params.jobId ?? '')
-  const meta = /^[0-9a-f-]{36}$/.test(jobId)
-    ? await new JobStore(ctx.clients.vbase).getMeta(jobId)
-    : null
+  const job = /^[0-9a-f-]{36}$/.test(jobId)
+    ? (await ctx.clients.jobFiles.read<JobDefinition>(jobPaths.job(jobId)))
+        ?.data
+    : undefined
 
-  if (!meta || meta.account !== ctx.vtex.account) {
+  if (!job || job.account !== ctx.vtex.account)
     throw new RequestError(
       404,
       'JOB_NOT_FOUND',
       `No score job '${jobId.slice(0, 64)}' in this account.`
     )
-  }
 
-  const [first] = await new JobStore(ctx.clients.vbase).getItems(meta.id, 0)
-
-  try {
-    await ctx.clients.catalog.read(meta.kind, first?.id ?? 1, {
-      credentials: ctx.state.credentials,
-      timeoutMs: ctx.state.settings.requestTimeoutMs,
-      baseURL: ctx.state.settings.catalogBaseUrl,
-    })
-  } catch (error) {
-    if (
-      error instanceof CatalogError &&
-      (error.status === 401 || error.status === 403)
-    ) {
-      throw new RequestError(
-        error.status,
-        error.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
-        'The Catalog refused these credentials for this job.'
-      )
-    }
-
-    if (!(error instanceof CatalogError && error.status === 404)) throw error
-  }
-
-  ctx.state.job = meta
+  ctx.state.caller = await authorizeCatalogEditor(
+    ctx.clients.accessControl,
+    ctx.state.credentials,
+    job.kind
+  )
+  ctx.state.job = job
   await next()
 }
 
-function describe(meta: JobMeta) {
-  const stale = isStale(meta, jobTimings().staleAfterMs)
+/** GET a job: its constant-size summary. */
+export async function jobSummary(ctx: Context) {
+  noStore(ctx)
+  ctx.body = await summarise(ctx.clients.jobFiles, ctx.state.job)
+}
 
-  return {
-    jobId: meta.id,
-    kind: meta.kind,
-    status: stale ? 'stale' : meta.status,
-    dryRun: meta.dryRun,
-    progress: meta.progress,
-    createdAt: meta.createdAt,
-    startedAt: meta.startedAt,
-    updatedAt: meta.updatedAt,
-    heartbeatAt: meta.heartbeatAt,
-    finishedAt: meta.finishedAt,
-    statusUrl: `${JOBS_PATH}/${meta.id}`,
-    ...(stale || meta.status === 'failed'
-      ? { resumeUrl: `${JOBS_PATH}/${meta.id}/resume` }
-      : {}),
-    ...(meta.error ? { error: meta.error } : {}),
+const integerQuery = (
+  ctx: Context,
+  name: string,
+  fallback: number,
+  max: number
+) => {
+  const raw = ctx.query[name]
+
+  if (raw === undefined || raw === '') return fallback
+  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) > max)
+    throw new RequestError(
+      400,
+      'INVALID_QUERY',
+      `Query parameter '${name}' must be an integer from 0 to ${max}.`
+    )
+
+  return Number(raw)
+}
+
+/** GET a job's results, a page at a time: `?cursor=` (from the previous page's nextCursor) and `?limit=` (at most 1000). */
+export async function jobResults(ctx: Context) {
+  const { job } = ctx.state
+  const cursor = integerQuery(ctx, 'cursor', 0, job.total)
+  const limit = Math.max(1, integerQuery(ctx, 'limit', 100, MAX_PAGE))
+  const finished = isFinished(await summarise(ctx.clients.jobFiles, job))
+
+  noStore(ctx)
+  ctx.body = await resultsPage(
+    ctx.clients.jobFiles,
+    job,
+    cursor,
+    limit,
+    finished
+  )
+}
+
+/** GET the CSV report (or, with `?only=failed`, the failed rows to fix and upload again), streamed chunk by chunk. */
+export async function jobReport(ctx: Context) {
+  const { job } = ctx.state
+  const only = ctx.query.only
+
+  if (only !== undefined && only !== 'failed')
+    throw new RequestError(
+      400,
+      'INVALID_QUERY',
+      "Query parameter 'only' must be 'failed'."
+    )
+
+  const summary = await summarise(ctx.clients.jobFiles, job)
+
+  if (!isFinished(summary))
+    throw new RequestError(
+      409,
+      'JOB_NOT_FINISHED',
+      'The report is available once the job is done, failed or cancelled.'
+    )
+
+  noStore(ctx)
+  ctx.type = 'text/csv; charset=utf-8'
+  ctx.set(
+    'Content-Disposition',
+    `attachment; filename="score-job-${job.id}${only ? '-failed' : ''}.csv"`
+  )
+  ctx.body = Readable.from(
+    reportCsv(ctx.clients.jobFiles, job, true, only ? 'failed' : undefined)
+  )
+}
+
+/** POST cancel: chunks not started are not run; the summary says what was written. */
+export async function cancelJobRoute(ctx: Context) {
+  const { job, caller } = ctx.state
+  const before = await summarise(ctx.clients.jobFiles, job)
+
+  if (before.status === 'done' || before.status === 'failed')
+    throw new RequestError(
+      409,
+      'JOB_FINISHED',
+      `The job is already ${before.status}.`
+    )
+
+  await cancelJob(
+    ctx.clients.jobFiles,
+    systemClock,
+    job,
+    caller,
+    jobLimits().retentionSec
+  )
+  noStore(ctx)
+  ctx.status = 202
+  ctx.body = await summarise(ctx.clients.jobFiles, job)
+}
+
+/** POST resume: sends the event of the first chunk not done again (harmless: the handler is idempotent). */
+export async function resumeJob(ctx: Context) {
+  const { job } = ctx.state
+  const before = await summarise(ctx.clients.jobFiles, job)
+
+  if (before.status === 'done')
+    throw new RequestError(409, 'JOB_DONE', 'The job is already done.')
+  if (before.status === 'cancelled' || before.status === 'cancelling')
+    throw new RequestError(409, 'JOB_CANCELLED', 'The job was cancelled.')
+
+  await nudgeJob(ctx.clients.jobFiles, sendEventOf(ctx.clients), job)
+  noStore(ctx)
+  ctx.status = 202
+  ctx.body = before
+}
+
+/** GET the account's recent jobs (for a caller who may edit products or categories). */
+export async function listJobs(ctx: Context) {
+  try {
+    await authorizeCatalogEditor(
+      ctx.clients.accessControl,
+      ctx.state.credentials,
+      'product'
+    )
+  } catch (error) {
+    if (!(error instanceof RequestError && error.status === 403)) throw error
+    await authorizeCatalogEditor(
+      ctx.clients.accessControl,
+      ctx.state.credentials,
+      'category'
+    )
+  }
+
+  const limit = Math.max(1, integerQuery(ctx, 'limit', 20, 100))
+  const jobs = await recentJobs(ctx.clients.jobFiles, limit)
+
+  noStore(ctx)
+  ctx.body = {
+    jobs: jobs.map((job) => ({
+      jobId: job.id,
+      kind: job.kind,
+      total: job.total,
+      dryRun: job.dryRun,
+      createdAt: job.createdAt,
+      expiresAt: job.expiresAt,
+      startedBy: job.startedBy,
+      ...(job.undoOf ? { undoOf: job.undoOf } : {}),
+      links: { self: linksOf(job.id).self },
+    })),
   }
 }
 
-/** GET a job: its status and progress, and once finished its envelope (or, with ?format=csv, its report). */
-export async function jobStatus(ctx: Context) {
-  const meta = ctx.state.job
-  const finished = meta.status === 'done' || meta.status === 'failed'
-  const format = ctx.query.format ?? 'json'
+async function settingsFor(ctx: EventContext<Clients>) {
+  if (process.env.SCORE_SETTINGS_FROM_ENV === 'true') return settingsFromEnv()
+  try {
+    return resolveSettings(
+      await ctx.clients.apps.getAppSettings(process.env.VTEX_APP_ID ?? '')
+    )
+  } catch {
+    return resolveSettings(undefined)
+  }
+}
 
-  ctx.set('Cache-Control', 'no-store')
-  if (format === 'csv') {
-    if (!finished)
-      throw new RequestError(
-        409,
-        'JOB_NOT_FINISHED',
-        'The report is available once the job is done.'
-      )
-    ctx.type = 'text/csv; charset=utf-8'
-    ctx.set(
-      'Content-Disposition',
-      `attachment; filename="score-job-${meta.id}.csv"`
-    )
-    ctx.body = envelopeToCsv(
-      await jobEnvelope(new JobStore(ctx.clients.vbase), meta)
-    )
+/** The chunk event handler: runs (or skips) one chunk; a throw makes IO deliver the event again. */
+export async function runChunkEvent(ctx: EventContext<Clients>) {
+  const event = ctx.body as Partial<ChunkEvent>
+
+  if (typeof event?.jobId !== 'string' || !Number.isInteger(event.chunk)) {
+    ctx.vtex.logger.warn({ message: 'Malformed score job event', key: ctx.key })
 
     return
   }
 
-  if (format !== 'json')
-    throw new RequestError(
-      400,
-      'INVALID_QUERY',
-      "Query parameter 'format' must be 'json' or 'csv'."
-    )
+  const credentials = appCredentials(ctx.vtex.authToken)
 
-  ctx.body = {
-    ...describe(meta),
-    ...(finished
-      ? { result: await jobEnvelope(new JobStore(ctx.clients.vbase), meta) }
-      : {}),
-  }
+  if (!credentials) throw new Error('No app credentials for the chunk event')
+  const settings = await settingsFor(ctx)
+  const outcome = await runChunk(
+    {
+      files: ctx.clients.jobFiles,
+      sendEvent: sendEventOf(ctx.clients),
+      catalog: ctx.clients.catalog,
+      credentials,
+      settings,
+      clock: systemClock,
+      owner: REPLICA,
+      leaseMs: leaseMsFor(settings),
+      ttlSec: jobLimits().retentionSec,
+      runningHere: RUNNING_HERE,
+    },
+    { jobId: event.jobId, chunk: event.chunk as number }
+  )
+
+  ctx.vtex.logger.info({
+    message: 'Score job chunk event',
+    jobId: event.jobId,
+    chunk: event.chunk,
+    outcome,
+  })
 }
 
-/** Resume a stale or failed job, with the caller's (fresh) credentials. */
-export async function resumeJob(ctx: Context) {
-  const meta = ctx.state.job
+/**
+ * POST undo: a new job that restores previousScore for every item the job
+ * updated, only where the Score is still what the job wrote; any other item
+ * is reported CONFLICT and left alone. Undoing a job twice answers the same undo job.
+ */
+export async function undoJobRoute(ctx: Context) {
+  const { job, caller } = ctx.state
+  const summary = await summarise(ctx.clients.jobFiles, job)
 
-  if (meta.status === 'done')
-    throw new RequestError(409, 'JOB_DONE', 'The job is already done.')
-  if (meta.status !== 'failed' && !isStale(meta, jobTimings().staleAfterMs)) {
+  if (!isFinished(summary))
     throw new RequestError(
       409,
-      'JOB_RUNNING',
-      'The job is still running; only a stale or failed job can be resumed.'
+      'JOB_NOT_FINISHED',
+      'Only a finished job can be undone.'
     )
-  }
+  if (job.dryRun)
+    throw new RequestError(409, 'NOTHING_TO_UNDO', 'A dry run wrote nothing.')
 
-  runInBackground(ctx, meta)
+  const { items, unrestorable } = await undoItemsOf(ctx.clients.jobFiles, job)
+
+  if (items.length === 0)
+    throw new RequestError(
+      409,
+      'NOTHING_TO_UNDO',
+      'The job updated no Score that can be restored.'
+    )
+
+  const created = await createJob(
+    ctx.clients.jobFiles,
+    sendEventOf(ctx.clients),
+    systemClock,
+    {
+      id: randomUUID(),
+      kind: job.kind,
+      account: job.account,
+      dryRun: false,
+      // The undo writes the same objects back: the same drift the job accepted.
+      allowFieldDrift: job.allowFieldDrift,
+      items,
+      startedBy: caller,
+      idempotencyKey: `undo-of:${job.id}`,
+      undoOf: job.id,
+    },
+    jobLimits()
+  )
+
+  const jobId = created.outcome === 'created' ? created.job.id : created.jobId
+
+  noStore(ctx)
   ctx.status = 202
-  ctx.set('Cache-Control', 'no-store')
   ctx.body = {
-    ...describe({
-      ...meta,
-      status: 'running',
-      heartbeatAt: new Date().toISOString(),
-    }),
+    jobId,
+    undoOf: job.id,
+    status: 'queued',
+    items: items.length,
+    // Updated items whose Score was empty before: VTEX has no Score to put back.
+    unrestorable,
+    statusUrl: linksOf(jobId).self,
+    links: linksOf(jobId),
   }
 }

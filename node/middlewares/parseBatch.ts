@@ -1,4 +1,9 @@
-import { bodyFormatOf, parseJsonBody, readBody } from '../input/body'
+import {
+  bodyFormatOf,
+  decodeBody,
+  parseJsonBody,
+  readBody,
+} from '../input/body'
 import { parseCsvBatch } from '../input/csv'
 import { buildValidationEnvelope } from '../scores/envelope'
 import { RequestError } from '../input/requestError'
@@ -23,12 +28,14 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
 
   ctx.state.dryRun = booleanQuery(ctx, 'dryRun')
   ctx.state.async = booleanQuery(ctx, 'async')
-  const text = await readBody(ctx.req, ctx.get('Content-Length') || undefined)
+  ctx.state.allowFieldDrift = booleanQuery(ctx, 'allowFieldDrift')
+  const text = decodeBody(await readBody(ctx.req))
   const csv = format === 'csv' ? parseCsvBatch(text) : undefined
   const body = csv ? csv.items : parseJsonBody(text)
   const { maxItems, maxAsyncItems } = ctx.state.settings
   const validation = validateBatch(body, {
     maxItems: ctx.state.async ? maxAsyncItems : maxItems,
+    ...(ctx.state.async ? {} : { maxAsyncItems }),
     ...(csv ? { lineOf: (index: number) => csv.lines[index] } : {}),
   })
 

@@ -5,12 +5,13 @@ import { batchBudgetMs } from '../settings'
 /** Runs a validated batch against the Catalog and answers with the envelope. */
 export function updateScores(target: ScoreTarget) {
   return async function updateScoresFor(ctx: Context) {
-    const { settings, credentials, items, dryRun } = ctx.state
+    const { settings, credentials, items, dryRun, allowFieldDrift } = ctx.state
     const result = await runScoreBatch(ctx.clients.catalog, {
       target,
       items,
       settings,
       dryRun,
+      allowFieldDrift,
       deadlineAt: Date.now() + batchBudgetMs(settings),
       call: {
         credentials,

@@ -6,6 +6,8 @@ export interface ScoreChange {
   previousScore: number | null
   unchanged?: true
   dryRun?: true
+  /** With ?allowFieldDrift=true: the fields besides Score the Catalog changes (or refuses) on this write. */
+  driftFields?: string[]
 }
 
 export interface SuccessElement extends ScoreChange {

@@ -17,6 +17,8 @@ export interface ScoreBatch {
   settings: ScoreSettings
   call: CatalogCallOptions
   dryRun: boolean
+  /** `?allowFieldDrift=true`: write even when the Catalog will change other fields. */
+  allowFieldDrift?: boolean
   /** Absolute time (epoch ms) after which no Catalog call starts; Infinity for a job. */
   deadlineAt: number
   /**
@@ -79,7 +81,10 @@ export async function runScoreBatch(
       ),
   }
 
-  const task = updateScoreTask(target, port, { dryRun })
+  const task = updateScoreTask(target, port, {
+    dryRun,
+    allowFieldDrift: batch.allowFieldDrift,
+  })
 
   const report = await runBulk<ScoreItem, ScoreChange, ScoreState>(
     items,

@@ -1,20 +1,90 @@
-import { catalogRoutes, CatalogKind } from '../clients/catalog'
+import type { CatalogKind } from '../clients/catalog'
+import type { RequiredField } from './catalogObject'
+import {
+  DriftCheck,
+  emptyReleaseDate,
+  strippableDiacritics,
+  trailingSpaces,
+} from './drift'
 
-/** Products and categories differ only in their path and their label. */
+/**
+ * Everything that differs between products and categories. The Catalog route
+ * of each kind lives in the client's routes map; the JSON Schemas named here
+ * (local/catalogEmulator/schemas/) are the contract the required fields are
+ * tested against.
+ */
 export interface ScoreTarget {
   kind: CatalogKind
-  label: string
-  path(id: number): string
+  /** What the PUT requires (VTEX Catalog OpenAPI), checked on every GET answer before it is written back. */
+  requiredFields: readonly RequiredField[]
+  /**
+   * The other fields the PUT sets (deprecated ones aside): a GET answer
+   * without one of them is truncated, since the PUT would erase it (and set
+   * an omitted boolean such as IsActive to false).
+   */
+  erasableFields: readonly string[]
+  /** Documented cases where writing the object back would change other fields. */
+  driftChecks: readonly DriftCheck[]
+  schemas: { get: string; put: string }
 }
+
+const required = (
+  type: RequiredField['type'],
+  names: string[],
+  nullable = false
+): RequiredField[] => names.map((name) => ({ name, type, nullable }))
 
 export const PRODUCT_TARGET: ScoreTarget = {
   kind: 'product',
-  label: 'product',
-  path: catalogRoutes.product,
+  requiredFields: [
+    ...required('string', ['Name']),
+    ...required('integer', ['CategoryId', 'BrandId']),
+  ],
+  erasableFields: [
+    'DepartmentId',
+    'LinkId',
+    'RefId',
+    'IsVisible',
+    'Description',
+    'DescriptionShort',
+    'ReleaseDate',
+    'KeyWords',
+    'Title',
+    'IsActive',
+    'TaxCode',
+    'MetaTagDescription',
+    'ShowWithoutStock',
+  ],
+  driftChecks: [trailingSpaces, emptyReleaseDate, strippableDiacritics],
+  schemas: { get: 'product.get.json', put: 'product.put.json' },
 }
 
 export const CATEGORY_TARGET: ScoreTarget = {
   kind: 'category',
-  label: 'category',
-  path: catalogRoutes.category,
+  requiredFields: [
+    ...required('string', [
+      'Name',
+      'Keywords',
+      'Title',
+      'Description',
+      'StockKeepingUnitSelectionMode',
+    ]),
+    ...required(
+      'string',
+      ['AdWordsRemarketingCode', 'LomadeeCampaignCode'],
+      true
+    ),
+    ...required('integer', ['FatherCategoryId'], true),
+    ...required('integer', ['GlobalCategoryId', 'Score']),
+    ...required('boolean', [
+      'ShowInStoreFront',
+      'IsActive',
+      'ActiveStoreFrontLink',
+      'ShowBrandFilter',
+    ]),
+  ],
+  // Every field the category PUT sets is required.
+  erasableFields: [],
+  driftChecks: [trailingSpaces, strippableDiacritics],
+  schemas: { get: 'category.get.json', put: 'category.put.json' },
 }

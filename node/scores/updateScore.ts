@@ -1,13 +1,20 @@
-import { CallError, ItemContext } from '../bulk'
+import { CallError, Clock, ItemContext, systemClock } from '../bulk'
 import { CatalogError, CatalogObject } from '../clients/catalog'
+import { checkCatalogObject } from './catalogObject'
+import { DriftFinding, findDrift } from './drift'
 import type { ScoreChange } from './envelope'
 import type { ScoreTarget } from './targets'
 import type { ScoreItem } from './validate'
 
+/** Runs after the flow controller admits a PUT, right before it is sent; throwing sends nothing. */
+export interface SendGuard {
+  beforeSend(): void
+}
+
 /** What the task needs from the Catalog; the CatalogClient bound to the caller. */
 export interface CatalogPort {
-  read(id: number): Promise<CatalogObject>
-  write(id: number, object: CatalogObject): Promise<unknown>
+  read(id: number): Promise<unknown>
+  write(id: number, object: CatalogObject, guard?: SendGuard): Promise<unknown>
 }
 
 export interface ScoreState {
@@ -15,70 +22,163 @@ export interface ScoreState {
   previousScore?: number | null
 }
 
-const TRAILING_SPACE = /\s$/
+export interface ScoreTaskOptions {
+  dryRun: boolean
+  /** `?allowFieldDrift=true`: write even when the Catalog will change other fields, and say which. */
+  allowFieldDrift?: boolean
+  clock?: Clock
+}
 
-/** Names the string fields that end in whitespace: the Catalog rejects their PUT with an empty 400. */
+/**
+ * A GET older than this when its PUT may leave (after the gate, a pause or a
+ * backoff) is read again first, so an edit made meanwhile is not overwritten.
+ */
+export const MAX_READ_AGE_MS = 2_000
+/** Fresh reads per attempt before the item is handed back to the engine's retry. */
+export const MAX_REREADS = 2
+
+/** Thrown by the send guard when the object read is too old to write back. */
+export class StaleReadError extends Error {
+  constructor(public readonly ageMs: number) {
+    super(`The object was read ${ageMs} ms ago`)
+    this.name = 'StaleReadError'
+  }
+}
+
+const isStaleRead = (error: unknown) =>
+  error instanceof StaleReadError ||
+  (error instanceof CallError && error.cause instanceof StaleReadError)
+
+const TRAILING_WHITESPACE = /\s$/
+
+/** Names the string fields that end in whitespace: a possible cause of an empty 400. */
 export function fieldsWithTrailingSpaces(object: CatalogObject): string[] {
   return Object.keys(object).filter((key) => {
     const value = object[key]
 
-    return typeof value === 'string' && TRAILING_SPACE.test(value)
+    return typeof value === 'string' && TRAILING_WHITESPACE.test(value)
   })
 }
 
 /**
- * One item: GET the whole object, then PUT it back with only Score changed.
- * A retry redoes both calls, so a retried PUT never writes a stale object.
+ * One item: GET the whole object, check it is the right one and whole, check
+ * the Catalog will not change other fields, then PUT it back with only Score
+ * changed. A retry redoes both calls, so a retried PUT never writes a stale
+ * object; a GET that aged past MAX_READ_AGE_MS while its PUT waited is redone.
  */
 export function updateScoreTask(
   target: ScoreTarget,
   catalog: CatalogPort,
-  options: { dryRun: boolean }
+  options: ScoreTaskOptions
 ) {
+  const clock = options.clock ?? systemClock
+
   return async (
     item: ScoreItem,
     { call, state }: ItemContext<ScoreState>
   ): Promise<ScoreChange> => {
-    const current = await call(() => catalog.read(item.id))
-
-    if (
-      typeof current !== 'object' ||
-      current === null ||
-      Array.isArray(current)
-    ) {
-      throw new CallError({
-        status: 502,
-        code: 'INVALID_UPSTREAM_RESPONSE',
-        message: `The Catalog returned no ${target.label} object for id ${item.id}.`,
-        retryable: false,
+    const read = async () => {
+      const answer = await call(() => catalog.read(item.id))
+      const readAt = clock.now()
+      const checked = checkCatalogObject(answer, item.id, {
+        required: target.requiredFields,
+        erasable: target.erasableFields,
+        skip: ['Score'],
       })
+
+      if (!checked.ok) {
+        throw new CallError({
+          status: 502,
+          code: 'INVALID_CATALOG_OBJECT',
+          message: `The Catalog's GET of ${target.kind} ${
+            item.id
+          } answered an object that is not safe to write back: ${checked.problems.join(
+            '; '
+          )}. Nothing was written.`,
+          retryable: false,
+        })
+      }
+
+      return { object: checked.object, readAt }
     }
 
-    const seen = typeof current.Score === 'number' ? current.Score : null
+    for (let reread = 0; ; reread++) {
+      const { object, readAt } = await read()
+      const seen = typeof object.Score === 'number' ? object.Score : null
 
-    if (state.previousScore === undefined) state.previousScore = seen
-    const previousScore = state.previousScore
+      if (state.previousScore === undefined) state.previousScore = seen
+      const previousScore = state.previousScore
 
-    if (seen === item.score) return { previousScore, unchanged: true }
-    if (options.dryRun) return { previousScore, dryRun: true }
+      if (seen === item.score) return { previousScore, unchanged: true }
 
-    try {
-      await call(() =>
-        catalog.write(item.id, { ...current, Score: item.score })
-      )
-    } catch (error) {
-      throw explainEmptyBadRequest(error, current, target)
+      const drift = findDrift(object, target.driftChecks)
+
+      if (drift.length > 0 && !options.allowFieldDrift) {
+        throw driftError(drift, target, item.id)
+      }
+
+      const driftFields =
+        drift.length > 0
+          ? { driftFields: [...new Set(drift.flatMap((d) => d.fields))] }
+          : {}
+
+      if (options.dryRun) return { previousScore, dryRun: true, ...driftFields }
+
+      const guard: SendGuard = {
+        beforeSend: () => {
+          const ageMs = clock.now() - readAt
+
+          if (ageMs > MAX_READ_AGE_MS) throw new StaleReadError(ageMs)
+        },
+      }
+
+      try {
+        // The guard runs here too: today the engine's gate is passed before this closure runs.
+        await call(() => {
+          guard.beforeSend()
+
+          return catalog.write(item.id, { ...object, Score: item.score }, guard)
+        })
+
+        return { previousScore, ...driftFields }
+      } catch (error) {
+        if (!isStaleRead(error)) throw explainEmptyBadRequest(error, object)
+        if (reread >= MAX_REREADS) {
+          throw new CallError({
+            status: 503,
+            code: 'STALE_READ',
+            message: `The ${
+              target.kind
+            } was read more than ${MAX_READ_AGE_MS} ms before its PUT could leave, ${
+              MAX_REREADS + 1
+            } times in a row (the Catalog is throttling); nothing was written.`,
+            retryable: true,
+          })
+        }
+      }
     }
-
-    return { previousScore }
   }
 }
 
-function explainEmptyBadRequest(
-  error: unknown,
-  current: CatalogObject,
-  target: ScoreTarget
-) {
+function driftError(drift: DriftFinding[], target: ScoreTarget, id: number) {
+  const [first] = drift
+  // The opt-in cannot help with trailing spaces: the Catalog refuses those PUTs.
+  const optIn = drift.some((d) => d.code !== 'TRAILING_SPACES')
+    ? ' To write anyway and accept the change, send the batch with ?allowFieldDrift=true.'
+    : ''
+
+  return new CallError({
+    status: first.status,
+    code: first.code,
+    message: `Not written: in ${target.kind} ${id}, ${drift
+      .map((d) => d.message)
+      .join(' Also, ')}${optIn}`,
+    retryable: false,
+  })
+}
+
+/** With ?allowFieldDrift=true a known-bad object may still be sent: name the likely cause of an empty 400. */
+function explainEmptyBadRequest(error: unknown, current: CatalogObject) {
   const emptyBadRequest =
     error instanceof CallError &&
     error.cause instanceof CatalogError &&
@@ -95,7 +195,7 @@ function explainEmptyBadRequest(
     ...(error as CallError).failure,
     code: 'TRAILING_SPACES',
     message: `The Catalog rejected the ${
-      target.label
+      (error.cause as CatalogError).kind
     } with an empty 400 because field(s) ${fields
       .map((f) => `'${f}'`)
       .join(

@@ -3,7 +3,17 @@ import { RequestError } from '../input/requestError'
 const INT32_MAX = 2_147_483_647
 const INT32_MIN = -2_147_483_648
 // Leading zeros are allowed ("01" is 1), so duplicates are caught whatever the spelling.
+// Nothing else is: a space around the digits is refused, in a JSON string as in
+// a CSV cell (the CSV reader does not trim cells), so " 5" means the same in both.
 const INTEGER_STRING = /^-?0*([0-9]{1,10})$/
+
+/** What to tell a caller whose number is right but for the spaces around it. */
+const spacesHint = (value: unknown) =>
+  typeof value === 'string' &&
+  value.trim() !== value &&
+  INTEGER_STRING.test(value.trim())
+    ? ` Remove the spaces around ${JSON.stringify(value.trim())}.`
+    : ''
 
 export interface ScoreItem {
   /** Position in the request (0-based). */
@@ -33,6 +43,8 @@ export interface InvalidItem {
 
 export interface ValidationOptions {
   maxItems: number
+  /** Set on a synchronous request: a batch over `maxItems` is told it may run as a job up to this size. */
+  maxAsyncItems?: number
   /** Maps an item index to its source line, so errors can cite it. */
   lineOf?(index: number): number
 }
@@ -101,7 +113,16 @@ export function validateBatch(
     throw new RequestError(
       413,
       'BATCH_TOO_LARGE',
-      `The batch has ${body.length} items; at most ${options.maxItems} are accepted per request.`
+      `The batch has ${body.length} items; at most ${
+        options.maxItems
+      } are accepted per request.${
+        options.maxAsyncItems !== undefined &&
+        body.length <= options.maxAsyncItems
+          ? ` Send it with ?async=true to run it as a job (up to ${options.maxAsyncItems} items), or split it.`
+          : options.maxAsyncItems !== undefined
+          ? ` A job (?async=true) takes up to ${options.maxAsyncItems} items: split the batch.`
+          : ' Split the batch.'
+      }`
     )
   }
 
@@ -141,7 +162,10 @@ export function validateBatch(
       problems.push(problem('MISSING_FIELD', "field 'id' is required."))
     } else if (id === undefined || id < 1) {
       problems.push(
-        problem('INVALID_ID', "field 'id' must be a positive integer.")
+        problem(
+          'INVALID_ID',
+          `field 'id' must be a positive integer.${spacesHint(rawId)}`
+        )
       )
     } else if (firstIndexById.has(id)) {
       problems.push(
@@ -162,7 +186,9 @@ export function validateBatch(
       problems.push(
         problem(
           'INVALID_SCORE',
-          "field 'score' must be an integer between -2147483648 and 2147483647."
+          `field 'score' must be an integer between -2147483648 and 2147483647.${spacesHint(
+            rawScore
+          )}`
         )
       )
     }

@@ -1,3 +1,4 @@
+import { oddityOf } from '../../../local/catalogEmulator'
 import {
   APP_KEY,
   APP_KEY_ENTRY,
@@ -20,7 +21,13 @@ let stack: Stack
 beforeAll(async () => {
   stack = await startStack(
     {
-      seed: { products: PRODUCTS, categories: CATEGORIES, random: 7 },
+      // Realistic data: empty ReleaseDates, accents, long names, legacy nulls.
+      seed: {
+        products: PRODUCTS,
+        categories: CATEGORIES,
+        random: 7,
+        oddities: true,
+      },
       latency: { meanMs: 3, jitterMs: 2 },
     },
     { CONCURRENCY: String(CONCURRENCY) }
@@ -43,6 +50,15 @@ beforeEach(() => {
 const indexesOf = (elements: Array<{ index: number }>) =>
   elements.map((e) => e.index)
 
+/** The code the drift guard refuses a seeded oddity with, if it does. */
+const REFUSALS: Record<string, string> = {
+  'empty-release-date': 'EMPTY_RELEASE_DATE',
+  'strippable-diacritics': 'DIACRITICS_WOULD_BE_STRIPPED',
+}
+
+const refusalOf = (kind: 'product' | 'category', id: number) =>
+  REFUSALS[oddityOf(kind, id) ?? ''] as string | undefined
+
 describe('PUT /_v/massive/product/score/update end to end', () => {
   it('updates a 200-item batch with unknown and rate-limited items, and only Score changes', async () => {
     const before = stack.emulator.snapshot()
@@ -59,11 +75,15 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
       throttleOnce: { kind: 'product', ids: [15, 60, 150], retryAfterSec: 1 },
     })
     const { status, body } = await stack.put(PRODUCT_PATH, batch)
+    const refused = batch.filter(
+      ({ id }) => id <= 180 && refusalOf('product', id)
+    ).length
 
+    expect(refused).toBeGreaterThan(0)
     expect(status).toBe(200)
     expect(body.total).toBe(200)
-    expect(body.successfulResponses.quantity).toBe(180)
-    expect(body.failedResponses.quantity).toBe(20)
+    expect(body.successfulResponses.quantity).toBe(180 - refused)
+    expect(body.failedResponses.quantity).toBe(20 + refused)
     // Each list is in request order, and every item appears exactly once.
     const succeeded = indexesOf(body.successfulResponses.elements)
     const failed = indexesOf(body.failedResponses.elements)
@@ -74,6 +94,16 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
       batch.map((_, i) => i)
     )
     for (const element of body.failedResponses.elements) {
+      const refusal = refusalOf('product', element.id)
+
+      if (element.id <= 180 && refusal) {
+        // A seeded oddity the Catalog would change: refused before any PUT.
+        expect(element).toMatchObject({ error: 422, code: refusal })
+        expect(stack.emulator.stats().putsById.product[element.id]).toBe(
+          undefined
+        )
+        continue
+      }
       // A 404 is never retried; an earlier attempt may have met a 429.
       expect(element).toMatchObject({
         success: 'false',
@@ -107,7 +137,9 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
     const after = stack.emulator.snapshot()
 
     for (const id of Object.keys(before.products)) {
-      const requested = scoreOf.get(Number(id))
+      const requested = refusalOf('product', Number(id))
+        ? undefined
+        : scoreOf.get(Number(id))
 
       expect(after.products[id].Score).toBe(
         requested ?? before.products[id].Score
@@ -118,7 +150,7 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
     }
   })
 
-  it('sends the whole object back: unknown extra fields survive the PUT', async () => {
+  it('sends the whole object back, unknown extra fields included', async () => {
     const original = stack.emulator.getProduct(5) as Record<string, unknown>
 
     stack.emulator.setProduct(5, {
@@ -126,14 +158,23 @@ describe('PUT /_v/massive/product/score/update end to end', () => {
       FieldFromTheFuture: { nested: [1, 'two'] },
       Score: 1,
     })
+    const sent = stack.emulator.puts().length
     const { status } = await stack.put(PRODUCT_PATH, [{ id: '5', score: '77' }])
 
     expect(status).toBe(200)
-    expect(stack.emulator.getProduct(5)).toEqual({
-      ...original,
-      FieldFromTheFuture: { nested: [1, 'two'] },
-      Score: 77,
-    })
+    expect(stack.emulator.puts().slice(sent)).toEqual([
+      {
+        kind: 'product',
+        id: 5,
+        body: {
+          ...original,
+          FieldFromTheFuture: { nested: [1, 'two'] },
+          Score: 77,
+        },
+      },
+    ])
+    // The Catalog keeps only the fields its PUT schema knows.
+    expect(stack.emulator.getProduct(5)).toEqual({ ...original, Score: 77 })
   })
 
   it('answers 401 without credentials and calls nothing upstream', async () => {
@@ -301,9 +342,19 @@ describe('PUT /_v/massive/catalog/score/update end to end', () => {
       { id: 99_999, score: 1 },
     ])
 
+    const refused = batch.filter(({ id }) => refusalOf('category', Number(id)))
+
+    expect(refused.length).toBeGreaterThan(0)
     expect(status).toBe(200)
-    expect(body.successfulResponses.quantity).toBe(CATEGORIES)
+    expect(body.successfulResponses.quantity).toBe(CATEGORIES - refused.length)
     expect(body.failedResponses.elements).toEqual([
+      ...refused.map(({ id }) =>
+        expect.objectContaining({
+          id: Number(id),
+          error: 422,
+          code: refusalOf('category', Number(id)),
+        })
+      ),
       expect.objectContaining({
         index: CATEGORIES,
         id: 99_999,
@@ -314,7 +365,9 @@ describe('PUT /_v/massive/catalog/score/update end to end', () => {
     const after = stack.emulator.snapshot()
 
     for (const { id, score } of batch) {
-      expect(after.categories[id].Score).toBe(score)
+      expect(after.categories[id].Score).toBe(
+        refusalOf('category', Number(id)) ? before.categories[id].Score : score
+      )
       expect(withoutScore(after.categories[id])).toBe(
         withoutScore(before.categories[id])
       )

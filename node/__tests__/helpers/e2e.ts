@@ -5,6 +5,7 @@ import {
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
 import { spawnService, SpawnedService } from '../../../local/spawnService'
+import { violations } from './openApi'
 
 export const PRODUCT_PATH = '/_v/massive/product/score/update'
 export const CATEGORY_PATH = '/_v/massive/catalog/score/update'
@@ -36,17 +37,32 @@ export interface Stack {
   close(): Promise<void>
 }
 
-/** The emulator in this process, the real service runtime in a child process, wired together. */
+/**
+ * The emulator in this process, the real service runtime in a child process,
+ * wired together. On close, every PUT body the app sent must match the
+ * Catalog OpenAPI's PUT schema (local/catalogEmulator/schemas).
+ */
 export async function startStack(
   emulatorOptions: EmulatorOptions,
   env: Record<string, string> = {}
 ): Promise<Stack> {
-  const emulator = await startCatalogEmulator(emulatorOptions)
+  const emulator = await startCatalogEmulator({
+    recordPuts: true,
+    ...emulatorOptions,
+  })
+  const [appKey, { token: appToken }] = Object.entries(
+    SAMPLE_CREDENTIALS.appKeys
+  )[0]
   const service = await spawnService({
     CATALOG_URL: emulator.url,
     VBASE_PROXY_URL: emulator.url,
+    // Job chunks run with the app's credentials, on events the emulator delivers to the runtime.
+    VTEX_APP_KEY: appKey,
+    VTEX_APP_TOKEN: appToken,
     ...env,
   })
+
+  emulator.events.setSubscribers([service.runtimeUrl])
 
   return {
     emulator,
@@ -65,11 +81,27 @@ export async function startStack(
       }
     },
     async close() {
+      const wrong = putBodyViolations(emulator)
+
       await service.close()
       await emulator.close()
+      if (wrong.length > 0)
+        throw new Error(
+          `The app sent PUT bodies the Catalog OpenAPI refuses:\n${wrong
+            .slice(0, 20)
+            .join('\n')}`
+        )
     },
   }
 }
+
+/** Every PUT body the emulator recorded that the Catalog OpenAPI's PUT schema refuses, one line each. */
+export const putBodyViolations = (emulator: CatalogEmulator) =>
+  emulator
+    .puts()
+    .flatMap(({ kind, id, body }) =>
+      violations(kind, 'put', body).map((v) => `PUT ${kind} ${id}: ${v}`)
+    )
 
 /** Everything but Score, serialized: what must never change. */
 export const withoutScore = (object: Record<string, unknown> | undefined) => {

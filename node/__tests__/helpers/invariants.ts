@@ -4,6 +4,7 @@ import path from 'path'
 import type {
   CatalogEmulator,
   EmulatorStats,
+  FaultRule,
 } from '../../../local/catalogEmulator'
 import { withoutScore } from './e2e'
 
@@ -16,8 +17,12 @@ export interface BatchItem {
 
 export interface BatchAnswer {
   status: number
+  /** For merged answers: each batch's status. */
+  statuses?: number[]
   body: any
 }
+
+const statusesOf = (answer: BatchAnswer) => answer.statuses ?? [answer.status]
 
 /**
  * The invariants that must hold after any batch, whatever the Catalog did:
@@ -71,6 +76,48 @@ export function expectInvariants(options: {
   expect(stats.peakInFlight).toBeLessThanOrEqual(concurrency)
 }
 
+/**
+ * Every configured rule fired at least once: a scenario whose fault never
+ * happened proves nothing. Rules are keyed as the emulator counts them
+ * (`name`, else index).
+ */
+export function expectFaultsFired(
+  stats: EmulatorStats,
+  rules: FaultRule[] | null | undefined
+) {
+  const keys = (rules ?? []).map((rule, index) => rule.name ?? String(index))
+  const fired = (key: string) => (stats.faultHits[key] ?? 0) > 0
+
+  expect(Object.fromEntries(keys.map((key) => [key, fired(key)]))).toEqual(
+    Object.fromEntries(keys.map((key) => [key, true]))
+  )
+}
+
+/** Two answers as one, for the figures of batches run side by side. */
+export function mergeAnswers(...answers: BatchAnswer[]): BatchAnswer {
+  const statuses = [...new Set(answers.map((a) => a.status))]
+
+  return {
+    // The worst status stands for both; `statuses` keeps each.
+    status: Math.max(...statuses),
+    statuses,
+    body: {
+      successfulResponses: {
+        quantity: sum(answers, (a) => a.body.successfulResponses.quantity),
+        elements: answers.flatMap((a) => a.body.successfulResponses.elements),
+      },
+      failedResponses: {
+        quantity: sum(answers, (a) => a.body.failedResponses.quantity),
+        elements: answers.flatMap((a) => a.body.failedResponses.elements),
+      },
+      total: sum(answers, (a) => a.body.total),
+    },
+  } as BatchAnswer
+}
+
+const sum = <T>(items: T[], of: (item: T) => number) =>
+  items.reduce((total, item) => total + of(item), 0)
+
 export interface ScenarioFigures {
   scenario: string
   sent: number
@@ -78,6 +125,8 @@ export interface ScenarioFigures {
   failed: number
   lost: number
   upstreamCalls: number
+  /** Hits per fault rule, as the emulator counted them. */
+  faultHits: Record<string, number>
   ended: string
 }
 
@@ -110,17 +159,27 @@ export function figuresOf(
     failed,
     lost: batch.length - succeeded - failed,
     upstreamCalls: stats.requests.total,
-    ended: `HTTP ${answer.status}${detail ? `; ${detail}` : ''}`,
+    faultHits: stats.faultHits,
+    ended: `HTTP ${statusesOf(answer).join(' and ')}${
+      detail ? `; ${detail}` : ''
+    }`,
   }
 }
 
 const REPORT_DIR = path.resolve(__dirname, '../../../build/reliability')
 
-/** Each test file adds its rows; scripts/reliability-report.js renders them. */
-export function recordFigures(file: string, rows: unknown[]) {
+/**
+ * Each test file adds its rows, and the settings they ran with;
+ * scripts/reliability-report.js renders them.
+ */
+export function recordFigures(
+  file: string,
+  rows: unknown[],
+  settings: Record<string, unknown> = {}
+) {
   fs.mkdirSync(REPORT_DIR, { recursive: true })
   fs.writeFileSync(
     path.join(REPORT_DIR, `${file}.json`),
-    JSON.stringify(rows, null, 2)
+    JSON.stringify({ settings, rows }, null, 2)
   )
 }

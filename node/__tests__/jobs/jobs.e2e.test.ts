@@ -3,7 +3,15 @@ import {
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
 import { spawnService, SpawnedService } from '../../../local/spawnService'
-import { PRODUCT_PATH, USER_TOKEN } from '../helpers/e2e'
+import {
+  APP_KEY,
+  APP_KEY_ENTRY,
+  FORBIDDEN_TOKEN,
+  PRODUCT_PATH,
+  putBodyViolations,
+  READ_ONLY_TOKEN,
+  USER_TOKEN,
+} from '../helpers/e2e'
 
 const AUTH = { VtexIdclientAutCookie: USER_TOKEN }
 const JOBS = '/_v/massive/score/jobs'
@@ -14,17 +22,30 @@ beforeAll(async () => {
   emulator = await startCatalogEmulator({
     seed: { products: 20_000, categories: 5 },
     latency: { meanMs: 1, jitterMs: 1 },
+    events: { retryDelayMs: 100 },
+    recordPuts: true,
   })
 })
 
-afterAll(() => emulator.close())
+afterAll(async () => {
+  const wrong = putBodyViolations(emulator)
 
-const startService = (env: Record<string, string> = {}) =>
+  await emulator.close()
+  // Every PUT body the jobs sent matches the Catalog OpenAPI.
+  expect(wrong).toEqual([])
+})
+
+/** A replica of the service: the real runtime in its own process, with the app's key pair as its token. */
+const startReplica = (env: Record<string, string> = {}) =>
   spawnService({
     CATALOG_URL: emulator.url,
     VBASE_PROXY_URL: emulator.url,
-    JOB_HEARTBEAT_MS: '200',
-    JOB_STALE_MS: '1500',
+    VTEX_APP_KEY: APP_KEY,
+    VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
+    JOB_CHUNK_SIZE: '200',
+    JOB_LEASE_MS: '3000',
+    REQUEST_TIMEOUT_MS: '1000',
+    CONCURRENCY: '16',
     ...env,
   })
 
@@ -48,6 +69,7 @@ async function call(
 
   return {
     status: response.status,
+    headers: response.headers,
     text,
     body: response.headers.get('content-type')?.includes('json')
       ? JSON.parse(text)
@@ -57,12 +79,12 @@ async function call(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Polls the job until `until` holds; returns every status seen. */
+/** Polls the summary until `until` holds; returns every summary seen. */
 async function poll(
   service: SpawnedService,
   jobId: string,
   until: (job: any) => boolean,
-  limitMs = 90_000
+  limitMs = 120_000
 ) {
   const seen: any[] = []
   const started = Date.now()
@@ -74,32 +96,42 @@ async function poll(
     if (until(body)) return seen
     if (Date.now() - started > limitMs)
       throw new Error(
-        `job never reached the state; last: ${JSON.stringify(body).slice(
-          0,
-          300
-        )}`
+        `job never got there; last: ${JSON.stringify(body).slice(0, 400)}`
       )
-    await sleep(150)
+    await sleep(200)
   }
 }
 
-describe('async jobs end to end (runtime, Catalog and VBase emulation)', () => {
-  let service: SpawnedService
+const finished = (job: any) =>
+  ['done', 'failed', 'cancelled'].includes(job?.status)
+
+const batchOf = (n: number, from: number, score: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: from + i, score: score + i }))
+
+/** Chunk states as stored in the emulator's VBase. */
+const chunkStatesOf = (jobId: string) =>
+  emulator.vbase
+    .keys(`jobs/${jobId}/chunks/`)
+    .filter((key) => key.endsWith('/state.json'))
+    .map((key) => emulator.vbase.read(key.slice(key.indexOf(`jobs/${jobId}`))))
+
+describe('jobs through the real runtime, on the emulated events bus and VBase', () => {
+  let replica: SpawnedService
 
   beforeAll(async () => {
-    service = await startService({ CONCURRENCY: '16' })
+    replica = await startReplica()
+    emulator.events.setSubscribers([replica.runtimeUrl])
   })
 
-  afterAll(() => service.close())
+  afterAll(() => replica.close())
 
-  it('runs a 20,000-item job with visible progress and accounts for every item', async () => {
+  it('runs a job chunk by chunk on events and answers a constant-size summary', async () => {
     emulator.resetStats()
-    const batch = Array.from({ length: 20_000 }, (_, i) => ({
-      id: i + 1,
-      score: 50_000 + (i % 1000),
-    }))
+    emulator.events.resetStats()
+    emulator.licenseManager.resetStats()
+    const batch = batchOf(2000, 1, 50_000)
     const queued = await call(
-      service,
+      replica,
       'PUT',
       `${PRODUCT_PATH}?async=true`,
       JSON.stringify(batch)
@@ -110,256 +142,430 @@ describe('async jobs end to end (runtime, Catalog and VBase emulation)', () => {
       status: 'queued',
       statusUrl: `${JOBS}/${queued.body.jobId}`,
     })
-
-    const seen = await poll(
-      service,
-      queued.body.jobId,
-      (job) => job.status === 'done'
-    )
-    const midway = seen.filter(
-      (job) => job.progress.done > 0 && job.progress.done < 20_000
-    )
+    const seen = await poll(replica, queued.body.jobId, finished)
     const done = seen[seen.length - 1]
 
-    // Progress was visible while it ran, and only ever went up.
-    expect(midway.length).toBeGreaterThan(0)
+    expect(done).toMatchObject({
+      status: 'done',
+      progress: { total: 2000, done: 2000, chunks: 10, chunksDone: 10 },
+      counts: { UPDATED: 2000 },
+      succeeded: 2000,
+      failed: 0,
+      startedBy: { kind: 'user', login: 'local-admin@example.com' },
+    })
+    // Progress only went up, and the summary's size does not grow with the job.
     const dones = seen.map((job) => job.progress.done)
 
     expect(dones).toEqual([...dones].sort((a, b) => a - b))
-    expect(done.progress).toEqual({
-      total: 20_000,
-      done: 20_000,
-      succeeded: 20_000,
-      failed: 0,
+    expect(JSON.stringify(done).length).toBeLessThan(2000)
+    // One event per chunk, each delivered; every product written once.
+    expect(emulator.events.stats()).toMatchObject({
+      sent: 10,
+      delivered: 10,
+      byKey: { 'score-job-chunk': 10 },
     })
-    expect(done.result.total).toBe(20_000)
+    const puts = emulator.stats().putsById.product
+
+    expect(batch.every(({ id }) => puts[id] === 1)).toBe(true)
+    expect(emulator.getProduct(1234)?.Score).toBe(batch[1233].score)
+    // Status reads spent no Catalog call: License Manager answered them.
+    expect(emulator.stats().requests.GET).toBe(2000)
+    expect(emulator.licenseManager.stats().accessChecks).toBe(seen.length + 1)
+    // No caller secret is stored in VBase.
     expect(
-      done.result.successfulResponses.elements.map(
-        (e: { index: number }) => e.index
-      )
-    ).toEqual(batch.map((_, i) => i))
-    expect(emulator.getProduct(12_345)?.Score).toBe(batch[12_344].score)
-    expect(
-      Object.values(emulator.stats().putsById.product).every(
-        (count) => count === 1
-      )
-    ).toBe(true)
-    expect(emulator.vbase.stats().writes).toBeGreaterThan(40)
+      JSON.stringify(emulator.vbase.keys().map((k) => emulator.vbase.read(k)))
+    ).not.toContain(USER_TOKEN)
   })
 
-  it('answers with the same envelope as a sync run over the same data', async () => {
-    const batch = [
-      ...Array.from({ length: 1500 }, (_, i) => ({ id: 3000 + i, score: 7 })),
-      { id: 999_999, score: 1 },
-      { id: 10, score: emulator.getProduct(10)?.Score as number },
-    ]
-    // Dry runs read only, so the two runs see the same Catalog.
-    const sync = await call(
-      service,
-      'PUT',
-      `${PRODUCT_PATH}?dryRun=true`,
-      JSON.stringify(batch)
-    )
+  it('pages results, and streams the report and the failed rows as CSV', async () => {
     const queued = await call(
-      service,
-      'PUT',
-      `${PRODUCT_PATH}?dryRun=true&async=true`,
-      JSON.stringify(batch)
-    )
-    const seen = await poll(
-      service,
-      queued.body.jobId,
-      (job) => job.status === 'done'
-    )
-
-    expect(sync.status).toBe(200)
-    expect(seen[seen.length - 1].result).toEqual(sync.body)
-  })
-
-  it('gives the report as CSV', async () => {
-    const queued = await call(
-      service,
+      replica,
       'PUT',
       `${PRODUCT_PATH}?async=true`,
       JSON.stringify([
         { id: 1, score: 5 },
         { id: 999_998, score: 2 },
+        ...batchOf(300, 100, 7),
       ])
     )
 
-    await poll(service, queued.body.jobId, (job) => job.status === 'done')
-    const report = await call(
-      service,
+    await poll(replica, queued.body.jobId, finished)
+    const page = await call(
+      replica,
       'GET',
-      `${JOBS}/${queued.body.jobId}?format=csv`
+      `${JOBS}/${queued.body.jobId}/results?limit=2`
     )
 
+    expect(page.status).toBe(200)
+    expect(page.body.elements.map((e: any) => [e.id, e.success])).toEqual([
+      [1, 'true'],
+      [999_998, 'false'],
+    ])
+    const next = await call(
+      replica,
+      'GET',
+      `${JOBS}/${queued.body.jobId}/results?cursor=${page.body.nextCursor}&limit=1000`
+    )
+
+    expect(next.body.elements).toHaveLength(300)
+    expect(next.body.nextCursor).toBeUndefined()
+
+    const report = await call(
+      replica,
+      'GET',
+      `${JOBS}/${queued.body.jobId}/report.csv`
+    )
+    const lines = report.text.split('\r\n')
+
     expect(report.status).toBe(200)
-    expect(report.text.split('\r\n')).toEqual([
+    expect(lines.slice(0, 3)).toEqual([
       'id,score,previousScore,success,error,errorMessage',
       expect.stringMatching(/^1,5,\d*,true,,$/),
       '999998,2,,false,404,Catalog answered 404 to GET product 999998: Product not found',
-      '',
     ])
+    expect(lines).toHaveLength(1 + 302 + 1)
+
+    const failedRows = await call(
+      replica,
+      'GET',
+      `${JOBS}/${queued.body.jobId}/report.csv?only=failed`
+    )
+
+    expect(failedRows.text).toBe(
+      'id,score,error_code,error_message\r\n999998,2,NOT_FOUND,Catalog answered 404 to GET product 999998: Product not found\r\n'
+    )
   })
 
-  it('shows a job only to callers the Catalog accepts', async () => {
+  it('checks callers with License Manager: who may not edit products can neither start nor read a job', async () => {
     const queued = await call(
-      service,
+      replica,
       'PUT',
       `${PRODUCT_PATH}?async=true`,
       JSON.stringify([{ id: 2, score: 6 }])
     )
+    const status = (headers: Record<string, string>) =>
+      call(
+        replica,
+        'GET',
+        `${JOBS}/${queued.body.jobId}`,
+        undefined,
+        headers
+      ).then((r) => r.status)
 
+    expect(queued.status).toBe(202)
+    expect(await status({ VtexIdclientAutCookie: READ_ONLY_TOKEN })).toBe(403)
+    expect(await status({ VtexIdclientAutCookie: FORBIDDEN_TOKEN })).toBe(403)
+    expect(await status({ VtexIdclientAutCookie: 'nope' })).toBe(401)
     expect(
-      (
-        await call(service, 'GET', `${JOBS}/${queued.body.jobId}`, undefined, {
-          VtexIdclientAutCookie: 'local-forbidden-token',
-        })
-      ).status
-    ).toBe(403)
-    expect(
-      (
-        await call(service, 'GET', `${JOBS}/${queued.body.jobId}`, undefined, {
-          VtexIdclientAutCookie: 'nope',
-        })
-      ).status
-    ).toBe(401)
-    expect(
-      (await fetch(`${service.url}${JOBS}/${queued.body.jobId}`)).status
+      (await fetch(`${replica.url}${JOBS}/${queued.body.jobId}`)).status
     ).toBe(401)
     expect(
       (
         await call(
-          service,
+          replica,
           'GET',
           `${JOBS}/00000000-0000-0000-0000-000000000000`
         )
       ).status
     ).toBe(404)
-  })
-
-  it('accepts CSV with a BOM, CRLF, odd quoting and extra columns, and cites lines in errors', async () => {
-    const good =
-      '\uFEFFname,Score,"ID"\r\n"Shirt, ""blue""",11,"100"\r\nMug,12,101\r\n'
-    const ok = await call(service, 'PUT', PRODUCT_PATH, good, {
-      'Content-Type': 'text/csv',
-    })
-
-    expect(ok.status).toBe(200)
-    expect(
-      ok.body.successfulResponses.elements.map((e: any) => [e.id, e.score])
-    ).toEqual([
-      [100, 11],
-      [101, 12],
-    ])
-
-    const bad = 'id,score\r\n1,2\r\nx,3\r\n4,\r\n\r\n5,1.5\r\n'
-    const rejected = await call(service, 'PUT', PRODUCT_PATH, bad, {
-      'Content-Type': 'text/csv',
-    })
-
-    expect(rejected.status).toBe(400)
-    expect(
-      rejected.body.failedResponses.elements.map((problems: any[]) => [
-        problems[0].line,
-        problems[0].code,
-      ])
-    ).toEqual([
-      [3, 'INVALID_ID'],
-      [4, 'MISSING_FIELD'],
-      [6, 'INVALID_SCORE'],
-    ])
-
-    const noHeader = await call(
-      service,
+    const refused = await call(
+      replica,
       'PUT',
-      PRODUCT_PATH,
-      '1,2\r\n3,4\r\n',
-      { 'Content-Type': 'text/csv' }
+      `${PRODUCT_PATH}?async=true`,
+      JSON.stringify([{ id: 3, score: 1 }]),
+      {
+        VtexIdclientAutCookie: READ_ONLY_TOKEN,
+      }
     )
 
-    expect(noHeader.body.error.code).toBe('CSV_MISSING_COLUMNS')
-    const unclosed = await call(
-      service,
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.code).toBe('FORBIDDEN')
+
+    // An app key pair may start a job; the key's name is recorded, never its token.
+    const byApp = await call(
+      replica,
       'PUT',
-      PRODUCT_PATH,
-      'id,score\r\n"1,2\r\n',
-      { 'Content-Type': 'text/csv' }
+      `${PRODUCT_PATH}?async=true`,
+      JSON.stringify([{ id: 4, score: 3 }]),
+      {
+        VtexIdclientAutCookie: '',
+        'X-VTEX-API-AppKey': APP_KEY,
+        'X-VTEX-API-AppToken': APP_KEY_ENTRY.token,
+      }
     )
+    const summary = await poll(replica, byApp.body.jobId, finished)
 
-    expect(unclosed.body.error).toMatchObject({
-      status: 400,
-      code: 'INVALID_CSV',
+    expect(summary[summary.length - 1].startedBy).toEqual({
+      kind: 'appKey',
+      login: APP_KEY,
     })
-  })
-})
+    const listed = await call(replica, 'GET', JOBS)
 
-describe('a job whose worker dies', () => {
-  it('is reported stale and resumes without writing any item twice', async () => {
-    emulator.configure({ latency: { meanMs: 4, jitterMs: 1 } })
+    expect(listed.status).toBe(200)
+    expect(listed.body.jobs[0].jobId).toBe(byApp.body.jobId)
+  })
+
+  it('replays an Idempotency-Key: the same job for the same body, 409 for another', async () => {
     emulator.resetStats()
-    const first = await startService({ CONCURRENCY: '4' })
-    const batch = Array.from({ length: 4000 }, (_, i) => ({
-      id: 15_000 + i,
-      score: 88_000 + i,
-    }))
+    const body = JSON.stringify(batchOf(50, 6000, 11))
+    const key = { 'Idempotency-Key': `replay-${Date.now()}` }
+    const first = await call(
+      replica,
+      'PUT',
+      `${PRODUCT_PATH}?async=true`,
+      body,
+      key
+    )
+    const again = await call(
+      replica,
+      'PUT',
+      `${PRODUCT_PATH}?async=true`,
+      body,
+      key
+    )
+    const other = await call(
+      replica,
+      'PUT',
+      `${PRODUCT_PATH}?async=true`,
+      JSON.stringify(batchOf(50, 6000, 12)),
+      key
+    )
+
+    expect(first.status).toBe(202)
+    expect(again.status).toBe(202)
+    expect(again.body.jobId).toBe(first.body.jobId)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(other.status).toBe(409)
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED')
+    await poll(replica, first.body.jobId, finished)
+    const puts = emulator.stats().putsById.product
+
+    expect(batchOf(50, 6000, 11).every(({ id }) => puts[id] === 1)).toBe(true)
+  })
+
+  it('writes every product once under five concurrent resumes and duplicated deliveries', async () => {
+    emulator.resetStats()
+    emulator.events.resetStats()
+    emulator.events.configure({ duplicate: 2 })
+    try {
+      const batch = batchOf(1000, 7000, 300)
+      const queued = await call(
+        replica,
+        'PUT',
+        `${PRODUCT_PATH}?async=true`,
+        JSON.stringify(batch)
+      )
+      const resumes = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          call(replica, 'POST', `${JOBS}/${queued.body.jobId}/resume`)
+        )
+      )
+
+      expect(resumes.map((r) => r.status)).toEqual([202, 202, 202, 202, 202])
+      await poll(replica, queued.body.jobId, finished)
+      // Every event went out three times at once, and the resumes sent more.
+      const bus = emulator.events.stats()
+
+      expect(bus.sent).toBeGreaterThanOrEqual(5 + 5)
+      expect(bus.deliveries).toBeGreaterThanOrEqual(3 * bus.sent)
+      const puts = emulator.stats().putsById.product
+
+      expect(batch.every(({ id }) => puts[id] === 1)).toBe(true)
+    } finally {
+      emulator.events.configure({ duplicate: 0 })
+    }
+  })
+
+  it('undoes a job after a concurrent edit: conflicts reported, nothing else overwritten', async () => {
+    const batch = batchOf(300, 12_000, 4242)
+    const before = new Map(
+      batch.map(({ id }) => [id, emulator.getProduct(id)?.Score])
+    )
+    // Items with no Score before cannot be restored (VTEX has nothing to put back).
+    const restorable = batch.filter(
+      ({ id }) => typeof before.get(id) === 'number'
+    )
+    const [edited1, edited2] = [
+      restorable[1].id,
+      restorable[restorable.length - 1].id,
+    ]
+    expect(restorable.length).toBeGreaterThan(10)
     const queued = await call(
-      first,
+      replica,
       'PUT',
       `${PRODUCT_PATH}?async=true`,
       JSON.stringify(batch)
     )
 
-    await poll(first, queued.body.jobId, (job) => job.progress.done >= 700)
-    await first.kill()
+    await poll(replica, queued.body.jobId, finished)
+    // Someone edits two products in the admin after the job.
+    for (const id of [edited1, edited2])
+      emulator.setProduct(id, { ...emulator.getProduct(id), Score: 777 })
+    emulator.resetStats()
 
-    const second = await startService({ CONCURRENCY: '8' })
+    const undo = await call(
+      replica,
+      'POST',
+      `${JOBS}/${queued.body.jobId}/undo`
+    )
 
+    expect(undo.status).toBe(202)
+    expect(undo.body).toMatchObject({
+      undoOf: queued.body.jobId,
+      items: restorable.length,
+      unrestorable: batch.length - restorable.length,
+    })
+    // Undoing twice answers the same undo job.
+    expect(
+      (await call(replica, 'POST', `${JOBS}/${queued.body.jobId}/undo`)).body
+        .jobId
+    ).toBe(undo.body.jobId)
+    const seen = await poll(replica, undo.body.jobId, finished)
+
+    expect(seen[seen.length - 1]).toMatchObject({
+      status: 'done',
+      undoOf: queued.body.jobId,
+      counts: { UPDATED: restorable.length - 2, CONFLICT: 2 },
+    })
+    const puts = emulator.stats().putsById.product
+
+    expect(puts[edited1]).toBeUndefined()
+    expect(puts[edited2]).toBeUndefined()
+    expect(emulator.getProduct(edited1)?.Score).toBe(777)
+    expect(
+      restorable
+        .filter(({ id }) => id !== edited1 && id !== edited2)
+        .every(
+          ({ id }) =>
+            puts[id] === 1 && emulator.getProduct(id)?.Score === before.get(id)
+        )
+    ).toBe(true)
+    const failed = await call(
+      replica,
+      'GET',
+      `${JOBS}/${undo.body.jobId}/report.csv?only=failed`
+    )
+
+    expect(failed.text.split('\r\n').slice(1, 3)).toEqual([
+      expect.stringMatching(new RegExp(`^${edited1},\\d+,CONFLICT,.*now 777`)),
+      expect.stringMatching(new RegExp(`^${edited2},\\d+,CONFLICT,.*now 777`)),
+    ])
+  })
+
+  it('starts no chunk after a cancel, and says what was written', async () => {
+    emulator.resetStats()
+    emulator.configure({ latency: { meanMs: 5, jitterMs: 1 } })
     try {
-      const stale = await poll(
-        second,
-        queued.body.jobId,
-        (job) => job.status === 'stale',
-        10_000
+      const batch = batchOf(3000, 10_000, 900)
+      const queued = await call(
+        replica,
+        'PUT',
+        `${PRODUCT_PATH}?async=true`,
+        JSON.stringify(batch)
       )
 
-      expect(stale[stale.length - 1].resumeUrl).toBe(
-        `${JOBS}/${queued.body.jobId}/resume`
+      await poll(
+        replica,
+        queued.body.jobId,
+        (job) => job.progress.chunksDone >= 1
       )
-      const resumed = await call(
-        second,
+      const cancelled = await call(
+        replica,
         'POST',
-        `${JOBS}/${queued.body.jobId}/resume`
+        `${JOBS}/${queued.body.jobId}/cancel`
       )
 
-      expect(resumed.status).toBe(202)
+      expect(cancelled.status).toBe(202)
+      expect(['cancelling', 'cancelled']).toContain(cancelled.body.status)
+      const cancelledAt = cancelled.body.cancelledAt as string
+      const seen = await poll(replica, queued.body.jobId, finished)
+      const final = seen[seen.length - 1]
+
+      expect(final.status).toBe('cancelled')
+      expect(final.progress.notRun).toBeGreaterThan(0)
+      // No chunk started after the cancel mark.
+      const started = chunkStatesOf(queued.body.jobId).filter(
+        (s) => s?.startedAt
+      )
+
+      expect(started.every((s) => s.startedAt <= cancelledAt)).toBe(true)
+      // Exactly the items of the chunks that ran were written, once each.
+      const puts = emulator.stats().putsById.product
+      const written = batch.filter(({ id }) => puts[id] === 1).length
+
+      expect(written).toBe(final.progress.done)
+      expect(batch.every(({ id }) => (puts[id] ?? 0) <= 1)).toBe(true)
       expect(
-        (await call(second, 'POST', `${JOBS}/${queued.body.jobId}/resume`))
+        (await call(replica, 'POST', `${JOBS}/${queued.body.jobId}/cancel`))
           .status
-      ).toBe(409)
-      const done = await poll(
-        second,
-        queued.body.jobId,
-        (job) => job.status === 'done'
-      )
-      const final = done[done.length - 1]
+      ).toBe(202)
+    } finally {
+      emulator.configure({ latency: { meanMs: 1, jitterMs: 1 } })
+    }
+  })
+})
 
-      expect(final.progress).toMatchObject({
-        total: 4000,
-        done: 4000,
-        failed: 0,
-      })
-      expect(final.result.successfulResponses.quantity).toBe(4000)
+describe('a replica killed while it runs a chunk', () => {
+  it('finishes a 20,000-item job on the other replica with no call from anyone, each product written once', async () => {
+    emulator.resetStats()
+    emulator.events.resetStats()
+    emulator.configure({ latency: { meanMs: 3, jitterMs: 1 } })
+    const env = { CONCURRENCY: '8', JOB_CHUNK_SIZE: '500' }
+    const [a, b] = await Promise.all([startReplica(env), startReplica(env)])
+
+    emulator.events.setSubscribers([a.runtimeUrl, b.runtimeUrl])
+    try {
+      const batch = batchOf(20_000, 1, 88_000)
+      const queued = await call(
+        a,
+        'PUT',
+        `${PRODUCT_PATH}?async=true`,
+        JSON.stringify(batch)
+      )
+
+      expect(queued.status).toBe(202)
+      // Wait for a chunk running on replica a, then SIGKILL it.
+      let victim: any
+
+      for (let i = 0; i < 600 && !victim; i++) {
+        victim = chunkStatesOf(queued.body.jobId).find(
+          (s) =>
+            s?.phase === 'running' && String(s.owner).includes(`:${a.pid}:`)
+        )
+        if (!victim) await sleep(20)
+      }
+
+      expect(victim).toBeDefined()
+      await a.kill()
+      const killedChunk = victim.chunk as number
+
+      // Nobody calls the service any more: wait on the emulator's own state.
+      for (let i = 0; i < 1200; i++) {
+        if (emulator.vbase.read(`jobs/${queued.body.jobId}/final.json`)) break
+        await sleep(100)
+      }
+
+      const final = await call(b, 'GET', `${JOBS}/${queued.body.jobId}`)
+
+      expect(final.body.status).toBe('done')
+      expect(final.body.progress.done).toBe(20_000)
+      // The killed chunk was claimed again, by b.
+      const taken = chunkStatesOf(queued.body.jobId).find(
+        (s) => s?.chunk === killedChunk
+      )
+
+      expect(taken.attempt).toBeGreaterThanOrEqual(2)
+      expect(String(taken.owner)).toContain(`:${b.pid}:`)
+      expect(emulator.events.stats().failedDeliveries).toBeGreaterThan(0)
       const puts = emulator.stats().putsById.product
 
-      // Every item written exactly once, across both workers.
       expect(batch.every(({ id }) => puts[id] === 1)).toBe(true)
       expect(
         batch.every(({ id, score }) => emulator.getProduct(id)?.Score === score)
       ).toBe(true)
     } finally {
-      await second.close()
+      await a.close()
+      await b.close()
       emulator.configure({ latency: { meanMs: 1, jitterMs: 1 } })
     }
   })

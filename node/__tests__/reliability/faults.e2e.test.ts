@@ -2,8 +2,10 @@ import type { FaultRule } from '../../../local/catalogEmulator'
 import { PRODUCT_PATH, Stack, startStack } from '../helpers/e2e'
 import {
   BatchItem,
+  expectFaultsFired,
   expectInvariants,
   figuresOf,
+  mergeAnswers,
   recordFigures,
   ScenarioFigures,
 } from '../helpers/invariants'
@@ -12,6 +14,13 @@ const CONCURRENCY = 4
 const MAX_ATTEMPTS = 5
 const REQUEST_TIMEOUT_MS = 400
 const PRODUCTS = 120
+// What the service runs with; recorded beside the figures for docs/RELIABILITY.md.
+const SERVICE_ENV = {
+  CONCURRENCY: String(CONCURRENCY),
+  MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+  REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+  BATCH_DEADLINE_MS: '6000',
+}
 
 let stack: Stack
 const figures: ScenarioFigures[] = []
@@ -23,17 +32,12 @@ beforeAll(async () => {
       seed: { products: PRODUCTS, categories: 5, random: 3 },
       latency: { meanMs: 2, jitterMs: 1 },
     },
-    {
-      CONCURRENCY: String(CONCURRENCY),
-      MAX_ATTEMPTS: String(MAX_ATTEMPTS),
-      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
-      BATCH_DEADLINE_MS: '6000',
-    }
+    SERVICE_ENV
   )
 })
 
 afterAll(async () => {
-  recordFigures('faults', figures)
+  recordFigures('faults', figures, { serviceEnv: SERVICE_ENV })
   await stack?.close()
 })
 
@@ -56,7 +60,11 @@ function batchOf(n: number, firstId = 1): BatchItem[] {
   }))
 }
 
-/** Runs one batch under `faults`, checks every invariant, records the figures. */
+/**
+ * Runs one batch under `faults`, checks every invariant and that every rule
+ * fired, records the figures. Without fault injection, every scenario that
+ * configures rules fails here.
+ */
 async function scenario(
   name: string,
   faults: FaultRule[] | null,
@@ -78,6 +86,7 @@ async function scenario(
     stats,
     concurrency: CONCURRENCY,
   })
+  expectFaultsFired(stats, faults)
   figures.push(figuresOf(name, batch, answer, stats))
 
   return { answer, stats, before, after }
@@ -102,11 +111,12 @@ describe('429 storms', () => {
 
     expect(answer.status).toBe(200)
     expect(answer.body.successfulResponses.quantity).toBe(30)
+    expect(stats.faultHits).toEqual({ '0': 3 })
     expect(stats.rateLimited).toBeGreaterThanOrEqual(3)
   })
 
   it('falls back to Ratelimit-Reset when Retry-After is missing', async () => {
-    const { answer } = await scenario(
+    const { answer, stats } = await scenario(
       '429 without Retry-After (Ratelimit-Reset 1)',
       [
         {
@@ -119,10 +129,12 @@ describe('429 storms', () => {
     )
 
     expect(answer.body.successfulResponses.quantity).toBe(30)
+    expect(stats.faultHits).toEqual({ '0': 1 })
+    expect(stats.rateLimited).toBeGreaterThanOrEqual(1)
   })
 
   it('falls back to capped backoff when neither header is usable', async () => {
-    const { answer } = await scenario(
+    const { answer, stats } = await scenario(
       '429 with Retry-After "-5" / "soon" and no Ratelimit-Reset',
       [
         // An unannounced penalty cannot be honoured, so these 429s open no window.
@@ -142,14 +154,19 @@ describe('429 storms', () => {
     )
 
     expect(answer.body.successfulResponses.quantity).toBe(30)
+    expect(stats.faultHits).toEqual({ '0': 1, '1': 1 })
+    // Item 6's first PUT met the 429, so it needed a second.
+    expect(stats.putsById.product['6']).toBe(1)
+    expect(stats.requests.PUT).toBeGreaterThanOrEqual(31)
   })
 })
 
 describe('5xx and circuit breakers', () => {
   it('retries a burst of 503s', async () => {
-    const { answer } = await scenario(
+    const { answer, stats } = await scenario(
       '503 burst (first 2 calls of 10 ids)',
       [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((id) => ({
+        name: `id ${id}`,
         ids: [id],
         times: 2,
         action: {
@@ -161,6 +178,9 @@ describe('5xx and circuit breakers', () => {
     )
 
     expect(answer.body.successfulResponses.quantity).toBe(30)
+    // Every rule fired exactly twice: each of those ids took 2 extra calls.
+    expect(Object.values(stats.faultHits)).toEqual(Array(10).fill(2))
+    expect(stats.byStatus['503']).toBe(20)
   })
 
   it('reports 503 with its attempts when a circuit breaker stays open', async () => {
@@ -179,6 +199,7 @@ describe('5xx and circuit breakers', () => {
     )
 
     expect(answer.body.successfulResponses.quantity).toBe(0)
+    expect(stats.faultHits['0']).toBe(stats.requests.total)
     for (const failure of failuresOf(answer)) {
       expect(
         failure.error === 503 || failure.code === 'DEADLINE_EXCEEDED'
@@ -193,38 +214,49 @@ describe('5xx and circuit breakers', () => {
   })
 
   it('recovers when the circuit breaker closes', async () => {
-    const { answer } = await scenario('circuit breaker open for 500 ms', [
-      {
-        forMs: 500,
-        action: {
-          type: 'status',
-          status: 503,
-          message: 'Circuit breaker open',
+    const { answer, stats } = await scenario(
+      'circuit breaker open for 500 ms',
+      [
+        {
+          forMs: 500,
+          action: {
+            type: 'status',
+            status: 503,
+            message: 'Circuit breaker open',
+          },
         },
-      },
-    ])
+      ]
+    )
 
     expect(answer.body.total).toBe(30)
-    expect(answer.body.successfulResponses.quantity).toBeGreaterThan(0)
+    expect(answer.body.successfulResponses.quantity).toBe(30)
+    expect(stats.faultHits['0']).toBeGreaterThanOrEqual(CONCURRENCY)
+    expect(stats.byStatus['503']).toBe(stats.faultHits['0'])
   })
 })
 
 describe('slow, hung and reset connections', () => {
   it('times out slow answers and retries them', async () => {
-    const { answer } = await scenario('GET slower than the timeout, twice', [
-      {
-        method: 'GET',
-        ids: [7, 8],
-        times: 2,
-        action: { type: 'slow', delayMs: REQUEST_TIMEOUT_MS * 2 },
-      },
-    ])
+    const { answer, stats } = await scenario(
+      'GET slower than the timeout, twice',
+      [
+        {
+          method: 'GET',
+          ids: [7, 8],
+          times: 2,
+          action: { type: 'slow', delayMs: REQUEST_TIMEOUT_MS * 2 },
+        },
+      ]
+    )
 
     expect(answer.body.successfulResponses.quantity).toBe(30)
+    expect(stats.faultHits).toEqual({ '0': 2 })
+    // Each timed-out GET was sent again.
+    expect(stats.requests.GET).toBeGreaterThanOrEqual(32)
   })
 
   it('reports 504 TIMEOUT for an answer that never ends, and leaks no socket', async () => {
-    const { answer } = await scenario('GET that never ends', [
+    const { answer, stats } = await scenario('GET that never ends', [
       { method: 'GET', ids: [12], action: { type: 'hang' } },
     ])
 
@@ -236,24 +268,53 @@ describe('slow, hung and reset connections', () => {
         attempts: MAX_ATTEMPTS,
       }),
     ])
+    expect(stats.faultHits).toEqual({ '0': MAX_ATTEMPTS })
     // Hung connections were closed by the client; only its idle keep-alive sockets remain.
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(stack.emulator.stats().openSockets).toBeLessThanOrEqual(CONCURRENCY)
   })
 
   it('retries connections reset mid-request and mid-response', async () => {
-    const { answer } = await scenario('connection resets (once per id)', [
-      { method: 'GET', ids: [3], times: 1, action: { type: 'reset-request' } },
-      { method: 'GET', ids: [4], times: 1, action: { type: 'reset-response' } },
-      { method: 'PUT', ids: [5], times: 1, action: { type: 'reset-request' } },
-      { method: 'PUT', ids: [6], times: 1, action: { type: 'reset-response' } },
-    ])
+    const { answer, stats } = await scenario(
+      'connection resets (once per id)',
+      [
+        {
+          method: 'GET',
+          ids: [3],
+          times: 1,
+          action: { type: 'reset-request' },
+        },
+        {
+          method: 'GET',
+          ids: [4],
+          times: 1,
+          action: { type: 'reset-response' },
+        },
+        {
+          method: 'PUT',
+          ids: [5],
+          times: 1,
+          action: { type: 'reset-request' },
+        },
+        {
+          method: 'PUT',
+          ids: [6],
+          times: 1,
+          action: { type: 'reset-response' },
+        },
+      ]
+    )
 
     expect(answer.body.successfulResponses.quantity).toBe(30)
+    expect(stats.faultHits).toEqual({ '0': 1, '1': 1, '2': 1, '3': 1 })
+    // Two GETs and two PUTs were sent again, each PUT after a fresh GET
+    // (more only if the loaded machine made a call time out).
+    expect(stats.requests.GET).toBeGreaterThanOrEqual(34)
+    expect(stats.requests.PUT).toBeGreaterThanOrEqual(32)
   })
 
   it('reports 502 NETWORK_ERROR when a connection always resets', async () => {
-    const { answer } = await scenario('connection always reset', [
+    const { answer, stats } = await scenario('connection always reset', [
       { method: 'GET', ids: [9], action: { type: 'reset-request' } },
     ])
 
@@ -265,6 +326,7 @@ describe('slow, hung and reset connections', () => {
         attempts: MAX_ATTEMPTS,
       }),
     ])
+    expect(stats.faultHits).toEqual({ '0': MAX_ATTEMPTS })
   })
 })
 
@@ -292,6 +354,8 @@ describe('writes', () => {
         errorMessage: expect.stringContaining('Catalog write failed'),
       }),
     ])
+    expect(stats.faultHits).toEqual({ '0': MAX_ATTEMPTS })
+    expect(stats.byStatus['500']).toBe(MAX_ATTEMPTS)
     // 29 items: one GET and one PUT; item 10: a GET before each of its PUTs.
     expect(stats.requests).toMatchObject({
       GET: 29 + MAX_ATTEMPTS,
@@ -307,7 +371,10 @@ describe('writes', () => {
       Name: `${product.Name} `,
       Title: `${product.Title}  `,
     })
-    const { answer } = await scenario('fields ending in spaces (1 item)', null)
+    const { answer, stats } = await scenario(
+      'fields ending in spaces (1 item)',
+      null
+    )
 
     expect(answer.body.successfulResponses.quantity).toBe(29)
     const [failure] = failuresOf(answer)
@@ -319,6 +386,8 @@ describe('writes', () => {
       attempts: 1,
     })
     expect(failure.errorMessage).toMatch(/'Name', 'Title'/)
+    // Nothing was stored for 15.
+    expect(stats.putsById.product['15']).toBeUndefined()
     stack.emulator.setProduct(15, product)
   })
 
@@ -350,27 +419,23 @@ describe('writes', () => {
       expect(after.products[String(item.id)].Score).toBe(second[i].score)
     }
 
-    figures.push({
-      ...figuresOf(
+    // Every item of both batches was stored once.
+    expect(Object.values(stats.putsById.product)).toEqual(Array(80).fill(1))
+    figures.push(
+      figuresOf(
         'two concurrent batches (2 x 40 items)',
         [...first, ...second],
-        {
-          status: a.status,
-          body: {
-            successfulResponses: { quantity: 80 },
-            failedResponses: { quantity: 0, elements: [] },
-          },
-        },
+        mergeAnswers(a, b),
         stats
-      ),
-    })
+      )
+    )
   })
 })
 
 // Last in the file: the pause it makes is the account's, and outlives the test.
 describe('a Catalog that asks for an hour', () => {
   it('ends inside its deadline with a precise error when the Catalog asks for an hour', async () => {
-    const { answer } = await scenario('429 with Retry-After 3600', [
+    const { answer, stats } = await scenario('429 with Retry-After 3600', [
       {
         method: 'GET',
         ids: [2],
@@ -385,6 +450,7 @@ describe('a Catalog that asks for an hour', () => {
     ])
     const late = failuresOf(answer)
 
+    expect(stats.faultHits).toEqual({ '0': 1 })
     expect(answer.status).toBe(200)
     expect(late.length).toBeGreaterThan(0)
     for (const failure of late) {

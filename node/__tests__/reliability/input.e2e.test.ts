@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import fs from 'fs'
 import http from 'http'
 import { Readable } from 'stream'
+import { gzipSync } from 'zlib'
 
 import { PRODUCT_PATH, Stack, startStack, USER_TOKEN } from '../helpers/e2e'
 import { recordFigures } from '../helpers/invariants'
@@ -141,11 +142,46 @@ describe('bodies at and over 10 MB', () => {
       score: 1,
     }))
 
+    const answer = rawPut(
+      { 'Content-Type': 'application/json' },
+      JSON.stringify(items)
+    )
+
     await expectRejected(
       '5,001 items (maxItems 5,000)',
-      rawPut({ 'Content-Type': 'application/json' }, JSON.stringify(items)),
+      answer,
       413,
       'BATCH_TOO_LARGE'
+    )
+    // The refusal says where such a batch can go: a job, and its own limit.
+    expect((await answer).body.error.message).toContain(
+      'Send it with ?async=true to run it as a job (up to 100000 items)'
+    )
+  })
+
+  it('takes a gzip body, inflated under the same 10 MB limit', async () => {
+    const zipped = gzipSync(Buffer.from('[{"id": 4, "score": 12}]'))
+    const { status, body } = await rawPut(
+      { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      zipped
+    )
+
+    expect(status).toBe(200)
+    expect(body.successfulResponses.elements[0]).toMatchObject({
+      id: 4,
+      score: 12,
+    })
+
+    // 11 MB of spaces compress to a few KB: the limit counts what they inflate to.
+    stack.emulator.resetStats()
+    await expectRejected(
+      'gzip body inflating to 11 MB',
+      rawPut(
+        { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+        gzipSync(Buffer.alloc(11 * 1024 * 1024, 0x20))
+      ),
+      413,
+      'PAYLOAD_TOO_LARGE'
     )
   })
 })

@@ -1,7 +1,11 @@
 import { Readable } from 'stream'
 
+import { gzipSync } from 'zlib'
+
 import {
+  BodyStream,
   bodyFormatOf,
+  decodeBody,
   MAX_BODY_BYTES,
   parseJsonBody,
   readBody,
@@ -10,12 +14,25 @@ import { RequestError } from '../../input/requestError'
 import { validateBatch } from '../../scores/validate'
 import { requestErrorOf } from '../helpers/requestErrorOf'
 
-const streamOf = (...chunks: Array<string | Buffer>) =>
-  Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)))
+/** A request body: its chunks, and the headers co-body reads (Content-Length, Content-Encoding). */
+const requestOf = (
+  headers: Record<string, string>,
+  ...chunks: Array<string | Buffer>
+): BodyStream =>
+  Object.assign(
+    Readable.from(
+      chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))
+    ),
+    { headers }
+  )
+
+const streamOf = (...chunks: Array<string | Buffer>) => requestOf({}, ...chunks)
+
+const text = async (read: Promise<Buffer>) => decodeBody(await read)
 
 describe('readBody', () => {
-  it('resolves the text of the stream', async () => {
-    await expect(readBody(streamOf('[{"id":', '1}]'), undefined)).resolves.toBe(
+  it('resolves the bytes of the stream', async () => {
+    await expect(text(readBody(streamOf('[{"id":', '1}]')))).resolves.toBe(
       '[{"id":1}]'
     )
   })
@@ -24,22 +41,53 @@ describe('readBody', () => {
     const bytes = Buffer.from('"é"')
 
     await expect(
-      readBody(streamOf(bytes.subarray(0, 2), bytes.subarray(2)), undefined)
+      text(readBody(streamOf(bytes.subarray(0, 2), bytes.subarray(2))))
     ).resolves.toBe('"é"')
   })
 
   it('resolves an empty body as an empty string', async () => {
-    await expect(readBody(streamOf(), '0')).resolves.toBe('')
+    await expect(
+      text(readBody(requestOf({ 'content-length': '0' })))
+    ).resolves.toBe('')
   })
 
   it('accepts a body exactly at the limit', async () => {
-    await expect(readBody(streamOf('12345'), '5', 5)).resolves.toBe('12345')
+    await expect(
+      text(readBody(requestOf({ 'content-length': '5' }, '12345'), 5))
+    ).resolves.toBe('12345')
+  })
+
+  it('inflates a gzip body, and counts the limit on the inflated bytes', async () => {
+    const zipped = gzipSync(Buffer.from('x'.repeat(1000)))
+    const headers = {
+      'content-encoding': 'gzip',
+      'content-length': String(zipped.length),
+    }
+
+    await expect(
+      text(readBody(requestOf(headers, zipped), 1000))
+    ).resolves.toHaveLength(1000)
+    await expect(
+      readBody(requestOf(headers, zipped), 999)
+    ).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' })
+  })
+
+  it('refuses an unknown Content-Encoding with 415', async () => {
+    await expect(
+      readBody(requestOf({ 'content-encoding': 'compress' }, 'x'))
+    ).rejects.toMatchObject({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' })
+  })
+
+  it('refuses a body shorter than its Content-Length with 400 BODY_READ_ERROR', async () => {
+    await expect(
+      readBody(requestOf({ 'content-length': '10' }, '12345'))
+    ).rejects.toMatchObject({ status: 400, code: 'BODY_READ_ERROR' })
   })
 
   it('refuses a declared Content-Length over the limit without reading', async () => {
-    const stream = streamOf('x'.repeat(100))
+    const stream = requestOf({ 'content-length': '101' }, 'x'.repeat(100))
     const resume = jest.spyOn(stream, 'resume')
-    const read = readBody(stream, '101', 100)
+    const read = readBody(stream, 100)
 
     await expect(read).rejects.toBeInstanceOf(RequestError)
     await expect(read).rejects.toMatchObject({
@@ -53,7 +101,7 @@ describe('readBody', () => {
 
   it('refuses a streamed body that grows past the limit', async () => {
     const stream = streamOf('aaaa', 'bbbb', 'cccc', 'dddd')
-    const read = readBody(stream, undefined, 10)
+    const read = readBody(stream, 10)
 
     await expect(read).rejects.toMatchObject({
       status: 413,
@@ -63,18 +111,21 @@ describe('readBody', () => {
 
   it('refuses a body larger than a declared length that lied', async () => {
     await expect(
-      readBody(streamOf('x'.repeat(20)), '5', 10)
+      readBody(requestOf({ 'content-length': '5' }, 'x'.repeat(20)), 10)
     ).rejects.toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' })
   })
 
   it('rejects with 400 BODY_READ_ERROR when the stream fails', async () => {
-    const stream = new Readable({
-      read() {
-        this.destroy(new Error('socket hang up'))
-      },
-    })
+    const stream = Object.assign(
+      new Readable({
+        read() {
+          this.destroy(new Error('socket hang up'))
+        },
+      }),
+      { headers: {} }
+    )
 
-    await expect(readBody(stream, undefined)).rejects.toMatchObject({
+    await expect(readBody(stream)).rejects.toMatchObject({
       status: 400,
       code: 'BODY_READ_ERROR',
     })
@@ -82,6 +133,30 @@ describe('readBody', () => {
 
   it('defaults to a 10 MB limit', () => {
     expect(MAX_BODY_BYTES).toBe(10 * 1024 * 1024)
+  })
+})
+
+describe('decodeBody', () => {
+  it('reads UTF-8 and drops its BOM', () => {
+    expect(decodeBody(Buffer.from('\uFEFFid,score', 'utf8'))).toBe('id,score')
+  })
+
+  it('reads UTF-16 LE with its BOM, as Excel saves "Unicode Text"', () => {
+    const bytes = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('id\tscore\r\n1\t2é', 'utf16le'),
+    ])
+
+    expect(decodeBody(bytes)).toBe('id\tscore\r\n1\t2é')
+  })
+
+  it('reads UTF-16 BE with its BOM', () => {
+    const bytes = Buffer.concat([
+      Buffer.from([0xfe, 0xff]),
+      Buffer.from('id,score', 'utf16le').swap16(),
+    ])
+
+    expect(decodeBody(bytes)).toBe('id,score')
   })
 })
 

@@ -55,7 +55,9 @@ function fakeContext(options: FakeOptions = {}) {
     set,
     status: 404,
     body: undefined as unknown,
-    req: Readable.from([Buffer.from(options.body ?? '')]),
+    req: Object.assign(Readable.from([Buffer.from(options.body ?? '')]), {
+      headers,
+    }),
     vtex: { logger },
     clients: {
       catalog: { read, write },
@@ -64,6 +66,26 @@ function fakeContext(options: FakeOptions = {}) {
   }
 
   return { ctx: ctx as unknown as Context, set, logger, read, write }
+}
+
+/** A whole product (the object check refuses a truncated one), with a ReleaseDate the drift guard accepts. */
+const VALID_PRODUCT = {
+  Name: 'x',
+  DepartmentId: 1,
+  CategoryId: 1,
+  BrandId: 1,
+  LinkId: 'x',
+  RefId: null,
+  IsVisible: true,
+  Description: '',
+  DescriptionShort: '',
+  ReleaseDate: '2024-01-01T00:00:00',
+  KeyWords: '',
+  Title: 'x',
+  IsActive: true,
+  TaxCode: '',
+  MetaTagDescription: '',
+  ShowWithoutStock: false,
 }
 
 const TOKEN = 'eyJ-super-secret-user-token'
@@ -330,6 +352,19 @@ describe('parseBatch', () => {
     expect(ctx.state.dryRun).toBe(expected)
   })
 
+  it.each([
+    [undefined, false],
+    ['true', true],
+    ['false', false],
+  ])('reads allowFieldDrift=%p as %p', async (allowFieldDrift, expected) => {
+    const { ctx } = await run({
+      body: '[{"id":1,"score":1}]',
+      query: allowFieldDrift === undefined ? {} : { allowFieldDrift },
+    })
+
+    expect(ctx.state.allowFieldDrift).toBe(expected)
+  })
+
   it('answers invalid items with the 400 envelope and does not call next', async () => {
     const { ctx, next, set } = await run({
       body: '[{"id":1,"score":1},{"id":"x","score":1.5},null]',
@@ -350,6 +385,7 @@ describe('parseBatch', () => {
 
   it.each([
     [{ query: { dryRun: 'maybe' } }, 400, 'INVALID_QUERY'],
+    [{ query: { allowFieldDrift: 'yes' } }, 400, 'INVALID_QUERY'],
     [{ query: { dryRun: ['true', 'false'] } }, 400, 'INVALID_QUERY'],
     [
       { headers: { 'Content-Type': 'text/plain' } },
@@ -442,7 +478,7 @@ describe('updateScores', () => {
         if (id === 2)
           throw new CatalogError('GET', 'product', 2, 404, 'Not found')
 
-        return { Id: id, Name: 'x', Score: id === 3 ? 30 : 1 }
+        return { ...VALID_PRODUCT, Id: id, Score: id === 3 ? 30 : 1 }
       }
     )
     const write: Write = jest.fn().mockResolvedValue({})
@@ -491,7 +527,7 @@ describe('updateScores', () => {
     expect(write).toHaveBeenCalledWith(
       'product',
       1,
-      { Id: 1, Name: 'x', Score: 10 },
+      { ...VALID_PRODUCT, Id: 1, Score: 10 },
       expect.objectContaining({ credentials: ctx.state.credentials })
     )
     expect(logger.info).toHaveBeenCalledWith(
@@ -506,7 +542,9 @@ describe('updateScores', () => {
   })
 
   it('marks the answer as a dry run and writes nothing', async () => {
-    const read: Read = jest.fn().mockResolvedValue({ Id: 1, Score: 1 })
+    const read: Read = jest
+      .fn()
+      .mockResolvedValue({ ...VALID_PRODUCT, Id: 1, Score: 1 })
     const write: Write = jest.fn()
     const { ctx } = fakeContext({
       read,

@@ -58,9 +58,13 @@ describe('parseInt32', () => {
     ['1.5'],
     ['abc'],
     [''],
+    [' '],
     [' 12'],
     ['12 '],
+    ['\t-7\t'],
+    ['1 2'],
     ['12\n'],
+    ['\u00A012'],
     ['1e3'],
     ['+12'],
     ['0x10'],
@@ -110,6 +114,41 @@ describe('validateBatch', () => {
       expect(error.code).toBe('BATCH_TOO_LARGE')
       expect(error.message).toContain('3 items')
       expect(error.message).toContain('at most 2')
+    })
+
+    it('refuses spaces around a number, and says to remove them', () => {
+      const validation = validateBatch([{ id: ' 12', score: '4 ' }], {
+        maxItems: 10,
+      })
+      const messages =
+        !validation.ok && validation.invalid[0].problems.map((p) => p.message)
+
+      expect(messages).toEqual([
+        expect.stringContaining('Remove the spaces around "12".'),
+        expect.stringContaining('Remove the spaces around "4".'),
+      ])
+    })
+
+    it('names ?async=true and its limit when the batch would fit a job', () => {
+      const body = [1, 2, 3].map((id) => ({ id, score: 1 }))
+      const error = requestErrorOf(() =>
+        validateBatch(body, { maxItems: 2, maxAsyncItems: 100 })
+      )
+
+      expect(error.code).toBe('BATCH_TOO_LARGE')
+      expect(error.message).toContain('?async=true')
+      expect(error.message).toContain('up to 100 items')
+    })
+
+    it('says to split a batch too large even for a job', () => {
+      const body = [1, 2, 3].map((id) => ({ id, score: 1 }))
+      const error = requestErrorOf(() =>
+        validateBatch(body, { maxItems: 1, maxAsyncItems: 2 })
+      )
+
+      expect(error.message).toContain('?async=true')
+      expect(error.message).toContain('up to 2 items')
+      expect(error.message).toContain('split')
     })
 
     it('accepts exactly maxItems', () => {
@@ -183,6 +222,7 @@ describe('validateBatch', () => {
       ['-3'],
       [''],
       [' 12'],
+      ['1 2'],
       ['1e3'],
       [true],
       [null],

@@ -1,0 +1,241 @@
+import fs from 'fs'
+import http from 'http'
+import os from 'os'
+import path from 'path'
+
+import { startCatalogEmulator } from '../catalogEmulator'
+import { createEventsBus } from '../catalogEmulator/events'
+import { createVBase } from '../catalogEmulator/vbase'
+
+/** Sends one request through `handle` as the service's proxied call would arrive. */
+async function viaProxy(
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => boolean,
+  method: string,
+  url: string,
+  body?: string,
+  headers: Record<string, string> = {}
+) {
+  const server = http.createServer((req, res) => {
+    if (!handle(req, res)) {
+      res.writeHead(599)
+      res.end()
+    }
+  })
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+
+  try {
+    return await new Promise<{
+      status: number
+      headers: http.IncomingHttpHeaders
+      text: string
+    }>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, method, path: url, headers },
+        (res) => {
+          let text = ''
+
+          res.on('data', (chunk) => (text += chunk))
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text })
+          )
+        }
+      )
+
+      req.on('error', reject)
+      req.end(body)
+    })
+  } finally {
+    server.close()
+  }
+}
+
+const FILE =
+  'http://infra.io.vtex.com/vbase/v2/acc/master/buckets/app/jobs/files/a/state.json'
+
+describe('emulated VBase', () => {
+  it('answers ETags and refuses a write whose If-Match is stale with 412', async () => {
+    const vbase = createVBase()
+    const first = await viaProxy(vbase.handle, 'PUT', FILE, '{"v":1}', {
+      'Content-Type': 'application/json',
+    })
+    const read = await viaProxy(vbase.handle, 'GET', FILE)
+
+    expect(first.status).toBe(204)
+    expect(read.headers.etag).toBe(first.headers.etag)
+    const winner = await viaProxy(vbase.handle, 'PUT', FILE, '{"v":2}', {
+      'If-Match': String(read.headers.etag),
+    })
+    const loser = await viaProxy(vbase.handle, 'PUT', FILE, '{"v":3}', {
+      'If-Match': String(read.headers.etag),
+    })
+
+    expect(winner.status).toBe(204)
+    expect(loser.status).toBe(412)
+    expect(vbase.read('a/state.json')).toEqual({ v: 2 })
+    expect(vbase.stats().preconditionFailed).toBe(1)
+  })
+
+  it('expires files after their X-VTEX-TTL, lists by prefix, and keeps files on disk across a restart', async () => {
+    let now = 0
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vbase-'))
+    const vbase = createVBase({ dir, now: () => now })
+
+    await viaProxy(vbase.handle, 'PUT', FILE, '{"v":1}', { 'X-VTEX-TTL': '10' })
+    await viaProxy(
+      vbase.handle,
+      'PUT',
+      FILE.replace('a/state', 'index/x'),
+      '{}'
+    )
+    const listing = await viaProxy(
+      vbase.handle,
+      'GET',
+      'http://infra.io.vtex.com/vbase/v2/acc/master/buckets/app/jobs/files?prefix=index/'
+    )
+
+    expect(
+      JSON.parse(listing.text).data.map((f: { path: string }) => f.path)
+    ).toEqual(['index/x.json'])
+    const restarted = createVBase({ dir, now: () => now })
+
+    expect(restarted.read('a/state.json')).toEqual({ v: 1 })
+    now = 11_000
+    expect((await viaProxy(restarted.handle, 'GET', FILE)).status).toBe(404)
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+})
+
+describe('emulated events bus', () => {
+  it('delivers with the headers the IO runtime reads, and redelivers a failed delivery to the next subscriber', async () => {
+    const seen: Array<{
+      replica: string
+      headers: http.IncomingHttpHeaders
+      url: string
+      body: string
+    }> = []
+    const replica = (name: string, status: number) =>
+      http.createServer((req, res) => {
+        let body = ''
+
+        req.on('data', (c) => (body += c))
+        req.on('end', () => {
+          seen.push({
+            replica: name,
+            headers: req.headers,
+            url: req.url ?? '',
+            body,
+          })
+          res.writeHead(status)
+          res.end()
+        })
+      })
+    const failing = replica('failing', 500)
+    const healthy = replica('healthy', 204)
+
+    await Promise.all(
+      [failing, healthy].map(
+        (s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+      )
+    )
+    const urlOf = (s: http.Server) =>
+      `http://127.0.0.1:${(s.address() as { port: number }).port}`
+    const bus = createEventsBus({
+      declarations: [
+        { handlerId: 'onChunk', sender: 'vtex.app', keys: ['chunk'] },
+      ],
+      senderApp: 'vtex.app@1.2.3',
+      retryDelayMs: 1,
+    })
+
+    bus.setSubscribers([urlOf(failing), urlOf(healthy)])
+    const sent = await viaProxy(
+      bus.handle,
+      'PUT',
+      'http://infra.io.vtex.com/courier/v0/acc/master/events/chunk?resource=x',
+      '{"n":1}'
+    )
+
+    expect(sent.status).toBe(200)
+    await bus.idle()
+    expect(seen.map((s) => s.replica)).toEqual(['failing', 'healthy'])
+    expect(seen[1]).toMatchObject({
+      url: '/acc/master/_events',
+      body: '{"n":1}',
+      headers: {
+        'x-event-handler-id': 'onChunk',
+        'x-event-key': 'chunk',
+        'x-event-sender': 'vtex.app@1.2.3',
+        'x-vtex-account': 'acc',
+        'x-vtex-workspace': 'master',
+      },
+    })
+    expect(bus.stats()).toMatchObject({
+      sent: 1,
+      deliveries: 2,
+      delivered: 1,
+      failedDeliveries: 1,
+      redeliveries: 1,
+    })
+
+    // A key nobody handles is counted, never delivered; `duplicate` sends copies.
+    bus.publish({ account: 'acc', workspace: 'master', key: 'other', body: {} })
+    bus.configure({ duplicate: 2 })
+    bus.setSubscribers([urlOf(healthy)])
+    bus.publish({ account: 'acc', workspace: 'master', key: 'chunk', body: {} })
+    await bus.idle()
+    expect(bus.stats()).toMatchObject({ unrouted: 1, delivered: 4 })
+    bus.close()
+    failing.close()
+    healthy.close()
+  })
+})
+
+describe('emulated License Manager and VTEX ID', () => {
+  it('grants the Catalog edit resources to write credentials only, and resolves logins', async () => {
+    const emulator = await startCatalogEmulator({
+      seed: { products: 1, categories: 1 },
+    })
+    const get = (url: string, headers: Record<string, string> = {}) =>
+      fetch(`${emulator.url}${url}`, { headers })
+
+    try {
+      const access = (token: string) =>
+        get('/api/license-manager/resources/ProdutoForm.aspx/access', {
+          VtexIdclientAutCookie: token,
+        }).then((r) => r.status)
+
+      expect(await access('local-admin-token')).toBe(200)
+      expect(await access('local-readonly-token')).toBe(403)
+      expect(await access('nope')).toBe(401)
+      const login = await fetch(`${emulator.url}/api/vtexid/apptoken/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          appkey: 'vtexappkey-local-SAMPLE',
+          apptoken: 'local-app-token',
+        }),
+      })
+      const { token } = (await login.json()) as { token: string }
+
+      expect(await access(token)).toBe(200)
+      const user = await get(
+        `/api/vtexid/pub/authenticated/user?authToken=${token}`
+      )
+
+      expect(await user.json()).toMatchObject({
+        user: 'vtexappkey-local-SAMPLE',
+      })
+      expect(emulator.licenseManager.stats()).toMatchObject({
+        accessChecks: 4,
+        appTokenLogins: 1,
+        userLookups: 1,
+      })
+      // None of it counts as a Catalog call.
+      expect(emulator.stats().requests.total).toBe(0)
+    } finally {
+      await emulator.close()
+    }
+  })
+})

@@ -1,0 +1,680 @@
+import { createHash } from 'crypto'
+
+import { CatalogError } from '../../clients/catalog'
+import { CallerCredentials } from '../../clients/credentials'
+import { authorizeCatalogEditor } from '../../jobs/authorize'
+import { cancelJob } from '../../jobs/control'
+import { createJob, JobLimits } from '../../jobs/create'
+import {
+  JobFileConflict,
+  JobFiles,
+  jobPaths,
+  Versioned,
+  WriteOptions,
+} from '../../jobs/files'
+import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
+import { reportCsv, resultsPage } from '../../jobs/results'
+import { ChunkRunner, runChunk } from '../../jobs/runChunk'
+import { summarise } from '../../jobs/summary'
+import { undoItemsOf } from '../../jobs/undo'
+import { DEFAULT_SETTINGS } from '../../settings'
+import type { Clock } from '../../bulk/clock'
+
+/**
+ * Virtual time that moves only when the work is idle: after many event-loop
+ * turns with nothing settling, the earliest sleep wakes. (The shared
+ * FakeClock moves after one turn, too soon for work that awaits I/O-like
+ * setImmediate steps, as the in-memory store does.)
+ */
+class FakeClock implements Clock {
+  private time = 0
+  private timers: Array<{ at: number; resolve(): void }> = []
+
+  public now() {
+    return this.time
+  }
+
+  public sleep(ms: number, signal?: AbortSignal) {
+    if (ms <= 0 || signal?.aborted) return Promise.resolve()
+
+    return new Promise<void>((resolve) => {
+      const timer = { at: this.time + ms, resolve }
+
+      this.timers.push(timer)
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.timers = this.timers.filter((t) => t !== timer)
+          resolve()
+        },
+        { once: true }
+      )
+    })
+  }
+
+  public async run<T>(work: Promise<T>): Promise<T> {
+    let settled = false
+
+    work.then(
+      () => (settled = true),
+      () => (settled = true)
+    )
+    for (;;) {
+      for (let turn = 0; turn < 50 && !settled; turn++)
+        await new Promise((resolve) => setImmediate(resolve))
+      if (settled) return work
+      if (this.timers.length === 0) throw new Error('stuck with no timer')
+      this.timers.sort((a, b) => a.at - b.at)
+      const next = this.timers.shift() as { at: number; resolve(): void }
+
+      this.time = Math.max(this.time, next.at)
+      next.resolve()
+    }
+  }
+}
+
+/** VBase's contract in memory: ETags on reads, If-Match on writes (a JobFileConflict on mismatch). */
+class MemoryFiles implements JobFiles {
+  public files = new Map<string, { text: string; etag: string }>()
+  public writes = 0
+  public inFlight = 0
+  public peakInFlight = 0
+  /** Called before each write lands; a test may change the store there. */
+  public beforeWrite?: (path: string) => void
+
+  public async read<T>(path: string): Promise<Versioned<T> | null> {
+    await Promise.resolve()
+    const file = this.files.get(path)
+
+    return file ? { data: JSON.parse(file.text) as T, etag: file.etag } : null
+  }
+
+  public async write<T>(path: string, data: T, options: WriteOptions = {}) {
+    this.inFlight += 1
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight)
+    await new Promise((resolve) => setImmediate(resolve))
+    this.inFlight -= 1
+    this.beforeWrite?.(path)
+    const current = this.files.get(path)
+
+    if (options.ifMatch !== undefined && current?.etag !== options.ifMatch)
+      throw new JobFileConflict(path)
+    const text = JSON.stringify(data)
+    const etag = createHash('sha1').update(text).digest('hex')
+
+    this.writes += 1
+    this.files.set(path, { text, etag })
+
+    return etag
+  }
+
+  public async list(prefix: string) {
+    return [...this.files.keys()].filter((key) => key.startsWith(prefix))
+  }
+}
+
+/** A product as the Catalog GET answers it (every field the PUT requires). */
+const productOf = (id: number, score: number | null) => ({
+  Id: id,
+  Name: `Shirt ${id}`,
+  DepartmentId: 1,
+  CategoryId: 3,
+  BrandId: 2000001,
+  LinkId: `shirt-${id}`,
+  RefId: null,
+  IsVisible: true,
+  Description: 'A shirt',
+  DescriptionShort: null,
+  ReleaseDate: '2024-03-01T00:00:00',
+  KeyWords: '',
+  Title: 'Shirt',
+  IsActive: true,
+  TaxCode: '',
+  MetaTagDescription: '',
+  ShowWithoutStock: false,
+  Score: score,
+})
+
+/** A Catalog with Score 0 everywhere, counting PUTs per id. */
+function scriptedCatalog(
+  options: { refuseFrom?: number; missing?: number[] } = {}
+) {
+  const scores = new Map<number, number>()
+  const puts = new Map<number, number>()
+  const catalog = {
+    read: jest.fn(async (kind: 'product' | 'category', id: number) => {
+      if (id >= (options.refuseFrom ?? Infinity))
+        throw new CatalogError('GET', kind, id, 403, 'Forbidden')
+      if (options.missing?.includes(id))
+        throw new CatalogError('GET', kind, id, 404, 'Product not found')
+
+      return productOf(id, scores.get(id) ?? 0)
+    }),
+    write: jest.fn(
+      async (
+        _kind: 'product' | 'category',
+        id: number,
+        body: Record<string, unknown>
+      ) => {
+        puts.set(id, (puts.get(id) ?? 0) + 1)
+        scores.set(id, body.Score as number)
+
+        return body
+      }
+    ),
+  }
+
+  return { catalog, puts, scores }
+}
+
+const LIMITS: JobLimits = {
+  chunkSize: 10,
+  retentionSec: 3600,
+  writeConcurrency: 3,
+}
+const OWNER = { kind: 'user' as const, login: 'admin@example.com' }
+const items = (n: number, from = 1) =>
+  Array.from({ length: n }, (_, i) => ({
+    index: i,
+    id: from + i,
+    score: 100 + i,
+  }))
+
+async function setup(n = 35, catalogOptions = {}) {
+  const files = new MemoryFiles()
+  const clock = new FakeClock()
+  const events: ChunkEvent[] = []
+  const sendEvent = async (_key: string, body: ChunkEvent) =>
+    void events.push(body)
+  const created = await createJob(
+    files,
+    sendEvent,
+    clock,
+    {
+      id: '11111111-2222-3333-4444-555555555555',
+      kind: 'product',
+      account: 'store',
+      dryRun: false,
+      items: items(n),
+      startedBy: OWNER,
+    },
+    LIMITS
+  )
+  const upstream = scriptedCatalog(catalogOptions)
+  const running = new Map<string, Set<string>>()
+  const runner = (owner: string): ChunkRunner => ({
+    runningHere:
+      running.get(owner) ?? running.set(owner, new Set()).get(owner)!,
+    files,
+    sendEvent,
+    catalog: upstream.catalog,
+    credentials: CallerCredentials.userToken('app-token'),
+    settings: { ...DEFAULT_SETTINGS, concurrency: 2, requestTimeoutMs: 1000 },
+    clock,
+    owner,
+    leaseMs: 6000,
+    ttlSec: 3600,
+  })
+
+  if (created.outcome !== 'created') throw new Error('not created')
+
+  return {
+    files,
+    clock,
+    events,
+    sendEvent,
+    job: created.job,
+    runner,
+    ...upstream,
+  }
+}
+
+/** Delivers events as a bus would (each `copies` times at once) until none is left. */
+async function drain(
+  s: Awaited<ReturnType<typeof setup>>,
+  copies = 1,
+  owners = ['replica-a', 'replica-b', 'replica-c']
+) {
+  const outcomes: string[] = []
+  let turn = 0
+
+  while (s.events.length > 0) {
+    const event = s.events.shift() as ChunkEvent
+    const runs = Array.from({ length: copies }, () =>
+      runChunk(s.runner(owners[turn++ % owners.length]), event)
+    )
+
+    outcomes.push(...(await s.clock.run(Promise.all(runs))))
+  }
+
+  return outcomes
+}
+
+describe('createJob', () => {
+  it('stores every chunk with bounded parallelism, then the definition and index, then sends chunk 0', async () => {
+    const s = await setup(35)
+
+    expect(s.job).toMatchObject({
+      total: 35,
+      chunks: 4,
+      chunkSize: 10,
+      startedBy: OWNER,
+    })
+    expect(s.files.peakInFlight).toBeLessThanOrEqual(3)
+    expect(s.files.peakInFlight).toBeGreaterThan(1)
+    expect(
+      (await s.files.read<unknown[]>(jobPaths.items(s.job.id, 3)))?.data
+    ).toHaveLength(5)
+    expect(
+      (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 2)))?.data
+    ).toEqual({ chunk: 2, phase: 'pending', attempt: 0 })
+    expect(await s.files.list('index/')).toHaveLength(1)
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 0 }])
+    // No secret is stored anywhere.
+    expect(
+      [...s.files.files.values()].some((f) => f.text.includes('app-token'))
+    ).toBe(false)
+  })
+
+  it('answers the same job for the same Idempotency-Key and body, and a conflict for another body', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock()
+    const sent: ChunkEvent[] = []
+    const send = async (_k: string, e: ChunkEvent) => void sent.push(e)
+    const base = {
+      kind: 'product' as const,
+      account: 'store',
+      dryRun: false,
+      startedBy: OWNER,
+      idempotencyKey: 'k-1',
+    }
+    const first = await createJob(
+      files,
+      send,
+      clock,
+      { ...base, id: 'aaaaaaaa-0000-0000-0000-000000000001', items: items(3) },
+      LIMITS
+    )
+    const again = await createJob(
+      files,
+      send,
+      clock,
+      { ...base, id: 'aaaaaaaa-0000-0000-0000-000000000002', items: items(3) },
+      LIMITS
+    )
+    const other = await createJob(
+      files,
+      send,
+      clock,
+      { ...base, id: 'aaaaaaaa-0000-0000-0000-000000000003', items: items(4) },
+      LIMITS
+    )
+
+    expect(first.outcome).toBe('created')
+    expect(again).toEqual({
+      outcome: 'replayed',
+      jobId: 'aaaaaaaa-0000-0000-0000-000000000001',
+    })
+    expect(other).toEqual({
+      outcome: 'conflict',
+      jobId: 'aaaaaaaa-0000-0000-0000-000000000001',
+    })
+    // The replay stored nothing new for a second job.
+    expect(
+      await files.read(jobPaths.job('aaaaaaaa-0000-0000-0000-000000000002'))
+    ).toBeNull()
+  })
+})
+
+describe('runChunk', () => {
+  it('runs the chain to the end: every item written once, a done summary with counts by outcome', async () => {
+    const s = await setup(35, { missing: [7] })
+    const outcomes = await drain(s)
+
+    expect(outcomes).toEqual(['ran', 'ran', 'ran', 'ran'])
+    expect([...s.puts.values()].every((n) => n === 1)).toBe(true)
+    expect(s.puts.size).toBe(34)
+    const summary = await summarise(s.files, s.job)
+
+    expect(summary).toMatchObject({
+      status: 'done',
+      progress: { total: 35, done: 35, chunks: 4, chunksDone: 4 },
+      counts: { UPDATED: 34, NOT_FOUND: 1 },
+      succeeded: 34,
+      failed: 1,
+      startedBy: OWNER,
+    })
+  })
+
+  it('writes each item once when every event is delivered five times at once to different replicas', async () => {
+    const s = await setup(35)
+    const outcomes = await drain(s, 5, ['r1', 'r2', 'r3', 'r4', 'r5'])
+
+    expect([...s.puts.values()].every((n) => n === 1)).toBe(true)
+    expect(s.puts.size).toBe(35)
+    expect(outcomes.filter((o) => o === 'ran')).toHaveLength(4)
+    expect(
+      outcomes
+        .filter((o) => o !== 'ran')
+        .every((o) => o === 'held' || o === 'skipped')
+    ).toBe(true)
+    expect((await summarise(s.files, s.job)).status).toBe('done')
+  })
+
+  it('skips a done chunk on redelivery and sends its next event again', async () => {
+    const s = await setup(15)
+
+    await drain(s)
+    const puts = s.catalog.write.mock.calls.length
+
+    expect(
+      await s.clock.run(
+        runChunk(s.runner('late'), { jobId: s.job.id, chunk: 0 })
+      )
+    ).toBe('skipped')
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 1 }])
+    expect(s.catalog.write.mock.calls.length).toBe(puts)
+  })
+
+  it('takes over an expired lease of a dead replica, after waiting for it to run out', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    const state = await s.files.read<ChunkState>(path)
+
+    // A replica claimed chunk 0 and died: its lease runs until t = 5000.
+    await s.files.write(
+      path,
+      {
+        chunk: 0,
+        phase: 'running',
+        attempt: 1,
+        owner: 'dead',
+        leaseUntil: 5000,
+      },
+      { ifMatch: state?.etag }
+    )
+    const outcome = await s.clock.run(
+      runChunk(s.runner('alive'), { jobId: s.job.id, chunk: 0 })
+    )
+
+    expect(outcome).toBe('ran')
+    expect(s.clock.now()).toBeGreaterThanOrEqual(5000)
+    expect((await s.files.read<ChunkState>(path))?.data).toMatchObject({
+      phase: 'done',
+      attempt: 2,
+      owner: expect.stringMatching(/^alive:/),
+    })
+    expect(s.puts.size).toBe(10)
+  })
+
+  it('stops calling the Catalog and keeps no result when another replica takes the lease over', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    let stolen = false
+
+    s.events.length = 0
+
+    // The first heartbeat finds the chunk taken over (as if this replica had paused past its lease).
+    s.files.beforeWrite = (written) => {
+      const current = s.files.files.get(path)
+
+      if (
+        written === path &&
+        !stolen &&
+        current &&
+        JSON.parse(current.text).phase === 'running'
+      ) {
+        stolen = true
+        s.files.files.set(path, {
+          text: JSON.stringify({
+            chunk: 0,
+            phase: 'running',
+            attempt: 9,
+            owner: 'thief',
+            leaseUntil: 1e12,
+          }),
+          etag: 'thief',
+        })
+      }
+    }
+
+    s.catalog.read.mockImplementation(async (_kind, id) => {
+      await s.clock.sleep(1500)
+
+      return productOf(id, 0)
+    })
+    // The claim write itself must land: steal only from the heartbeat on.
+    const claimWrite = s.files.write.bind(s.files)
+    let writesOfState = 0
+
+    s.files.write = async (p, d, o) => {
+      if (p === path) writesOfState += 1
+      if (p === path && writesOfState === 1) {
+        const saved = s.files.beforeWrite
+
+        s.files.beforeWrite = undefined
+        try {
+          return await claimWrite(p, d, o)
+        } finally {
+          s.files.beforeWrite = saved
+        }
+      }
+
+      return claimWrite(p, d, o)
+    }
+
+    const outcome = await s.clock.run(
+      runChunk(s.runner('paused'), { jobId: s.job.id, chunk: 0 })
+    )
+
+    expect(stolen).toBe(true)
+    expect(outcome).toBe('lost')
+    expect(s.catalog.read.mock.calls.length).toBeLessThan(10)
+    expect(await s.files.list(`jobs/${s.job.id}/chunks/0/results`)).toEqual([])
+    expect((await s.files.read<ChunkState>(path))?.data.owner).toBe('thief')
+    expect(s.events).toEqual([])
+  })
+
+  it('runs no chunk after a cancel; the summary says what was written', async () => {
+    const s = await setup(35)
+    const first = s.events.shift() as ChunkEvent
+
+    expect(await s.clock.run(runChunk(s.runner('a'), first))).toBe('ran')
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    expect(await drain(s)).toEqual(['cancelled'])
+    expect(s.puts.size).toBe(10)
+    expect(await summarise(s.files, s.job)).toMatchObject({
+      status: 'cancelled',
+      progress: { done: 10, notRun: 25 },
+      counts: { UPDATED: 10 },
+    })
+  })
+
+  it('gives a chunk back unrun when the cancel lands between its check and its claim', async () => {
+    const s = await setup(10)
+    const state = jobPaths.state(s.job.id, 0)
+
+    s.files.beforeWrite = (path) => {
+      const file = s.files.files.get(state)
+
+      if (path === state && file && JSON.parse(file.text).phase === 'pending')
+        s.files.files.set(jobPaths.cancel(s.job.id), {
+          text: JSON.stringify({ at: 'now', by: OWNER }),
+          etag: 'c',
+        })
+    }
+
+    expect(
+      await s.clock.run(runChunk(s.runner('a'), { jobId: s.job.id, chunk: 0 }))
+    ).toBe('cancelled')
+    expect(s.catalog.read).not.toHaveBeenCalled()
+    expect((await s.files.read<ChunkState>(state))?.data).toEqual({
+      chunk: 0,
+      phase: 'pending',
+      attempt: 1,
+    })
+    expect((await summarise(s.files, s.job)).status).toBe('cancelled')
+  })
+
+  it('ends the job failed when the Catalog refuses the app credentials', async () => {
+    const s = await setup(25, { refuseFrom: 15 })
+
+    await drain(s)
+    const summary = await summarise(s.files, s.job)
+
+    expect(summary.status).toBe('failed')
+    expect(summary.error).toMatchObject({ status: 403, code: 'FORBIDDEN' })
+    expect(summary.progress.chunksDone).toBe(2)
+  })
+})
+
+describe('results and report', () => {
+  it('pages results by cursor across chunks and streams the CSV one chunk at a time', async () => {
+    const s = await setup(25, { missing: [3] })
+
+    await drain(s)
+    const page = await resultsPage(s.files, s.job, 8, 5, true)
+
+    expect(page.elements.map((e) => e.index)).toEqual([8, 9, 10, 11, 12])
+    expect(page.nextCursor).toBe('13')
+    const last = await resultsPage(s.files, s.job, 20, 100, true)
+
+    expect(last.elements).toHaveLength(5)
+    expect(last.nextCursor).toBeUndefined()
+
+    const pieces: string[] = []
+
+    for await (const piece of reportCsv(s.files, s.job, true))
+      pieces.push(piece)
+    expect(pieces).toHaveLength(1 + 3)
+    const lines = pieces.join('').split('\r\n')
+
+    expect(lines[0]).toBe('id,score,previousScore,success,error,errorMessage')
+    expect(lines).toHaveLength(1 + 25 + 1)
+    expect(lines[3]).toBe(
+      '3,102,,false,404,Catalog answered 404 to GET product 3: Product not found'
+    )
+
+    const failed: string[] = []
+
+    for await (const piece of reportCsv(s.files, s.job, true, 'failed'))
+      failed.push(piece)
+    expect(failed.join('')).toBe(
+      'id,score,error_code,error_message\r\n3,102,NOT_FOUND,Catalog answered 404 to GET product 3: Product not found\r\n'
+    )
+  })
+
+  it('reports items of chunks never run as NOT_ATTEMPTED once the job is finished', async () => {
+    const s = await setup(20)
+
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    await drain(s)
+    const page = await resultsPage(s.files, s.job as JobDefinition, 0, 3, true)
+
+    expect(page.elements.map((e) => 'code' in e && e.code)).toEqual([
+      'NOT_ATTEMPTED',
+      'NOT_ATTEMPTED',
+      'NOT_ATTEMPTED',
+    ])
+  })
+})
+
+describe('authorizeCatalogEditor', () => {
+  const access = (answers: {
+    login?: string
+    token?: string
+    access: 'allowed' | 'forbidden' | 'unauthorized'
+  }) => ({
+    loginOf: jest.fn(async () => answers.login),
+    appTokenLogin: jest.fn(async () => answers.token),
+    canAccessResource: jest.fn(async () => answers.access),
+  })
+
+  it('resolves a user token to its login and checks the product resource', async () => {
+    const lm = access({ login: 'ana@example.com', access: 'allowed' })
+
+    await expect(
+      authorizeCatalogEditor(lm, CallerCredentials.userToken('t'), 'product')
+    ).resolves.toEqual({ kind: 'user', login: 'ana@example.com' })
+    expect(lm.canAccessResource).toHaveBeenCalledWith('t', 'ProdutoForm.aspx')
+  })
+
+  it('exchanges an app key pair for a token and records the key name, never the token', async () => {
+    const lm = access({ token: 'issued', access: 'allowed' })
+    const owner = await authorizeCatalogEditor(
+      lm,
+      CallerCredentials.appKey('vtexappkey-x', 'secret'),
+      'category'
+    )
+
+    expect(owner).toEqual({ kind: 'appKey', login: 'vtexappkey-x' })
+    expect(lm.appTokenLogin).toHaveBeenCalledWith('vtexappkey-x', 'secret')
+    expect(lm.canAccessResource).toHaveBeenCalledWith(
+      'issued',
+      'CategoryForm.aspx'
+    )
+    expect(JSON.stringify(owner)).not.toContain('secret')
+  })
+
+  it('answers 401 for unknown credentials and 403 without the resource', async () => {
+    await expect(
+      authorizeCatalogEditor(
+        access({ access: 'allowed' }),
+        CallerCredentials.userToken('x'),
+        'product'
+      )
+    ).rejects.toMatchObject({ status: 401 })
+    await expect(
+      authorizeCatalogEditor(
+        access({ login: 'a', access: 'forbidden' }),
+        CallerCredentials.userToken('x'),
+        'product'
+      )
+    ).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })
+  })
+})
+
+describe('undo', () => {
+  it('restores previousScore only where the Score is still what the job wrote; a concurrent edit is a CONFLICT', async () => {
+    const s = await setup(12)
+
+    await drain(s)
+    // Items 1..12 went from Score 0 to 100..111; product 5 is edited after the job.
+    s.scores.set(5, 999)
+    const { items, unrestorable } = await undoItemsOf(s.files, s.job)
+
+    expect(unrestorable).toBe(0)
+    expect(items).toHaveLength(12)
+    expect(items[0]).toEqual({ index: 0, id: 1, score: 0, expect: 100 })
+
+    const created = await createJob(
+      s.files,
+      s.sendEvent,
+      s.clock,
+      {
+        id: '99999999-2222-3333-4444-555555555555',
+        kind: 'product',
+        account: 'store',
+        dryRun: false,
+        items,
+        startedBy: OWNER,
+        undoOf: s.job.id,
+      },
+      LIMITS
+    )
+
+    if (created.outcome !== 'created') throw new Error('not created')
+    s.puts.clear()
+    await drain(s)
+    const summary = await summarise(s.files, created.job)
+
+    expect(summary).toMatchObject({
+      status: 'done',
+      undoOf: s.job.id,
+      counts: { UPDATED: 11, CONFLICT: 1 },
+    })
+    expect(s.scores.get(5)).toBe(999)
+    expect(s.puts.has(5)).toBe(false)
+    expect(s.scores.get(1)).toBe(0)
+  })
+})

@@ -1,0 +1,66 @@
+import type { InstanceOptions, IOContext } from '@vtex/api'
+import { VBase } from '@vtex/api'
+
+import type { JobFiles, Versioned, WriteOptions } from '../jobs/files'
+import { JobFileConflict } from '../jobs/files'
+
+export const JOBS_BUCKET = 'score-jobs'
+
+const appName = () => (process.env.VTEX_APP_ID ?? '').split('@')[0]
+const fileRoute = (path: string) =>
+  `/buckets/${appName()}/${JOBS_BUCKET}/files/${path}`
+
+interface AxiosLikeError {
+  response?: { status?: number }
+}
+
+/**
+ * The job store: @vtex/api's VBase client on the `score-jobs` bucket, with
+ * ETags on reads and `If-Match` and a TTL on writes. A 412 (the file changed
+ * since it was read) becomes a JobFileConflict. Reads are never memoized:
+ * a lease must be read as it is now.
+ */
+export class JobFilesClient extends VBase implements JobFiles {
+  constructor(context: IOContext, options?: InstanceOptions) {
+    super(context, { ...options, memoizable: false })
+  }
+
+  public async read<T>(path: string): Promise<Versioned<T> | null> {
+    const response = await this.getRawJSON<T>(JOBS_BUCKET, path, true)
+
+    if (!response || response.data === null || response.data === undefined)
+      return null
+
+    return { data: response.data, etag: String(response.headers?.etag ?? '') }
+  }
+
+  public async write<T>(
+    path: string,
+    data: T,
+    options: WriteOptions = {}
+  ): Promise<string | undefined> {
+    try {
+      const response = await this.http.putRaw(fileRoute(path), data, {
+        metric: 'score-jobs-save',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(options.ifMatch ? { 'If-Match': options.ifMatch } : {}),
+          ...(options.ttlSec ? { 'X-VTEX-TTL': options.ttlSec } : {}),
+        },
+      })
+      const etag = response.headers?.etag
+
+      return etag ? String(etag) : undefined
+    } catch (error) {
+      if ((error as AxiosLikeError)?.response?.status === 412)
+        throw new JobFileConflict(path)
+      throw error
+    }
+  }
+
+  public async list(prefix: string): Promise<string[]> {
+    const listing = await this.listFiles(JOBS_BUCKET, { prefix })
+
+    return (listing?.data ?? []).map((file) => file.path)
+  }
+}

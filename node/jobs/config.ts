@@ -1,0 +1,47 @@
+import { CallerCredentials } from '../clients/credentials'
+import type { ScoreSettings } from '../settings'
+import { DEFAULT_JOB_LIMITS, JobLimits } from './create'
+
+const positive = (value: string | undefined, fallback: number) =>
+  value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback
+
+/** Chunk size and retention; locally JOB_CHUNK_SIZE and JOB_RETENTION_SEC may shrink them for tests. */
+export function jobLimits(env: NodeJS.ProcessEnv = process.env): JobLimits {
+  return {
+    ...DEFAULT_JOB_LIMITS,
+    chunkSize: Math.min(
+      positive(env.JOB_CHUNK_SIZE, DEFAULT_JOB_LIMITS.chunkSize),
+      1000
+    ),
+    retentionSec: positive(
+      env.JOB_RETENTION_SEC,
+      DEFAULT_JOB_LIMITS.retentionSec
+    ),
+  }
+}
+
+/**
+ * How long a chunk claim holds without a heartbeat. It must outlast a few
+ * request timeouts, since no Catalog call starts in the last request timeout
+ * of a lease (JOB_LEASE_MS, default 30 s, at least 3 request timeouts).
+ */
+export const leaseMsFor = (
+  settings: ScoreSettings,
+  env: NodeJS.ProcessEnv = process.env
+) => Math.max(positive(env.JOB_LEASE_MS, 30_000), 3 * settings.requestTimeoutMs)
+
+/**
+ * The credentials chunks run with: the app's own, never a caller's. On IO
+ * that is the app token the runtime gives the event (`ctx.vtex.authToken`);
+ * against a store from outside IO, an app key pair in VTEX_APP_KEY /
+ * VTEX_APP_TOKEN stands in for it.
+ */
+export function appCredentials(
+  authToken: string | undefined,
+  env: NodeJS.ProcessEnv = process.env
+): CallerCredentials | undefined {
+  if (env.VTEX_APP_KEY && env.VTEX_APP_TOKEN)
+    return CallerCredentials.appKey(env.VTEX_APP_KEY, env.VTEX_APP_TOKEN)
+
+  return authToken ? CallerCredentials.userToken(authToken) : undefined
+}

@@ -1,0 +1,138 @@
+import { csvRows, toCsv } from './csvWriter'
+import type {
+  FailureElement,
+  ScoreEnvelope,
+  SuccessElement,
+} from '../scores/envelope'
+import type { ScoreItem } from '../scores/validate'
+import { JobFiles, jobPaths } from './files'
+import type { ChunkState, JobDefinition } from './model'
+
+/** One item's result: an envelope element, or why it has none yet. */
+export type ResultRow =
+  | SuccessElement
+  | FailureElement
+  | (ScoreItem & { success: 'pending' })
+
+export const MAX_PAGE = 1000
+
+/** The rows of one chunk, in request order; rows of a chunk not run are pending or NOT_ATTEMPTED. */
+export async function chunkRows(
+  files: JobFiles,
+  job: JobDefinition,
+  chunk: number,
+  finished: boolean
+): Promise<ResultRow[]> {
+  const state = (await files.read<ChunkState>(jobPaths.state(job.id, chunk)))
+    ?.data
+
+  if (state?.phase === 'done') {
+    const envelope = (
+      await files.read<ScoreEnvelope>(
+        jobPaths.results(job.id, chunk, state.attempt)
+      )
+    )?.data
+
+    if (envelope)
+      return [
+        ...envelope.successfulResponses.elements,
+        ...envelope.failedResponses.elements,
+      ].sort((a, b) => a.index - b.index)
+  }
+
+  const items =
+    (await files.read<ScoreItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
+
+  return items.map((item) =>
+    finished
+      ? {
+          ...item,
+          success: 'false' as const,
+          error: 409,
+          code: 'NOT_ATTEMPTED',
+          errorMessage:
+            'Not attempted: the job was cancelled or stopped before this item.',
+          attempts: 0,
+        }
+      : { ...item, success: 'pending' as const }
+  )
+}
+
+/** A page of results from `cursor` (an item index), at most `limit` rows; reads only the chunks it covers. */
+export async function resultsPage(
+  files: JobFiles,
+  job: JobDefinition,
+  cursor: number,
+  limit: number,
+  finished: boolean
+) {
+  const rows: ResultRow[] = []
+  const end = Math.min(job.total, cursor + limit)
+
+  for (
+    let chunk = Math.floor(cursor / job.chunkSize);
+    chunk * job.chunkSize < end;
+    chunk++
+  ) {
+    for (const row of await chunkRows(files, job, chunk, finished))
+      if (row.index >= cursor && row.index < end) rows.push(row)
+  }
+
+  return {
+    jobId: job.id,
+    total: job.total,
+    cursor: String(cursor),
+    elements: rows,
+    ...(end < job.total ? { nextCursor: String(end) } : {}),
+  }
+}
+
+export const REPORT_COLUMNS = [
+  'id',
+  'score',
+  'previousScore',
+  'success',
+  'error',
+  'errorMessage',
+]
+/** The input's own columns, plus why the row failed: fix and upload it again. */
+export const FAILED_COLUMNS = ['id', 'score', 'error_code', 'error_message']
+
+/**
+ * The CSV report, one chunk at a time: memory holds one chunk's rows
+ * whatever the size of the job. `only: 'failed'` gives the failed rows.
+ */
+export async function* reportCsv(
+  files: JobFiles,
+  job: JobDefinition,
+  finished: boolean,
+  only?: 'failed'
+): AsyncGenerator<string> {
+  yield toCsv(only ? FAILED_COLUMNS : REPORT_COLUMNS, [])
+  for (let chunk = 0; chunk < job.chunks; chunk++) {
+    const rows = await chunkRows(files, job, chunk, finished)
+    const cells: unknown[][] = []
+
+    for (const row of rows) {
+      if (only) {
+        if (row.success === 'false')
+          cells.push([row.id, row.score, row.code, row.errorMessage])
+      } else if (row.success === 'true') {
+        cells.push([row.id, row.score, row.previousScore, 'true', '', ''])
+      } else if (row.success === 'false') {
+        cells.push([
+          row.id,
+          row.score,
+          '',
+          'false',
+          row.error,
+          row.errorMessage,
+        ])
+      } else {
+        cells.push([row.id, row.score, '', 'pending', '', ''])
+      }
+    }
+
+    if (cells.length > 0) yield csvRows(cells)
+  }
+}

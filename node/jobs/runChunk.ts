@@ -1,0 +1,384 @@
+import { randomUUID } from 'crypto'
+
+import type { Clock } from '../bulk/clock'
+import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
+import type { CallerCredentials } from '../clients/credentials'
+import type { ScoreEnvelope } from '../scores/envelope'
+import { runScoreBatch } from '../scores/runScoreBatch'
+import { CATEGORY_TARGET, PRODUCT_TARGET } from '../scores/targets'
+import type { ScoreItem } from '../scores/validate'
+import type { ScoreSettings } from '../settings'
+import type { SendEvent } from './create'
+import { JobFileConflict, JobFiles, jobPaths, Versioned } from './files'
+import { guardedCatalog, markConflicts } from './undo'
+import {
+  CancelMark,
+  CHUNK_EVENT_KEY,
+  ChunkEvent,
+  ChunkState,
+  JobDefinition,
+  JobFinal,
+  OutcomeCounts,
+} from './model'
+
+export interface ChunkRunner {
+  files: JobFiles
+  sendEvent: SendEvent
+  catalog: Pick<CatalogClient, 'read' | 'write'>
+  /** The app's own credentials: a job never holds a caller's. */
+  credentials: CallerCredentials
+  settings: ScoreSettings
+  clock: Clock
+  /** This replica (worker process), as written in a lease. */
+  owner: string
+  /** How long a claim holds without a heartbeat; renewed every third of it. */
+  leaseMs: number
+  ttlSec: number
+  /** Chunks this process runs now (`jobId:chunk`), so a duplicate delivery here returns at once. */
+  runningHere: Set<string>
+}
+
+export type ChunkOutcome =
+  /** The chunk ran here, and its results are stored. */
+  | 'ran'
+  /** Already done (a redelivery): only the next event was sent again. */
+  | 'skipped'
+  /** Another replica holds a live lease on it and is running it. */
+  | 'held'
+  /** The job was cancelled before the chunk started. */
+  | 'cancelled'
+  /** No such job or chunk (expired, or never stored). */
+  | 'gone'
+  /** Another replica took the lease over while it ran here; its results were dropped. */
+  | 'lost'
+
+export const outcomeCountsOf = (envelope: ScoreEnvelope): OutcomeCounts => {
+  const counts: OutcomeCounts = {}
+  const add = (code: string) => (counts[code] = (counts[code] ?? 0) + 1)
+
+  for (const element of envelope.successfulResponses.elements)
+    add(
+      element.dryRun ? 'DRY_RUN' : element.unchanged ? 'UNCHANGED' : 'UPDATED'
+    )
+  for (const element of envelope.failedResponses.elements) add(element.code)
+
+  return counts
+}
+
+/** Thrown by the fenced Catalog once this replica may no longer hold the lease. */
+class LeaseLost extends Error {
+  constructor() {
+    super('The chunk lease was lost; another replica runs this chunk.')
+    this.name = 'LeaseLost'
+  }
+}
+
+/**
+ * Handles one chunk event, idempotently, on any replica:
+ * a done chunk is skipped (its next event is sent again); a chunk whose
+ * lease is live elsewhere is left to its holder; otherwise the chunk is
+ * claimed by replacing its state with If-Match (one claimant wins, the
+ * others get a 412), run through the same engine as a sync batch with the
+ * app's credentials, checkpointed, and the next chunk's event is sent.
+ *
+ * While it runs, a heartbeat renews the lease with If-Match. No Catalog call
+ * starts unless the lease still has a full request timeout to run, so a
+ * replica that lost its lease (paused, partitioned) stops writing before
+ * another may take over: no item is written by two replicas.
+ */
+export async function runChunk(
+  runner: ChunkRunner,
+  event: ChunkEvent
+): Promise<ChunkOutcome> {
+  const { files } = runner
+  const job = (await files.read<JobDefinition>(jobPaths.job(event.jobId)))?.data
+
+  if (!job || !(event.chunk >= 0 && event.chunk < job.chunks)) return 'gone'
+  const here = `${job.id}:${event.chunk}`
+
+  // Checked and marked in one synchronous step: a duplicate delivery here returns at once.
+  if (runner.runningHere.has(here)) return 'held'
+  runner.runningHere.add(here)
+  try {
+    return await claimAndRun(runner, job, event.chunk)
+  } finally {
+    runner.runningHere.delete(here)
+  }
+}
+
+async function claimAndRun(
+  runner: ChunkRunner,
+  job: JobDefinition,
+  chunk: number
+): Promise<ChunkOutcome> {
+  const { files, clock } = runner
+  // Each claim is its own owner, so two handlers of one process never share a lease.
+  const owner = `${runner.owner}:${randomUUID().slice(0, 8)}`
+
+  for (let look = 0; look < 5; look++) {
+    const current = await files.read<ChunkState>(jobPaths.state(job.id, chunk))
+
+    if (!current) return 'gone'
+    const state = current.data
+
+    if (state.phase === 'done') {
+      await sendNext(runner, job, state)
+
+      return 'skipped'
+    }
+
+    const now = clock.now()
+
+    if (state.phase === 'running' && (state.leaseUntil ?? 0) > now) {
+      // Its holder may be dead (this is then a redelivery): wait for the lease to run out once.
+      if (look > 0) return 'held'
+      await clock.sleep(
+        Math.min((state.leaseUntil ?? now) - now + 50, runner.leaseMs + 1000)
+      )
+      continue
+    }
+
+    if (await files.read<CancelMark>(jobPaths.cancel(job.id)))
+      return 'cancelled'
+
+    const claimed: ChunkState = {
+      chunk: state.chunk,
+      phase: 'running',
+      attempt: state.attempt + 1,
+      owner,
+      leaseUntil: now + runner.leaseMs,
+      startedAt: new Date(now).toISOString(),
+      heartbeatAt: new Date(now).toISOString(),
+    }
+
+    let etag: string
+
+    try {
+      etag = await writeState(runner, job, claimed, current.etag)
+    } catch (error) {
+      if (error instanceof JobFileConflict) continue
+      throw error
+    }
+
+    // A cancel written between the check above and the claim: give the chunk back unrun.
+    if (await files.read<CancelMark>(jobPaths.cancel(job.id))) {
+      const released: ChunkState = {
+        chunk: state.chunk,
+        phase: 'pending',
+        attempt: claimed.attempt,
+      }
+
+      await writeState(runner, job, released, etag).catch(() => undefined)
+
+      return 'cancelled'
+    }
+
+    return runClaimed(runner, job, { data: claimed, etag })
+  }
+
+  return 'held'
+}
+
+/** Replaces a chunk's state with If-Match; resolves with its new ETag. */
+async function writeState(
+  runner: ChunkRunner,
+  job: JobDefinition,
+  state: ChunkState,
+  ifMatch: string
+): Promise<string> {
+  const path = jobPaths.state(job.id, state.chunk)
+  const etag = await runner.files.write(path, state, {
+    ifMatch,
+    ttlSec: runner.ttlSec,
+  })
+
+  if (etag) return etag
+  // A store that does not answer ETags on writes: read it back, and check it is ours.
+  const written = await runner.files.read<ChunkState>(path)
+
+  if (
+    !written ||
+    written.data.owner !== state.owner ||
+    written.data.attempt !== state.attempt ||
+    written.data.phase !== state.phase
+  )
+    throw new JobFileConflict(path)
+
+  return written.etag
+}
+
+async function runClaimed(
+  runner: ChunkRunner,
+  job: JobDefinition,
+  claim: Versioned<ChunkState>
+): Promise<ChunkOutcome> {
+  const { files, clock, settings } = runner
+  const chunk = claim.data.chunk
+  const items =
+    (await files.read<ScoreItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
+
+  let lease = claim
+  let lost = false
+  // A Catalog call may take a whole request timeout: none starts unless the lease outlasts it.
+  const mayCall = () =>
+    !lost &&
+    clock.now() + settings.requestTimeoutMs < (lease.data.leaseUntil ?? 0)
+
+  const renew = async () => {
+    const at = clock.now()
+    const next: ChunkState = {
+      ...lease.data,
+      leaseUntil: at + runner.leaseMs,
+      heartbeatAt: new Date(at).toISOString(),
+    }
+
+    try {
+      lease = {
+        data: next,
+        etag: await writeState(runner, job, next, lease.etag),
+      }
+    } catch (error) {
+      // A conflict means another replica took the chunk; any other error, retry on the next beat.
+      if (error instanceof JobFileConflict) lost = true
+    }
+  }
+
+  // The heartbeat runs on the injected clock, so tests drive it in virtual time.
+  const stopBeating = new AbortController()
+  const beatMs = Math.max(50, Math.floor(runner.leaseMs / 3))
+  const beating = (async () => {
+    for (;;) {
+      await clock.sleep(beatMs, stopBeating.signal)
+      if (stopBeating.signal.aborted || lost) return
+      await renew()
+    }
+  })()
+
+  const stopHeartbeat = async () => {
+    stopBeating.abort()
+    await beating
+  }
+
+  let fencedCalls = 0
+  const refuse = () => {
+    fencedCalls += 1
+
+    return Promise.reject(new LeaseLost())
+  }
+
+  const fenced: Pick<CatalogClient, 'read' | 'write'> = {
+    read: (kind, id, options: CatalogCallOptions) => {
+      if (!mayCall()) return refuse()
+
+      return runner.catalog.read(kind, id, options)
+    },
+    write: (kind, id, body, options: CatalogCallOptions) => {
+      if (!mayCall()) return refuse()
+
+      return runner.catalog.write(kind, id, body, options)
+    },
+  }
+
+  try {
+    // An undo restores an item only while its Score is still what the job wrote.
+    const catalog = job.undoOf ? guardedCatalog(fenced, items) : fenced
+    const ran = await runScoreBatch(catalog, {
+      target: job.kind === 'product' ? PRODUCT_TARGET : CATEGORY_TARGET,
+      items,
+      settings,
+      call: {
+        credentials: runner.credentials,
+        timeoutMs: settings.requestTimeoutMs,
+        baseURL: settings.catalogBaseUrl,
+      },
+      dryRun: job.dryRun,
+      allowFieldDrift: job.allowFieldDrift,
+      deadlineAt: Number.POSITIVE_INFINITY,
+    })
+    const result = job.undoOf
+      ? { ...ran, envelope: markConflicts(ran.envelope) }
+      : ran
+
+    await stopHeartbeat()
+    if (lost) return 'lost'
+    // Fenced without a conflict (a heartbeat was late): keep nothing, let a redelivery redo it.
+    if (fencedCalls > 0)
+      throw new Error(
+        `chunk ${chunk} of job ${job.id} was fenced; it will be redone`
+      )
+
+    await files.write(
+      jobPaths.results(job.id, chunk, claim.data.attempt),
+      result.envelope,
+      { ttlSec: runner.ttlSec }
+    )
+
+    const finishedAt = new Date(clock.now()).toISOString()
+    const done: ChunkState = {
+      chunk,
+      phase: 'done',
+      attempt: claim.data.attempt,
+      owner: claim.data.owner,
+      startedAt: claim.data.startedAt,
+      finishedAt,
+      counts: outcomeCountsOf(result.envelope),
+      ...(result.status !== 200 ? { stoppedBy: result.status } : {}),
+    }
+
+    try {
+      await writeState(runner, job, done, lease.etag)
+    } catch (error) {
+      if (error instanceof JobFileConflict) return 'lost'
+      throw error
+    }
+
+    await sendNext(runner, job, done)
+
+    return 'ran'
+  } finally {
+    await stopHeartbeat()
+  }
+}
+
+/** After a done chunk: the next chunk's event, or the job's end. */
+async function sendNext(
+  runner: ChunkRunner,
+  job: JobDefinition,
+  done: ChunkState
+) {
+  const { files, clock } = runner
+
+  if (done.stoppedBy) {
+    const final: JobFinal = {
+      status: 'failed',
+      finishedAt: done.finishedAt ?? new Date(clock.now()).toISOString(),
+      error: {
+        status: done.stoppedBy,
+        code: done.stoppedBy === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
+        message: `The Catalog refused the app's credentials (${done.stoppedBy}); check the app's License Manager policies.`,
+      },
+    }
+
+    await files.write(jobPaths.final(job.id), final, { ttlSec: runner.ttlSec })
+
+    return
+  }
+
+  if (done.chunk + 1 < job.chunks) {
+    await runner.sendEvent(CHUNK_EVENT_KEY, {
+      jobId: job.id,
+      chunk: done.chunk + 1,
+    })
+
+    return
+  }
+
+  if (!(await files.read<JobFinal>(jobPaths.final(job.id)))) {
+    const final: JobFinal = {
+      status: 'done',
+      finishedAt: done.finishedAt ?? new Date(clock.now()).toISOString(),
+    }
+
+    await files.write(jobPaths.final(job.id), final, { ttlSec: runner.ttlSec })
+  }
+}

@@ -135,8 +135,14 @@ export interface SeriesPoint {
 /** Request rate, 429 rate and calls in flight, in steps of `stepMs` from the first call. */
 export function timeSeries(calls: CallRecord[], stepMs = 250): SeriesPoint[] {
   if (calls.length === 0) return []
-  const t0 = Math.min(...calls.map((c) => c.startedAt))
-  const end = Math.max(...calls.map((c) => c.endedAt))
+  let t0 = Number.POSITIVE_INFINITY
+  let end = 0
+
+  for (const call of calls) {
+    t0 = Math.min(t0, call.startedAt)
+    end = Math.max(end, call.endedAt)
+  }
+
   const steps = Math.ceil((end - t0) / stepMs)
   const started = new Array<number>(steps + 1).fill(0)
   const limited = new Array<number>(steps + 1).fill(0)

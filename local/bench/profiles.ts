@@ -89,8 +89,8 @@ export const FULL_PROFILES: Profile[] = [
   ),
   bucket(
     'shared-bucket',
-    'token bucket 200 req/s, burst 40, another client taking 60 req/s of it; no rate headers',
-    { ratePerSec: 200, burst: 40 },
+    'token bucket 300 req/s, burst 40, another client taking 60 req/s of it; no rate headers',
+    { ratePerSec: 300, burst: 40 },
     'none',
     REAL_LATENCY,
     60

@@ -82,6 +82,9 @@ const WARMUP_SAMPLES = 50
 /** Consecutive overload answers (503, 5xx, timeouts, resets) that open the client-side breaker. */
 const BREAKER_STREAK = 5
 const BREAKER_MAX_MS = 5000
+/** The in-flight limit is cut when at least this share of the last second's answers failed. */
+const OVERLOAD_SHARE = 0.25
+const ANSWER_SLOTS = 10
 
 /**
  * The Catalog flow controller of one account: decides how many calls are in
@@ -124,6 +127,11 @@ export class FlowController {
   private longRttAt = 0
   private rttSamples = 0
   private readonly queue: Waiter[] = []
+  private readonly answers = new Float64Array(ANSWER_SLOTS)
+  private readonly overloads = new Float64Array(ANSWER_SLOTS)
+  private readonly answerSlot = new Float64Array(ANSWER_SLOTS).fill(-1)
+  private cutting = false
+  private limitBeforeCuts = 0
   private readonly pacers = new Map<string, RatePacer>()
   /** The settings' cap is the account's, across endpoints. */
   private nextCapAt = 0
@@ -321,6 +329,8 @@ export class FlowController {
     const now = this.clock.now()
     let wakeAt = Number.POSITIVE_INFINITY
 
+    const blocked = new Set<string>()
+
     // In order, but an endpoint waiting for its pacing turn does not hold up another.
     for (let i = 0; i < this.queue.length; ) {
       if (now < this.pausedUntil || this.inFlight >= this.effectiveLimit()) {
@@ -329,11 +339,15 @@ export class FlowController {
 
       const waiter = this.queue[i]
 
-      if (this.canSend(waiter.key, now)) {
+      if (blocked.has(waiter.key)) {
+        i += 1
+        if (blocked.size >= this.pacers.size) break
+      } else if (this.canSend(waiter.key, now)) {
         this.queue.splice(i, 1)
         waiter.detach()
         waiter.resolve(this.grant(waiter.key, now))
       } else {
+        blocked.add(waiter.key)
         wakeAt = Math.min(wakeAt, this.pacedUntil(waiter.key))
         i += 1
       }
@@ -430,6 +444,14 @@ export class FlowController {
     boundByLimit: boolean,
     now: number
   ) {
+    this.countAnswer(now, false)
+    // The first answer after a run of cuts: slow start back up to half of
+    // where the pool was (TCP after a timeout), not a crawl from one call.
+    if (this.cutting && this.overloadShare() < OVERLOAD_SHARE) {
+      this.cutting = false
+      this.ssthresh = Math.max(this.limit, this.limitBeforeCuts / 2)
+    }
+
     this.failStreak = 0
     this.breakerStreak = 0
     this.pauseStreak = 0
@@ -567,8 +589,14 @@ export class FlowController {
     this.counters.overloaded += 1
     this.failStreak += 1
 
-    // One cut per round trip: answers to calls sent before the last cut say nothing new.
-    if (sentAt >= this.lastCutAt) {
+    this.countAnswer(now, true)
+    // A share of failures, not one: 10% random 503s are the Catalog's noise,
+    // not our load, and cutting on each would starve the pool (random loss
+    // is what breaks TCP Reno). One cut per round trip: answers to calls
+    // sent before the last cut say nothing new.
+    if (sentAt >= this.lastCutAt && this.overloadShare() >= OVERLOAD_SHARE) {
+      if (!this.cutting) this.limitBeforeCuts = this.limit
+      this.cutting = true
       this.limit = Math.max(1, this.limit * 0.7)
       this.ssthresh = Math.max(2, this.limit)
       this.lastCutAt = now
@@ -587,6 +615,36 @@ export class FlowController {
       this.failStreak = 0
       this.pause(wait, now, 'breaker', true)
     }
+  }
+
+  private countAnswer(now: number, overload: boolean) {
+    const slot = Math.floor(now / 100)
+    const at = slot % ANSWER_SLOTS
+
+    if (this.answerSlot[at] !== slot) {
+      this.answerSlot[at] = slot
+      this.answers[at] = 0
+      this.overloads[at] = 0
+    }
+
+    this.answers[at] += 1
+    if (overload) this.overloads[at] += 1
+  }
+
+  /** Share of the last second's answers that were 503s, 5xx, timeouts or resets. */
+  private overloadShare() {
+    const nowSlot = Math.floor(this.clock.now() / 100)
+    let answers = 0
+    let overloads = 0
+
+    for (let i = 0; i < ANSWER_SLOTS; i++) {
+      if (this.answerSlot[i] > nowSlot - ANSWER_SLOTS) {
+        answers += this.answers[i]
+        overloads += this.overloads[i]
+      }
+    }
+
+    return answers < 4 ? (overloads > 0 ? 1 : 0) : overloads / answers
   }
 
   private pause(

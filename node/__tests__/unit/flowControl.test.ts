@@ -271,6 +271,37 @@ describe('FlowController', () => {
     expect(after / 10).toBeGreaterThan(0.8 * 5000)
   })
 
+  it('does not read 10% random 503s as overload: the pool stays at the ceiling', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 100 })
+    let seed = 3
+    const random = () => {
+      seed = (seed * 16807) % 2147483647
+
+      return seed / 2147483647
+    }
+
+    let answered = 0
+
+    await drive(
+      clock,
+      flow,
+      100,
+      20_000,
+      () => ({
+        answer: { status: random() < 0.1 ? 503 : 200 },
+        latencyMs: 100,
+      }),
+      (answer, at) => {
+        if (answer.status === 200 && at >= 10_000) answered += 1
+      }
+    )
+
+    // 100 calls / 100 ms, 90% of them answered: about 900 a second.
+    expect(answered / 10).toBeGreaterThan(0.85 * 900)
+    expect(flow.snapshot().limit).toBeGreaterThan(90)
+  })
+
   it('honours Retry-After for the whole pool, then resumes', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock)

@@ -197,7 +197,6 @@ export class CatalogClient extends ExternalClient {
 
     for (;;) {
       const admission = await flow.admit({
-        key: `${method} ${kind}`,
         deadlineAt: options.deadlineAt,
         signal: options.signal,
       })

@@ -89,7 +89,7 @@ describe('flow control against a rate-limited Catalog', () => {
 
   it('keeps under per-endpoint buckets (GET and PUT limited apart)', async () => {
     stack.emulator.configure({
-      rateLimit: { ratePerSec: 50, burst: 10, scope: 'endpoint' },
+      rateLimit: { ratePerSec: 100, burst: 20, scope: 'endpoint' },
     })
     const batch = batchOf(200)
     const before = stack.emulator.snapshot()

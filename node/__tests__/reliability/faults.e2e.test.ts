@@ -26,14 +26,17 @@ let stack: Stack
 const figures: ScenarioFigures[] = []
 let scoreBase = 10_000
 
-beforeAll(async () => {
-  stack = await startStack(
+const start = () =>
+  startStack(
     {
       seed: { products: PRODUCTS, categories: 5, random: 3 },
       latency: { meanMs: 2, jitterMs: 1 },
     },
     SERVICE_ENV
   )
+
+beforeAll(async () => {
+  stack = await start()
 })
 
 afterAll(async () => {
@@ -162,6 +165,12 @@ describe('429 storms', () => {
 })
 
 describe('5xx and circuit breakers', () => {
+  // A fresh worker: the rate the 429 storms taught the account's flow controller would carry over.
+  beforeAll(async () => {
+    await stack.close()
+    stack = await start()
+  })
+
   it('retries a burst of 503s', async () => {
     const { answer, stats } = await scenario(
       '503 burst (first 2 calls of 10 ids)',

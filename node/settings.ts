@@ -2,8 +2,12 @@ import service from './service.json'
 
 /** The tunables: app settings on IO, environment variables locally. */
 export interface ScoreSettings {
+  /** Ceiling on Catalog calls in flight; the flow control finds the level below it. */
   concurrency: number
-  maxAttempts: number
+  /** Optional cap on attempts per item; by default retries last as long as time allows. */
+  maxAttempts?: number
+  /** Optional cap on Catalog requests per minute for the account, to leave room for other integrations. */
+  maxRequestsPerMinute?: number
   requestTimeoutMs: number
   maxItems: number
   /** Largest batch accepted with ?async=true. */
@@ -13,8 +17,8 @@ export interface ScoreSettings {
 }
 
 export const DEFAULT_SETTINGS: ScoreSettings = {
-  concurrency: 8,
-  maxAttempts: 5,
+  // 15,000 requests/min per endpoint is 250/s; a GET and a PUT per item at 300 ms need 150 in flight.
+  concurrency: 150,
   requestTimeoutMs: 10_000,
   maxItems: 5000,
   maxAsyncItems: 100_000,
@@ -26,8 +30,9 @@ interface Bound {
 }
 
 const BOUNDS: Record<Exclude<keyof ScoreSettings, 'catalogBaseUrl'>, Bound> = {
-  concurrency: { min: 1, max: 64 },
-  maxAttempts: { min: 1, max: 10 },
+  concurrency: { min: 1, max: 256 },
+  maxAttempts: { min: 1, max: 100 },
+  maxRequestsPerMinute: { min: 60, max: 1_000_000 },
   // At most half the 60 s route timeout, so a batch always has time to call.
   requestTimeoutMs: { min: 100, max: 30_000 },
   maxItems: { min: 1, max: 50_000 },
@@ -38,6 +43,7 @@ const BOUNDS: Record<Exclude<keyof ScoreSettings, 'catalogBaseUrl'>, Bound> = {
 const ENV_NAMES: Record<keyof typeof BOUNDS, string> = {
   concurrency: 'CONCURRENCY',
   maxAttempts: 'MAX_ATTEMPTS',
+  maxRequestsPerMinute: 'MAX_REQUESTS_PER_MINUTE',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   maxItems: 'MAX_ITEMS',
   maxAsyncItems: 'MAX_ASYNC_ITEMS',
@@ -114,6 +120,9 @@ export function batchBudgetMs(
     ? Math.min(override, budget)
     : budget
 }
+
+/** Jobs have no route timeout: an item's retryable failures are retried this long. */
+export const JOB_ITEM_RETRY_WINDOW_MS = 5 * 60_000
 
 /** How often a job's worker writes its heartbeat, and when a silent job counts as stale. */
 export function jobTimings(env: NodeJS.ProcessEnv = process.env) {

@@ -1,57 +1,97 @@
 import * as vega from 'vega'
 import { compile, TopLevelSpec } from 'vega-lite'
 
-export interface ChartPoint {
-  runner: string
-  items: number
-  itemsPerSec: number
+export interface FlowPoint {
+  t: number
+  requestsPerSec: number
+  inFlight: number
+  rateLimitedPerSec: number
 }
 
-/** Items/s against batch size for each runner, with the physical limit as a rule; rendered to SVG by Vega. */
-export async function renderThroughputChart(
+/**
+ * One batch over time: the request rate and its 429s against the Catalog's
+ * limit (top), and the calls in flight (bottom), so a reader sees the
+ * controller find the limit and come back after a breaker phase.
+ */
+export async function renderFlowChart(
   title: string,
-  points: ChartPoint[],
-  limit: number
+  points: FlowPoint[],
+  limitPerSec: number | null
 ): Promise<string> {
+  const rates = points.flatMap((p) => [
+    { t: p.t, series: 'requests/s', value: p.requestsPerSec },
+    { t: p.t, series: '429s/s', value: p.rateLimitedPerSec },
+  ])
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
-    width: 420,
-    height: 260,
-    layer: [
+    vconcat: [
       {
-        data: { values: points },
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: {
-            field: 'items',
-            type: 'quantitative',
-            scale: { type: 'log' },
-            title: 'batch size (items)',
+        width: 520,
+        height: 200,
+        layer: [
+          {
+            data: { values: rates },
+            mark: { type: 'line', interpolate: 'step-after' },
+            encoding: {
+              x: { field: 't', type: 'quantitative', title: 'seconds' },
+              y: {
+                field: 'value',
+                type: 'quantitative',
+                title: 'Catalog requests/s',
+              },
+              color: { field: 'series', type: 'nominal', title: null },
+            },
           },
-          y: { field: 'itemsPerSec', type: 'quantitative', title: 'items/s' },
-          color: { field: 'runner', type: 'nominal', title: 'runner' },
-        },
+          ...(limitPerSec
+            ? [
+                {
+                  data: {
+                    values: [
+                      {
+                        limit: limitPerSec,
+                        label: `limit ${limitPerSec.toFixed(0)} req/s`,
+                      },
+                    ],
+                  },
+                  layer: [
+                    {
+                      mark: {
+                        type: 'rule' as const,
+                        strokeDash: [6, 4],
+                        color: 'black',
+                      },
+                      encoding: {
+                        y: { field: 'limit', type: 'quantitative' as const },
+                      },
+                    },
+                    {
+                      mark: {
+                        type: 'text' as const,
+                        align: 'left' as const,
+                        dx: 4,
+                        dy: -6,
+                        x: 0,
+                      },
+                      encoding: {
+                        y: { field: 'limit', type: 'quantitative' as const },
+                        text: { field: 'label' },
+                      },
+                    },
+                  ],
+                },
+              ]
+            : []),
+        ],
       },
       {
-        data: {
-          values: [
-            { limit, label: `physical limit ${limit.toFixed(0)} items/s` },
-          ],
-        },
-        mark: { type: 'rule', strokeDash: [6, 4], color: 'black' },
-        encoding: { y: { field: 'limit', type: 'quantitative' } },
-      },
-      {
-        data: {
-          values: [
-            { limit, label: `physical limit ${limit.toFixed(0)} items/s` },
-          ],
-        },
-        mark: { type: 'text', align: 'left', dx: 4, dy: -6, x: 0 },
+        width: 520,
+        height: 120,
+        data: { values: points },
+        mark: { type: 'area', interpolate: 'step-after', opacity: 0.6 },
         encoding: {
-          y: { field: 'limit', type: 'quantitative' },
-          text: { field: 'label' },
+          x: { field: 't', type: 'quantitative', title: 'seconds' },
+          y: { field: 'inFlight', type: 'quantitative', title: 'in flight' },
         },
       },
     ],

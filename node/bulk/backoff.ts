@@ -3,7 +3,7 @@ export interface BackoffPolicy {
   maxMs: number
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 10_000 }
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 5_000 }
 
 /**
  * Capped exponential backoff with full jitter: a uniform delay in

@@ -3,6 +3,8 @@ export interface Failure {
   status: number
   code: string
   message: string
+  /** Behind a DEADLINE_EXCEEDED or NOT_ATTEMPTED: the last real error of the item, if any. */
+  cause?: Failure
 }
 
 /** How the engine should treat a failed upstream call. */
@@ -10,12 +12,13 @@ export interface CallFailure extends Failure {
   retryable: boolean
   /** 401/403: the caller's credentials are refused, so no further call can succeed. */
   stopsBatch?: boolean
-  /** Set on a 429: how long the Catalog asked the whole pool to wait. */
-  retryAfterMs?: number
+  /** No connection could be made (refused, no route, no DNS): the Catalog is unreachable. */
+  unreachable?: boolean
 }
 
 export const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED'
 export const NOT_ATTEMPTED = 'NOT_ATTEMPTED'
+export const UPSTREAM_UNREACHABLE = 'UPSTREAM_UNREACHABLE'
 
 /** Raised inside the engine when no further call may start; never leaves runBulk. */
 export class HaltError extends Error {

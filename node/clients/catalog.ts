@@ -5,7 +5,8 @@ import {
   RequestConfig,
 } from '@vtex/api'
 
-import type { RateSignal } from '../bulk/pacer'
+import { Answer, FlowLimits, readRateHeaders } from '../bulk'
+import { accountFlow } from './catalogFlow'
 import type { CallerCredentials } from './credentials'
 
 export type CatalogKind = 'product' | 'category'
@@ -23,10 +24,18 @@ export interface CatalogCallOptions {
   timeoutMs?: number
   /** Overrides the base URL for this call (from app settings). */
   baseURL?: string
-  /** Receives the Catalog's Ratelimit-* headers from every answer. */
-  onRateSignal?(signal: RateSignal): void
-  /** PUT only: runs right before the request is sent; if it throws, nothing is sent and the error propagates as is. */
-  beforeSend?(): void
+  /** Epoch ms after which the call may not start: the flow control gives up waiting then. */
+  deadlineAt?: number
+  /** Aborts a call still waiting for the flow control. */
+  signal?: AbortSignal
+  /** The settings' ceiling and cap for the account's flow control. */
+  limits?: FlowLimits
+  /**
+   * Called once the flow control admits the call, right before the request.
+   * If it throws, nothing is sent, the slot is released, the controller
+   * learns nothing, and the error propagates unchanged.
+   */
+  beforeSend?: () => void
 }
 
 /** A failed Catalog call, stripped of the request config that holds the credentials. */
@@ -102,6 +111,7 @@ interface AxiosLikeError {
 export class CatalogClient extends ExternalClient {
   /** Set when CATALOG_URL points straight at a Catalog, without the IO proxy. */
   private readonly direct: boolean
+  private readonly account: string
 
   constructor(context: IOContext, options?: InstanceOptions) {
     const override = process.env.CATALOG_URL
@@ -116,6 +126,7 @@ export class CatalogClient extends ExternalClient {
       },
     })
     this.direct = direct
+    this.account = context.account
   }
 
   public getProduct(id: number, options: CatalogCallOptions) {
@@ -142,48 +153,93 @@ export class CatalogClient extends ExternalClient {
     return this.write('category', id, category, options)
   }
 
-  public async read(
-    kind: CatalogKind,
-    id: number,
-    options: CatalogCallOptions
-  ) {
-    try {
-      const response = await this.http.getRaw<CatalogObject>(
+  public read(kind: CatalogKind, id: number, options: CatalogCallOptions) {
+    return this.send('GET', kind, id, options, (lastCheck) =>
+      this.http.getRaw<CatalogObject>(
         catalogRoutes[kind](id),
-        this.config(`catalog-get-${kind}`, options)
+        this.config(`catalog-get-${kind}`, options, lastCheck)
       )
-
-      reportRateSignal(response.headers, options)
-
-      return response.data
-    } catch (error) {
-      throw toCatalogError('GET', kind, id, error, options)
-    }
+    )
   }
 
-  public async write(
+  public write(
     kind: CatalogKind,
     id: number,
     body: CatalogObject,
     options: CatalogCallOptions
   ) {
-    options.beforeSend?.()
-    try {
-      const response = await this.http.putRaw<CatalogObject>(
+    return this.send('PUT', kind, id, options, (lastCheck) =>
+      this.http.putRaw<CatalogObject>(
         catalogRoutes[kind](id),
         body,
-        this.config(`catalog-update-${kind}`, options)
+        this.config(`catalog-update-${kind}`, options, lastCheck)
       )
+    )
+  }
 
-      reportRateSignal(response.headers, options)
+  /**
+   * The pipeline every Catalog call goes through: the account's flow control
+   * admits it, it is sent, and what came back (status, headers, or why
+   * nothing did) is reported to the controller.
+   */
+  private async send(
+    method: 'GET' | 'PUT',
+    kind: CatalogKind,
+    id: number,
+    options: CatalogCallOptions,
+    request: (lastCheck: () => void) => Promise<{
+      data: CatalogObject
+      headers?: Record<string, unknown>
+      status: number
+    }>
+  ): Promise<CatalogObject> {
+    const flow = accountFlow(this.account, options.limits)
 
-      return response.data
-    } catch (error) {
-      throw toCatalogError('PUT', kind, id, error, options)
+    for (;;) {
+      const admission = await flow.admit({
+        deadlineAt: options.deadlineAt,
+        signal: options.signal,
+      })
+
+      try {
+        options.beforeSend?.()
+      } catch (error) {
+        admission.cancel()
+        throw error
+      }
+
+      try {
+        // The HTTP stack takes a while to reach the socket: if a 429 arrived
+        // meanwhile, the call goes back to the queue instead of into the window.
+        const response = await request(() => {
+          if (admission.overtaken()) throw new HeldBack()
+        })
+
+        admission.done({
+          status: response.status,
+          headers: rateHeadersOf(response.headers),
+        })
+
+        return response.data
+      } catch (error) {
+        if (isHeldBack(error)) {
+          admission.cancel()
+          continue
+        }
+
+        const failure = toCatalogError(method, kind, id, error)
+
+        admission.done(answerOf(failure, error))
+        throw failure
+      }
     }
   }
 
-  private config(metric: string, options: CatalogCallOptions): RequestConfig {
+  private config(
+    metric: string,
+    options: CatalogCallOptions,
+    lastCheck: () => void
+  ): RequestConfig {
     return {
       metric,
       timeout: options.timeoutMs,
@@ -193,9 +249,33 @@ export class CatalogClient extends ExternalClient {
         'Content-Type': 'application/json',
         ...options.credentials.headers(),
       },
-      ...(this.direct ? { transformRequest: [withoutAppToken] } : {}),
+      // axios runs request transforms last, right before the socket write.
+      transformRequest: [
+        (data: unknown, headers?: Record<string, unknown>) => {
+          lastCheck()
+
+          return this.direct
+            ? withoutAppToken(data, headers)
+            : data === undefined
+            ? data
+            : JSON.stringify(data)
+        },
+      ],
     }
   }
+}
+
+/** Thrown from the last check before the socket: the call never left. */
+class HeldBack extends Error {}
+
+function isHeldBack(error: unknown): boolean {
+  if (error instanceof HeldBack) return true
+  const { cause, originalError } = (error ?? {}) as {
+    cause?: unknown
+    originalError?: unknown
+  }
+
+  return cause instanceof HeldBack || originalError instanceof HeldBack
 }
 
 /**
@@ -219,27 +299,35 @@ function headerOf(headers: Record<string, unknown> | undefined, name: string) {
   return value === undefined ? undefined : String(value)
 }
 
-/** `Ratelimit-*` (IETF draft) or the older `X-RateLimit-*` spelling some VTEX APIs use. */
-function rateLimitHeader(
-  headers: Record<string, unknown> | undefined,
-  field: 'limit' | 'remaining' | 'reset'
-) {
-  return (
-    headerOf(headers, `ratelimit-${field}`) ??
-    headerOf(headers, `x-ratelimit-${field}`)
-  )
+function rateHeadersOf(headers: Record<string, unknown> | undefined) {
+  return readRateHeaders((name) => headerOf(headers, name))
 }
 
-function reportRateSignal(
-  headers: Record<string, unknown> | undefined,
-  options: CatalogCallOptions
-) {
-  if (!options.onRateSignal) return
-  const limit = Number(rateLimitHeader(headers, 'limit'))
-  const remaining = Number(rateLimitHeader(headers, 'remaining'))
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
 
-  if (Number.isFinite(limit) && Number.isFinite(remaining)) {
-    options.onRateSignal({ limit, remaining })
+/** What the flow control learns from a failed call. */
+function answerOf(failure: CatalogError, error: unknown): Answer {
+  if (failure.status !== undefined) {
+    const { response } = (error ?? {}) as AxiosLikeError
+
+    return { status: failure.status, headers: rateHeadersOf(response?.headers) }
+  }
+
+  const code = failure.networkCode ?? ''
+
+  return {
+    network:
+      code === 'ECONNABORTED' || code === 'ETIMEDOUT'
+        ? 'timeout'
+        : UNREACHABLE.has(code)
+        ? 'unreachable'
+        : 'reset',
   }
 }
 
@@ -247,13 +335,11 @@ function toCatalogError(
   method: 'GET' | 'PUT',
   kind: CatalogKind,
   id: number,
-  error: unknown,
-  options: CatalogCallOptions
+  error: unknown
 ) {
   const { response, code } = (error ?? {}) as AxiosLikeError
 
   if (response) {
-    reportRateSignal(response.headers, options)
     return new CatalogError(
       method,
       kind,
@@ -263,7 +349,9 @@ function toCatalogError(
       undefined,
       {
         retryAfter: headerOf(response.headers, 'retry-after'),
-        reset: rateLimitHeader(response.headers, 'reset'),
+        reset:
+          headerOf(response.headers, 'ratelimit-reset') ??
+          headerOf(response.headers, 'x-ratelimit-reset'),
       }
     )
   }

@@ -3,7 +3,6 @@ import { randomUUID } from 'crypto'
 import type { Clock } from '../bulk/clock'
 import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
 import type { CallerCredentials } from '../clients/credentials'
-import { acquireAccountGate } from '../scores/accountGates'
 import type { ScoreEnvelope } from '../scores/envelope'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import { CATEGORY_TARGET, PRODUCT_TARGET } from '../scores/targets'
@@ -314,8 +313,6 @@ async function runClaimed(
     },
   }
 
-  const { gate, release } = acquireAccountGate(job.account)
-
   try {
     // An undo restores an item only while its Score is still what the job wrote.
     const catalog = job.undoOf ? guardedCatalog(fenced, items) : fenced
@@ -331,7 +328,6 @@ async function runClaimed(
       dryRun: job.dryRun,
       allowFieldDrift: job.allowFieldDrift,
       deadlineAt: Number.POSITIVE_INFINITY,
-      gate,
     })
     const result = job.undoOf
       ? { ...ran, envelope: markConflicts(ran.envelope) }
@@ -376,7 +372,6 @@ async function runClaimed(
     return 'ran'
   } finally {
     await stopHeartbeat()
-    release()
   }
 }
 

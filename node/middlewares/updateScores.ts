@@ -1,13 +1,11 @@
-import { batchBudgetMs } from '../settings'
-import { acquireAccountGate } from '../scores/accountGates'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import type { ScoreTarget } from '../scores/targets'
+import { batchBudgetMs } from '../settings'
 
 /** Runs a validated batch against the Catalog and answers with the envelope. */
 export function updateScores(target: ScoreTarget) {
   return async function updateScoresFor(ctx: Context) {
     const { settings, credentials, items, dryRun, allowFieldDrift } = ctx.state
-    const { gate, release } = acquireAccountGate(ctx.vtex.account ?? '')
     const result = await runScoreBatch(ctx.clients.catalog, {
       target,
       items,
@@ -15,13 +13,12 @@ export function updateScores(target: ScoreTarget) {
       dryRun,
       allowFieldDrift,
       deadlineAt: Date.now() + batchBudgetMs(settings),
-      gate,
       call: {
         credentials,
         timeoutMs: settings.requestTimeoutMs,
         baseURL: settings.catalogBaseUrl,
       },
-    }).finally(release)
+    })
 
     const { successfulResponses, failedResponses } = result.envelope
 

@@ -1,30 +1,23 @@
-import type { CallFailure } from '../bulk'
+import {
+  CallFailure,
+  DEADLINE_EXCEEDED,
+  Failure,
+  NOT_ATTEMPTED,
+  Outcome,
+  UPSTREAM_UNREACHABLE,
+} from '../bulk'
 import { CatalogError } from '../clients/catalog'
 
-/** Seconds in Retry-After (or an HTTP date), else Ratelimit-Reset seconds; nonsense is ignored. */
-export function retryAfterMs(
-  headers: { retryAfter?: string; reset?: string },
-  now: number = Date.now()
-): number | undefined {
-  const fromSeconds = (value?: string) => {
-    if (value === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(value))
-      return undefined
+export { retryAfterMs } from '../bulk'
 
-    return Math.round(Number(value) * 1000)
-  }
-
-  const retryAfter = fromSeconds(headers.retryAfter)
-
-  if (retryAfter !== undefined) return retryAfter
-
-  if (headers.retryAfter) {
-    const date = Date.parse(headers.retryAfter)
-
-    if (!Number.isNaN(date) && date >= now) return date - now
-  }
-
-  return fromSeconds(headers.reset)
-}
+/** Connection errors that mean the Catalog could not be reached at all. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
 
 /** Decides, for any error a Catalog call throws, whether to retry, stop or give up. */
 export function classifyCatalogError(error: unknown): CallFailure {
@@ -52,17 +45,20 @@ export function classifyCatalogError(error: unknown): CallFailure {
           message: `${message} (timed out)`,
           retryable: true,
         }
-      : { status: 502, code: 'NETWORK_ERROR', message, retryable: true }
+      : {
+          status: 502,
+          code: 'NETWORK_ERROR',
+          message,
+          retryable: true,
+          ...(UNREACHABLE.has(error.networkCode ?? '')
+            ? { unreachable: true }
+            : {}),
+        }
   }
 
   if (status === 429) {
-    return {
-      status,
-      code: 'RATE_LIMITED',
-      message,
-      retryable: true,
-      retryAfterMs: retryAfterMs(error.rateLimitHeaders),
-    }
+    // How long to wait is the flow control's business: it saw the headers.
+    return { status, code: 'RATE_LIMITED', message, retryable: true }
   }
 
   if (status === 401 || status === 403) {
@@ -87,4 +83,57 @@ export function classifyCatalogError(error: unknown): CallFailure {
   }
 
   return { status, code: 'UPSTREAM_REJECTED', message, retryable: false }
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'NETWORK_ERROR',
+  'TIMEOUT',
+  'UPSTREAM_UNAVAILABLE',
+  'UPSTREAM_ERROR',
+  UPSTREAM_UNREACHABLE,
+])
+
+/** A failure that says the Catalog was down or out of reach, not that it refused this item. */
+const isUnavailable = (failure: Failure) =>
+  UNAVAILABLE_CODES.has(failure.code) &&
+  (failure.status === 502 || failure.status === 503 || failure.status === 504)
+
+/**
+ * The status of the whole answer. A 401/403 that stopped the batch is the
+ * status. When no item succeeded and every failure is the Catalog being
+ * unavailable or unreachable (items never sent for lack of time say nothing
+ * either way), the batch failed upstream: 503 if the Catalog answered 503
+ * at least once, 502 if it could not be reached or answered otherwise.
+ * Anything else, partial success included, is 200 with the envelope.
+ */
+export function batchStatus(
+  outcomes: ReadonlyArray<Outcome<unknown>>,
+  stoppedBy?: Failure
+): number {
+  if (stoppedBy && stoppedBy.code !== UPSTREAM_UNREACHABLE) {
+    return stoppedBy.status
+  }
+
+  let unavailable = false
+  let answered503 = false
+
+  for (const outcome of outcomes) {
+    if (outcome.ok) return 200
+    const { failure } = outcome
+    const cause = failure.cause ?? failure
+
+    if (isUnavailable(cause)) {
+      unavailable = true
+      if (cause.status === 503) answered503 = true
+    } else if (
+      failure.code !== NOT_ATTEMPTED &&
+      !(failure.code === DEADLINE_EXCEEDED && !failure.cause)
+    ) {
+      return 200
+    }
+  }
+
+  if (!unavailable) return stoppedBy ? 502 : 200
+
+  return answered503 ? 503 : 502
 }

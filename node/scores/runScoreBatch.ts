@@ -1,8 +1,11 @@
-import { BulkStats, Outcome, RateGate, runBulk, systemClock } from '../bulk'
-import type { RateSignal } from '../bulk/pacer'
-import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
-import type { ScoreSettings } from '../settings'
-import { classifyCatalogError } from './classify'
+import { BulkStats, Outcome, runBulk } from '../bulk'
+import type {
+  CatalogCallOptions,
+  CatalogClient,
+  CatalogObject,
+} from '../clients/catalog'
+import { JOB_ITEM_RETRY_WINDOW_MS, ScoreSettings } from '../settings'
+import { batchStatus, classifyCatalogError } from './classify'
 import { buildEnvelope, ScoreChange, ScoreEnvelope } from './envelope'
 import type { ScoreTarget } from './targets'
 import { ScoreState, updateScoreTask } from './updateScore'
@@ -16,15 +19,19 @@ export interface ScoreBatch {
   dryRun: boolean
   /** `?allowFieldDrift=true`: write even when the Catalog will change other fields. */
   allowFieldDrift?: boolean
-  /** Absolute time (ms) after which no Catalog call starts. */
+  /** Absolute time (epoch ms) after which no Catalog call starts; Infinity for a job. */
   deadlineAt: number
-  /** A gate shared beyond this batch (the account's, see accountGates); a new one by default. */
-  gate?: RateGate
+  /**
+   * How long an item's retryable failures are retried, from its first
+   * attempt. Defaults to the deadline for a batch, and to
+   * JOB_ITEM_RETRY_WINDOW_MS when there is none (a job).
+   */
+  retryWindowMs?: number
   onOutcome?(index: number, outcome: Outcome<unknown>): void
 }
 
 export interface ScoreBatchResult {
-  /** 200, or the 401/403 that stopped the batch. */
+  /** 200; the 401/403 that stopped the batch; 502/503 when the Catalog was down for every item. */
   status: number
   envelope: ScoreEnvelope
   stats: BulkStats
@@ -32,30 +39,52 @@ export interface ScoreBatchResult {
 
 type CatalogAccess = Pick<CatalogClient, 'read' | 'write'>
 
+/** What the per-item task may ask of the Catalog. */
+export interface CatalogTaskPort {
+  read(id: number): Promise<CatalogObject>
+  /** `guard.beforeSend` runs once the flow control admits the PUT, right before it leaves. */
+  write(
+    id: number,
+    object: CatalogObject,
+    guard?: { beforeSend(): void }
+  ): Promise<unknown>
+}
+
 /** One batch, from validated items to the envelope; shared by every route. */
 export async function runScoreBatch(
   catalog: CatalogAccess,
   batch: ScoreBatch
 ): Promise<ScoreBatchResult> {
   const { target, items, settings, dryRun } = batch
-  // One gate per batch: a 429 pauses every worker, and the pacer learns the Catalog's rate.
-  const gate = batch.gate ?? new RateGate(systemClock, { adaptive: true })
-  const call = {
+  // Aborted when the batch stops, so calls waiting in the flow control give up.
+  const stop = new AbortController()
+  const call: CatalogCallOptions = {
     ...batch.call,
-    onRateSignal: (signal: RateSignal) => gate.observe(signal),
-  }
-  const task = updateScoreTask(
-    target,
-    {
-      read: (id) => catalog.read(target.kind, id, call),
-      write: (id, object, guard) =>
-        catalog.write(target.kind, id, object, {
-          ...call,
-          beforeSend: guard?.beforeSend,
-        }),
+    ...(Number.isFinite(batch.deadlineAt)
+      ? { deadlineAt: batch.deadlineAt }
+      : {}),
+    signal: stop.signal,
+    limits: {
+      maxInFlight: settings.concurrency,
+      maxRequestsPerMinute: settings.maxRequestsPerMinute ?? null,
     },
-    { dryRun, allowFieldDrift: batch.allowFieldDrift }
-  )
+  }
+
+  const port: CatalogTaskPort = {
+    read: (id) => catalog.read(target.kind, id, call),
+    write: (id, object, guard) =>
+      catalog.write(
+        target.kind,
+        id,
+        object,
+        guard ? { ...call, beforeSend: () => guard.beforeSend() } : call
+      ),
+  }
+
+  const task = updateScoreTask(target, port, {
+    dryRun,
+    allowFieldDrift: batch.allowFieldDrift,
+  })
 
   const report = await runBulk<ScoreItem, ScoreChange, ScoreState>(
     items,
@@ -65,13 +94,18 @@ export async function runScoreBatch(
       maxAttempts: settings.maxAttempts,
       classify: classifyCatalogError,
       deadlineAt: batch.deadlineAt,
-      gate,
+      retryWindowMs:
+        batch.retryWindowMs ??
+        (Number.isFinite(batch.deadlineAt)
+          ? undefined
+          : JOB_ITEM_RETRY_WINDOW_MS),
+      stop,
       onOutcome: batch.onOutcome,
     }
   )
 
   return {
-    status: report.stoppedBy?.status ?? 200,
+    status: batchStatus(report.outcomes, report.stoppedBy),
     envelope: buildEnvelope(items, report.outcomes, { dryRun }),
     stats: report.stats,
   }

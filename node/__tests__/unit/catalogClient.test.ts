@@ -5,6 +5,7 @@ import {
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
 import { CatalogClient } from '../../clients/catalog'
+import { accountFlow } from '../../clients/catalogFlow'
 import { CallerCredentials } from '../../clients/credentials'
 
 let emulator: CatalogEmulator
@@ -67,5 +68,60 @@ describe('CatalogClient.write with beforeSend', () => {
     expect(beforeSend).toHaveBeenCalledTimes(1)
     expect(emulator.stats().putsById.product).toEqual({ 2: 1 })
     expect(emulator.getProduct(2)?.Score).toBe(6)
+  })
+})
+
+describe('CatalogClient pipeline', () => {
+  it('releases the flow-control slot when beforeSend throws, and the controller learns nothing', async () => {
+    const flow = accountFlow('store')
+    const before = flow.snapshot()
+
+    await expect(
+      client.write(
+        'product',
+        3,
+        { Id: 3 },
+        {
+          credentials,
+          beforeSend: () => {
+            throw new Error('stale')
+          },
+        }
+      )
+    ).rejects.toThrow('stale')
+    const after = flow.snapshot()
+
+    expect(after.inFlight).toBe(0)
+    expect(after.admitted).toBe(before.admitted + 1)
+    expect(after).toMatchObject({
+      rateLimited: before.rateLimited,
+      overloaded: before.overloaded,
+    })
+    expect(emulator.stats().requests.PUT).toBe(0)
+  })
+
+  it('reports every answer to the account controller, 429s included', async () => {
+    const flow = accountFlow('store')
+    const before = flow.snapshot()
+
+    emulator.configure({
+      faults: [
+        {
+          name: 'limited',
+          times: 1,
+          action: { type: '429', retryAfter: '1', windowMs: 1000 },
+        },
+      ],
+    })
+    await expect(client.read('product', 1, { credentials })).rejects.toThrow(
+      /429/
+    )
+    expect(emulator.stats().faultHits.limited).toBe(1)
+    expect(flow.snapshot().rateLimited).toBe(before.rateLimited + 1)
+    // The pause is the account's: the next call waits the window out, then goes.
+    await client.read('product', 1, { credentials })
+    expect(emulator.stats().requestsInPenaltyWindow).toBe(0)
+    expect(emulator.stats().byStatus['200']).toBeGreaterThanOrEqual(1)
+    emulator.configure({ faults: null })
   })
 })

@@ -1,5 +1,11 @@
 import { CatalogError } from '../../clients/catalog'
-import { classifyCatalogError, retryAfterMs } from '../../scores/classify'
+import type { Failure, Outcome } from '../../bulk'
+import { readRateHeaders } from '../../bulk'
+import {
+  batchStatus,
+  classifyCatalogError,
+  retryAfterMs,
+} from '../../scores/classify'
 
 const NOW = Date.parse('2030-01-01T00:00:00Z')
 
@@ -68,45 +74,15 @@ describe('retryAfterMs', () => {
 })
 
 describe('classifyCatalogError', () => {
-  describe('429', () => {
-    it('is retryable and carries Retry-After seconds', () => {
-      expect(
-        classifyCatalogError(answered(429, '', { retryAfter: '3' }))
-      ).toEqual({
-        status: 429,
-        code: 'RATE_LIMITED',
-        message: 'Catalog answered 429 to PUT product 42',
-        retryable: true,
-        retryAfterMs: 3000,
-      })
+  it('429 is retryable; how long to wait is left to the flow control', () => {
+    expect(
+      classifyCatalogError(answered(429, '', { retryAfter: '3' }))
+    ).toEqual({
+      status: 429,
+      code: 'RATE_LIMITED',
+      message: 'Catalog answered 429 to PUT product 42',
+      retryable: true,
     })
-
-    it('reads an HTTP date against the current time', () => {
-      jest.spyOn(Date, 'now').mockReturnValue(NOW)
-      const failure = classifyCatalogError(
-        answered(429, '', { retryAfter: new Date(NOW + 12_000).toUTCString() })
-      )
-
-      expect(failure.retryAfterMs).toBe(12_000)
-    })
-
-    it('falls back to Ratelimit-Reset seconds', () => {
-      expect(
-        classifyCatalogError(answered(429, '', { reset: '5' })).retryAfterMs
-      ).toBe(5000)
-    })
-
-    it.each([['-5'], ['abc'], ['']])(
-      'ignores Retry-After %p and Ratelimit-Reset %p',
-      (value) => {
-        const failure = classifyCatalogError(
-          answered(429, '', { retryAfter: value, reset: value })
-        )
-
-        expect(failure.retryable).toBe(true)
-        expect(failure.retryAfterMs).toBeUndefined()
-      }
-    )
   })
 
   it.each([
@@ -173,7 +149,7 @@ describe('classifyCatalogError', () => {
     }
   )
 
-  it.each([['ECONNRESET'], ['ENOTFOUND'], ['ENETWORK']])(
+  it.each([['ECONNRESET'], ['ENETWORK']])(
     '%s is a retryable 502 NETWORK_ERROR',
     (code) => {
       expect(classifyCatalogError(network(code))).toEqual({
@@ -181,6 +157,19 @@ describe('classifyCatalogError', () => {
         code: 'NETWORK_ERROR',
         message: `Catalog GET category 7 failed: ${code}`,
         retryable: true,
+      })
+    }
+  )
+
+  it.each([['ECONNREFUSED'], ['ENOTFOUND'], ['EAI_AGAIN'], ['EHOSTUNREACH']])(
+    '%s is a retryable 502 NETWORK_ERROR that marks the Catalog unreachable',
+    (code) => {
+      expect(classifyCatalogError(network(code))).toEqual({
+        status: 502,
+        code: 'NETWORK_ERROR',
+        message: `Catalog GET category 7 failed: ${code}`,
+        retryable: true,
+        unreachable: true,
       })
     }
   )
@@ -224,5 +213,105 @@ describe('classifyCatalogError', () => {
     expect(classifyCatalogError(answered(400, '')).message).toBe(
       'Catalog answered 400 to PUT product 42'
     )
+  })
+})
+
+describe('readRateHeaders', () => {
+  const lookup = (headers: Record<string, string>) => (name: string) =>
+    headers[name]
+
+  it('reads the IETF spelling', () => {
+    expect(
+      readRateHeaders(
+        lookup({
+          'ratelimit-limit': '100',
+          'ratelimit-remaining': '7',
+          'ratelimit-reset': '2',
+        }),
+        NOW
+      )
+    ).toEqual({ limit: 100, remaining: 7, retryAfterMs: 2000 })
+  })
+
+  it('reads the X-RateLimit spelling, and Retry-After first', () => {
+    expect(
+      readRateHeaders(
+        lookup({
+          'x-ratelimit-limit': '50',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': '9',
+          'retry-after': '1',
+        }),
+        NOW
+      )
+    ).toEqual({ limit: 50, remaining: 0, retryAfterMs: 1000 })
+  })
+
+  it('takes the quota of a structured limit and ignores nonsense', () => {
+    expect(
+      readRateHeaders(
+        lookup({
+          'ratelimit-limit': '100, 100;w=60',
+          'ratelimit-remaining': 'x',
+        }),
+        NOW
+      )
+    ).toEqual({ limit: 100 })
+    expect(readRateHeaders(lookup({}), NOW)).toEqual({})
+  })
+})
+
+describe('batchStatus', () => {
+  const ok: Outcome<unknown> = { ok: true, value: {}, attempts: 1 }
+  const failed = (failure: Failure): Outcome<unknown> => ({
+    ok: false,
+    failure,
+    attempts: 1,
+  })
+  const unavailable = failed({
+    status: 503,
+    code: 'UPSTREAM_UNAVAILABLE',
+    message: 'breaker',
+  })
+  const network = failed({ status: 502, code: 'NETWORK_ERROR', message: 'x' })
+  const timeout = failed({ status: 504, code: 'TIMEOUT', message: 'x' })
+  const notFound = failed({ status: 404, code: 'NOT_FOUND', message: 'x' })
+  const neverSent = failed({
+    status: 504,
+    code: 'DEADLINE_EXCEEDED',
+    message: 'x',
+  })
+  const deadlineAfter503 = failed({
+    status: 504,
+    code: 'DEADLINE_EXCEEDED',
+    message: 'x',
+    cause: { status: 503, code: 'UPSTREAM_UNAVAILABLE', message: 'x' },
+  })
+
+  it('is 200 when anything succeeded, or any item was refused on its own', () => {
+    expect(batchStatus([ok, unavailable, network])).toBe(200)
+    expect(batchStatus([notFound, unavailable])).toBe(200)
+    expect(batchStatus([])).toBe(200)
+  })
+
+  it('is 503 when nothing succeeded and the Catalog answered unavailable', () => {
+    expect(batchStatus([unavailable, network, neverSent])).toBe(503)
+    expect(batchStatus([deadlineAfter503, neverSent])).toBe(503)
+  })
+
+  it('is 502 when nothing succeeded and the Catalog could not be reached', () => {
+    expect(batchStatus([network, timeout, neverSent])).toBe(502)
+    expect(
+      batchStatus(
+        [network, failed({ status: 502, code: 'NOT_ATTEMPTED', message: 'x' })],
+        { status: 502, code: 'UPSTREAM_UNREACHABLE', message: 'x' }
+      )
+    ).toBe(502)
+  })
+
+  it('is the 401/403 that stopped the batch', () => {
+    expect(
+      batchStatus([ok], { status: 403, code: 'FORBIDDEN', message: 'x' })
+    ).toBe(403)
   })
 })

@@ -590,4 +590,74 @@ describe('updateScores', () => {
       [3, 403, 'NOT_ATTEMPTED', 0],
     ])
   })
+
+  it('answers 502 with every item listed when the Catalog cannot be reached', async () => {
+    const read: Read = jest.fn(
+      async (_kind: string, id: number, _o: unknown) => {
+        throw new CatalogError(
+          'GET',
+          'product',
+          id,
+          undefined,
+          '',
+          'ECONNREFUSED'
+        )
+      }
+    )
+    const write: Write = jest.fn()
+    const ids = Array.from({ length: 50 }, (_, i) => i + 1)
+    const { ctx } = fakeContext({
+      read,
+      write,
+      state: batchState(ids, {
+        settings: { ...DEFAULT_SETTINGS, concurrency: 4 },
+      }),
+    })
+
+    await updateScores(PRODUCT_TARGET)(ctx)
+
+    const body = ctx.body as ScoreEnvelope
+
+    expect(ctx.status).toBe(502)
+    expect(body.total).toBe(50)
+    expect(body.failedResponses.quantity).toBe(50)
+    expect(body.failedResponses.elements.map((e) => e.id)).toEqual(ids)
+    expect(body.failedResponses.elements.every((e) => e.error === 502)).toBe(
+      true
+    )
+    // It stopped early instead of retrying 50 items until the deadline.
+    expect((read as jest.Mock).mock.calls.length).toBeLessThan(20)
+  })
+
+  it('answers 503 when nothing succeeded and the Catalog answered unavailable', async () => {
+    process.env.BATCH_DEADLINE_MS = '1500'
+    const read: Read = jest.fn(
+      async (_kind: string, id: number, _o: unknown) => {
+        throw new CatalogError('GET', 'product', id, 503, 'Service Unavailable')
+      }
+    )
+    const write: Write = jest.fn()
+    const { ctx } = fakeContext({
+      read,
+      write,
+      state: batchState([1, 2, 3], {
+        settings: { ...DEFAULT_SETTINGS, concurrency: 3 },
+      }),
+    })
+
+    await updateScores(PRODUCT_TARGET)(ctx)
+
+    const body = ctx.body as ScoreEnvelope
+
+    expect(ctx.status).toBe(503)
+    expect(body.total).toBe(3)
+    expect(body.failedResponses.elements.map((e) => e.code)).toEqual([
+      'DEADLINE_EXCEEDED',
+      'DEADLINE_EXCEEDED',
+      'DEADLINE_EXCEEDED',
+    ])
+    expect(body.failedResponses.elements[0].errorMessage).toMatch(
+      /Last error: 503/
+    )
+  })
 })

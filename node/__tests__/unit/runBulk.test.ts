@@ -1,4 +1,4 @@
-import { CallFailure, RateGate, runBulk } from '../../bulk'
+import { CallFailure, RetryBudget, runBulk } from '../../bulk'
 import { FakeClock } from '../helpers/fakeClock'
 
 /** A scripted upstream error: the classifier below reads it as is. */
@@ -181,57 +181,6 @@ describe('runBulk', () => {
     expect(gaps).toEqual([50, 100, 150, 150])
   })
 
-  it('pauses the whole pool on a 429: no call starts inside the Retry-After window', async () => {
-    const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, {
-      3: [fail(429, { retryAfterMs: 1000 }), 'ok'],
-    })
-    const report = await clock.run(
-      runBulk(items(40), (item, { call }) => call(() => upstream.send(item)), {
-        concurrency: 4,
-        maxAttempts: 5,
-        classify,
-        clock,
-        random: () => 0,
-      })
-    )
-
-    const limited = upstream.starts.find((s) => s.item === 3) as { at: number }
-    // The 429 arrives one latency (10 ms) after the call started.
-    const windowStart = limited.at + 10
-    const inWindow = upstream.starts.filter(
-      (s) => s.at > windowStart && s.at < windowStart + 1000
-    )
-
-    expect(inWindow).toEqual([])
-    expect(report.outcomes.every((o) => o.ok)).toBe(true)
-    expect(report.outcomes[3].attempts).toBe(2)
-    expect(report.stats).toMatchObject({
-      rateLimited: 1,
-      pauses: 1,
-      pausedMs: 1000,
-    })
-  })
-
-  it('falls back to backoff when a 429 carries no usable retry hint', async () => {
-    const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, { 0: [fail(429), 'ok'] }, () => 0)
-    const report = await clock.run(
-      runBulk(items(1), (item, { call }) => call(() => upstream.send(item)), {
-        concurrency: 1,
-        maxAttempts: 3,
-        classify,
-        clock,
-        random: () => 1,
-        backoff: { baseMs: 40, maxMs: 1000 },
-      })
-    )
-
-    expect(report.outcomes[0].ok).toBe(true)
-    // gate pause (40) then the retry's own backoff (40)
-    expect(upstream.starts[1].at - upstream.starts[0].at).toBe(80)
-  })
-
   it('stops the batch at the first 401/403 and reports the rest as NOT_ATTEMPTED', async () => {
     const clock = new FakeClock()
     const upstream = scriptedUpstream(clock, { 2: [fail(403)] })
@@ -292,60 +241,6 @@ describe('runBulk', () => {
     ).toBe(true)
   })
 
-  it('does not sleep into the deadline when the Catalog asks for an absurd pause', async () => {
-    const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, {
-      0: [fail(429, { retryAfterMs: 3_600_000 })],
-    })
-    const gate = new RateGate(clock, { maxPauseMs: 3_600_000 })
-    const report = await clock.run(
-      runBulk(items(5), (item, { call }) => call(() => upstream.send(item)), {
-        concurrency: 1,
-        maxAttempts: 5,
-        classify,
-        clock,
-        gate,
-        deadlineAt: 30_000,
-      })
-    )
-
-    expect(clock.now()).toBeLessThan(30_000)
-    expect(report.outcomes[0]).toMatchObject({
-      ok: false,
-      failure: { code: 'DEADLINE_EXCEEDED' },
-    })
-    expect(report.outcomes[0].ok || report.outcomes[0].failure.message).toMatch(
-      /Last error: 429/
-    )
-    expect(report.outcomes.every((o) => !o.ok)).toBe(true)
-  })
-
-  it('caps a pause at maxPauseMs', async () => {
-    const clock = new FakeClock()
-    const gate = new RateGate(clock, { maxPauseMs: 5000 })
-
-    gate.pause(3_600_000)
-    expect(gate.closedUntil).toBe(5000)
-    gate.pause(-20)
-    expect(gate.closedUntil).toBe(5000)
-  })
-
-  it('paces requests when the gate has a rate', async () => {
-    const clock = new FakeClock()
-    const upstream = scriptedUpstream(clock, {}, () => 0)
-
-    await clock.run(
-      runBulk(items(5), (item, { call }) => call(() => upstream.send(item)), {
-        concurrency: 5,
-        maxAttempts: 1,
-        classify,
-        clock,
-        gate: new RateGate(clock, { ratePerSec: 10 }),
-      })
-    )
-    expect(upstream.starts.map((s) => s.at)).toEqual([0, 100, 200, 300, 400])
-  })
-
   it('keeps per-item state across retries', async () => {
     const clock = new FakeClock()
     const upstream = scriptedUpstream(clock, { 0: [fail(500), 'ok'] })
@@ -385,5 +280,215 @@ describe('runBulk', () => {
     expect(report.outcomes[1]).toMatchObject({
       failure: { status: 500, code: 'INTERNAL_ERROR' },
     })
+  })
+
+  it('retries by time, not count: a 10 s outage loses nothing when the deadline allows', async () => {
+    const clock = new FakeClock()
+    let calls = 0
+    const report = await clock.run(
+      runBulk(
+        items(20),
+        (item, { call }) =>
+          call(async () => {
+            calls += 1
+            await clock.sleep(10)
+            if (clock.now() < 10_000) throw fail(503)
+
+            return item
+          }),
+        { concurrency: 4, classify, clock, deadlineAt: 40_000 }
+      )
+    )
+
+    expect(report.outcomes.every((o) => o.ok)).toBe(true)
+    expect(report.outcomes.some((o) => o.attempts > 5)).toBe(true)
+    // The budget (10 retries/s plus 20% of first attempts) bounds what an outage sees.
+    expect(calls - 20).toBeLessThanOrEqual(10 * 11 + 0.2 * 20 + 10)
+  })
+
+  it('gives a job item up when its retry window ends, with the last error', async () => {
+    const clock = new FakeClock()
+    const report = await clock.run(
+      runBulk(
+        items(1),
+        (_item, { call }) =>
+          call(async () => {
+            await clock.sleep(10)
+            throw fail(503)
+          }),
+        { concurrency: 1, classify, clock, retryWindowMs: 60_000 }
+      )
+    )
+
+    expect(report.outcomes[0]).toMatchObject({
+      ok: false,
+      failure: {
+        status: 504,
+        code: 'DEADLINE_EXCEEDED',
+        cause: { status: 503, code: 'E503' },
+      },
+    })
+    expect(clock.now()).toBeLessThanOrEqual(60_000)
+    expect(clock.now()).toBeGreaterThan(50_000)
+  })
+
+  it('makes failing retries beyond the budget wait their turn instead of failing', async () => {
+    const clock = new FakeClock()
+    const failedRetryStarts: number[] = []
+    const report = await clock.run(
+      runBulk(
+        items(50),
+        (item, { call, attempt }) =>
+          call(async () => {
+            const down = clock.now() < 5000
+
+            if (attempt > 1 && down) failedRetryStarts.push(clock.now())
+            if (down) throw fail(503)
+
+            return item
+          }),
+        {
+          concurrency: 50,
+          classify,
+          clock,
+          random: () => 0.5,
+          backoff: { baseMs: 0, maxMs: 0 },
+          retryBudget: new RetryBudget({ minPerSec: 10, ratio: 0, max: 10 }),
+        }
+      )
+    )
+
+    expect(report.outcomes.every((o) => o.ok)).toBe(true)
+    // During the outage: 10 banked, then 10 a second, however many items wait.
+    failedRetryStarts.forEach((at, i) => {
+      expect(i + 1).toBeLessThanOrEqual(10 + Math.floor((10 * at) / 1000) + 1)
+    })
+    expect(failedRetryStarts.length).toBeGreaterThan(40)
+  })
+
+  it('gives a retry that got an answer back to the budget, with one more', () => {
+    const budget = new RetryBudget({ minPerSec: 1, ratio: 0, max: 10 })
+
+    expect(budget.tryWithdraw(0)).toBe(true)
+    expect(budget.tryWithdraw(0)).toBe(false)
+    // Given back with one more: the budget doubles back as answers come.
+    budget.refund()
+    expect(budget.tryWithdraw(0)).toBe(true)
+    expect(budget.tryWithdraw(0)).toBe(true)
+    expect(budget.tryWithdraw(0)).toBe(false)
+    expect(budget.tryWithdraw(1000)).toBe(true)
+  })
+
+  it('stops early when nothing ever answered and retried connections fail too', async () => {
+    const clock = new FakeClock()
+    let calls = 0
+    const report = await clock.run(
+      runBulk(
+        items(500),
+        (_item, { call }) =>
+          call(async () => {
+            calls += 1
+            await clock.sleep(1)
+            throw fail(502, { code: 'NETWORK_ERROR', unreachable: true })
+          }),
+        { concurrency: 8, classify, clock, deadlineAt: 45_000 }
+      )
+    )
+
+    expect(report.stoppedBy).toMatchObject({
+      status: 502,
+      code: 'UPSTREAM_UNREACHABLE',
+    })
+    expect(report.outcomes).toHaveLength(500)
+    expect(
+      report.outcomes.every((o) => !o.ok && o.failure.status === 502)
+    ).toBe(true)
+    expect(
+      report.outcomes.filter((o) => !o.ok && o.failure.code === 'NOT_ATTEMPTED')
+        .length
+    ).toBeGreaterThan(450)
+    expect(calls).toBeLessThan(30)
+    expect(clock.now()).toBeLessThan(5_000)
+  })
+
+  it('does not stop on connect failures once the Catalog has answered', async () => {
+    const clock = new FakeClock()
+    const report = await clock.run(
+      runBulk(
+        items(20),
+        (item, { call, attempt }) =>
+          call(async () => {
+            await clock.sleep(5)
+            if (item > 0 && attempt < 3)
+              throw fail(502, { code: 'NETWORK_ERROR', unreachable: true })
+
+            return item
+          }),
+        { concurrency: 1, classify, clock, deadlineAt: 45_000 }
+      )
+    )
+
+    expect(report.stoppedBy).toBeUndefined()
+    expect(report.outcomes.every((o) => o.ok)).toBe(true)
+  })
+
+  it('walks the items with a fixed set of workers: no task starts before a worker is free', async () => {
+    const clock = new FakeClock()
+    let started = 0
+    let peakStarted = 0
+    let finished = 0
+    const report = await clock.run(
+      runBulk(
+        items(1000),
+        async (item, { call }) => {
+          started += 1
+          peakStarted = Math.max(peakStarted, started - finished)
+          const value = await call(async () => {
+            await clock.sleep(1)
+
+            return item
+          })
+
+          finished += 1
+
+          return value
+        },
+        { concurrency: 7, classify, clock }
+      )
+    )
+
+    expect(peakStarted).toBe(7)
+    expect(report.outcomes).toHaveLength(1000)
+    expect(report.outcomes[999]).toEqual({ ok: true, value: 999, attempts: 1 })
+  })
+
+  it('does not count a call the flow control refused as an attempt', async () => {
+    const clock = new FakeClock()
+    const { HaltError } = await import('../../bulk')
+    const report = await clock.run(
+      runBulk(
+        items(2),
+        (_item, { call }) =>
+          call(async () => {
+            throw new HaltError({
+              status: 504,
+              code: 'DEADLINE_EXCEEDED',
+              message: 'held past the deadline',
+            })
+          }),
+        { concurrency: 1, classify, clock }
+      )
+    )
+
+    expect(report.outcomes[0]).toEqual({
+      ok: false,
+      failure: {
+        status: 504,
+        code: 'DEADLINE_EXCEEDED',
+        message: 'held past the deadline',
+      },
+      attempts: 0,
+    })
+    expect(report.stats.calls).toBe(0)
   })
 })

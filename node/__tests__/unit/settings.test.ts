@@ -15,7 +15,12 @@ describe('resolveSettings', () => {
     const settings = resolveSettings(undefined)
 
     settings.concurrency = 99
-    expect(DEFAULT_SETTINGS.concurrency).toBe(8)
+    expect(DEFAULT_SETTINGS.concurrency).toBe(150)
+  })
+
+  it('has no attempt cap and no rate cap by default', () => {
+    expect(DEFAULT_SETTINGS).not.toHaveProperty('maxAttempts')
+    expect(DEFAULT_SETTINGS).not.toHaveProperty('maxRequestsPerMinute')
   })
 
   it('takes integers in range, as numbers or numeric strings', () => {
@@ -39,15 +44,17 @@ describe('resolveSettings', () => {
   it('takes the bounds themselves', () => {
     expect(
       resolveSettings({
-        concurrency: 64,
+        concurrency: 256,
         maxAttempts: 1,
+        maxRequestsPerMinute: 60,
         requestTimeoutMs: 100,
         maxItems: 50_000,
         maxAsyncItems: 200_000,
       })
     ).toEqual({
-      concurrency: 64,
+      concurrency: 256,
       maxAttempts: 1,
+      maxRequestsPerMinute: 60,
       requestTimeoutMs: 100,
       maxItems: 50_000,
       maxAsyncItems: 200_000,
@@ -56,7 +63,7 @@ describe('resolveSettings', () => {
 
   it.each([
     ['concurrency', 0],
-    ['concurrency', 65],
+    ['concurrency', 257],
     ['concurrency', -1],
     ['concurrency', 2.5],
     ['concurrency', '2.5'],
@@ -67,7 +74,9 @@ describe('resolveSettings', () => {
     ['concurrency', Infinity],
     ['concurrency', {}],
     ['maxAttempts', 0],
-    ['maxAttempts', 11],
+    ['maxAttempts', 101],
+    ['maxRequestsPerMinute', 59],
+    ['maxRequestsPerMinute', 'lots'],
     ['requestTimeoutMs', 99],
     ['requestTimeoutMs', 60_001],
     ['maxItems', 0],
@@ -106,11 +115,12 @@ describe('resolveSettings', () => {
 })
 
 describe('settingsFromEnv', () => {
-  it('reads CONCURRENCY, MAX_ATTEMPTS, REQUEST_TIMEOUT_MS, MAX_ITEMS and MAX_ASYNC_ITEMS', () => {
+  it('reads CONCURRENCY, MAX_ATTEMPTS, MAX_REQUESTS_PER_MINUTE, REQUEST_TIMEOUT_MS, MAX_ITEMS and MAX_ASYNC_ITEMS', () => {
     expect(
       settingsFromEnv({
         CONCURRENCY: '2',
         MAX_ATTEMPTS: '7',
+        MAX_REQUESTS_PER_MINUTE: '6000',
         REQUEST_TIMEOUT_MS: '1500',
         MAX_ITEMS: '20',
         MAX_ASYNC_ITEMS: '300',
@@ -118,6 +128,7 @@ describe('settingsFromEnv', () => {
     ).toEqual({
       concurrency: 2,
       maxAttempts: 7,
+      maxRequestsPerMinute: 6000,
       requestTimeoutMs: 1500,
       maxItems: 20,
       maxAsyncItems: 300,

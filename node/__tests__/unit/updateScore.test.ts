@@ -1,4 +1,4 @@
-import { CallError, ItemContext, RateGate, runBulk } from '../../bulk'
+import { CallError, ItemContext, runBulk } from '../../bulk'
 import { CatalogError, CatalogObject } from '../../clients/catalog'
 import { classifyCatalogError } from '../../scores/classify'
 import type { ScoreChange } from '../../scores/envelope'
@@ -94,7 +94,6 @@ async function viaRunBulk(
     allowFieldDrift?: boolean
     maxAttempts?: number
     clock?: FakeClock
-    gate?: RateGate
   } = {}
 ) {
   const clock = options.clock ?? new FakeClock()
@@ -113,7 +112,6 @@ async function viaRunBulk(
         classify: classifyCatalogError,
         clock,
         random: () => 0,
-        gate: options.gate,
       }
     )
   )
@@ -709,28 +707,39 @@ describe('the field-drift guard', () => {
 })
 
 describe('the lost-update window', () => {
-  /** A Catalog whose object is edited by someone else after the first GET, while another worker's 429 pauses the gate. */
-  function editedDuringPause(gate: RateGate, pauseMs: number, pauses = 1) {
+  /**
+   * A Catalog whose object is edited by someone else after the first GET,
+   * while another worker's 429 pauses the account's flow control. The write
+   * does what the CatalogClient does: wait for the flow control, run the
+   * guard, then send.
+   */
+  function editedDuringPause(clock: FakeClock, pauseMs: number, pauses = 1) {
     const calls: string[] = []
     let stored = product({ Name: 'Old name', Score: 2 })
+    let pending = 0
     const port: CatalogPort = {
       read: jest.fn(async () => {
         calls.push('read')
         const answer = { ...stored }
 
         if (calls.filter((c) => c === 'read').length <= pauses) {
-          gate.pause(pauseMs)
+          pending = pauseMs
           stored = { ...stored, Name: `Edited ${calls.length}` }
         }
 
         return answer
       }),
-      write: jest.fn(async (_id: number, object: CatalogObject) => {
-        calls.push('write')
-        stored = object
+      write: jest.fn(
+        async (_id: number, object: CatalogObject, guard?: SendGuard) => {
+          await clock.sleep(pending)
+          pending = 0
+          guard?.beforeSend()
+          calls.push('write')
+          stored = object
 
-        return object
-      }),
+          return object
+        }
+      ),
     }
 
     return { port, calls, stored: () => stored }
@@ -738,13 +747,9 @@ describe('the lost-update window', () => {
 
   it('re-reads a GET that aged past MAX_READ_AGE_MS on the gate, and writes the fresh object', async () => {
     const clock = new FakeClock()
-    const gate = new RateGate(clock)
-    const catalog = editedDuringPause(gate, MAX_READ_AGE_MS + 500)
+    const catalog = editedDuringPause(clock, MAX_READ_AGE_MS + 500)
 
-    const report = await viaRunBulk(catalog.port, [item(1, 9)], {
-      clock,
-      gate,
-    })
+    const report = await viaRunBulk(catalog.port, [item(1, 9)], { clock })
 
     expect(catalog.calls).toEqual(['read', 'read', 'write'])
     expect(report.outcomes[0]).toEqual({
@@ -758,22 +763,19 @@ describe('the lost-update window', () => {
 
   it('writes at once when the wait was shorter than MAX_READ_AGE_MS', async () => {
     const clock = new FakeClock()
-    const gate = new RateGate(clock)
-    const catalog = editedDuringPause(gate, MAX_READ_AGE_MS - 500)
+    const catalog = editedDuringPause(clock, MAX_READ_AGE_MS - 500)
 
-    await viaRunBulk(catalog.port, [item(1, 9)], { clock, gate })
+    await viaRunBulk(catalog.port, [item(1, 9)], { clock })
 
     expect(catalog.calls).toEqual(['read', 'write'])
   })
 
   it('fails with STALE_READ, writing nothing, when every read ages on the gate', async () => {
     const clock = new FakeClock()
-    const gate = new RateGate(clock)
-    const catalog = editedDuringPause(gate, MAX_READ_AGE_MS + 500, 100)
+    const catalog = editedDuringPause(clock, MAX_READ_AGE_MS + 500, 100)
 
     const report = await viaRunBulk(catalog.port, [item(1, 9)], {
       clock,
-      gate,
       maxAttempts: 2,
     })
 

@@ -1,0 +1,466 @@
+import { Answer, FlowController, HaltError } from '../../bulk'
+import { FakeClock } from '../helpers/fakeClock'
+
+interface BucketOptions {
+  ratePerSec: number
+  burst: number
+  /** Header style of the answers. */
+  headers?: 'none' | 'on429' | 'always'
+  /** A 429 opens a window of this long in which every request gets a 429. */
+  windowMs?: number
+}
+
+/**
+ * A Catalog on the fake clock: a token bucket with penalty windows, like the
+ * emulator's. It counts what matters: 429 windows, and requests that arrived
+ * inside a window after its 429 had already reached the client.
+ */
+function bucketCatalog(clock: FakeClock, options: BucketOptions) {
+  const windowMs = options.windowMs ?? 1000
+  let rate = options.ratePerSec
+  let tokens = options.burst
+  let updatedAt = 0
+  let windowUntil = 0
+  let windowSeenAt = Number.POSITIVE_INFINITY
+  const counts = { accepted: 0, rateLimited: 0, windows: 0, inWindow: 0 }
+
+  const arrive = (): Answer => {
+    const now = clock.now()
+
+    tokens = Math.min(options.burst, tokens + ((now - updatedAt) * rate) / 1000)
+    updatedAt = now
+    const withHeaders = (remaining: number) =>
+      options.headers === 'always' ? { limit: options.burst, remaining } : {}
+
+    if (now < windowUntil) {
+      counts.rateLimited += 1
+      if (now > windowSeenAt) counts.inWindow += 1
+
+      return {
+        status: 429,
+        headers:
+          options.headers === 'none'
+            ? {}
+            : {
+                retryAfterMs: windowUntil - now,
+                remaining: 0,
+                limit: options.burst,
+              },
+      }
+    }
+
+    if (tokens >= 1) {
+      tokens -= 1
+      counts.accepted += 1
+
+      return { status: 200, headers: withHeaders(Math.floor(tokens)) }
+    }
+
+    counts.rateLimited += 1
+    counts.windows += 1
+    windowUntil = now + windowMs
+    windowSeenAt = now + 1
+
+    return {
+      status: 429,
+      headers:
+        options.headers === 'none'
+          ? {}
+          : { retryAfterMs: windowMs, remaining: 0, limit: options.burst },
+    }
+  }
+
+  return {
+    counts,
+    arrive,
+    setRate: (value: number) => (rate = value),
+  }
+}
+
+/** `workers` loops that each admit, send and report, until `until`. */
+async function drive(
+  clock: FakeClock,
+  flow: FlowController,
+  workers: number,
+  until: number,
+  serve: () => { answer: Answer; latencyMs: number },
+  onAnswer?: (answer: Answer, at: number) => void
+) {
+  const loop = async () => {
+    while (clock.now() < until) {
+      let admission
+
+      try {
+        admission = await flow.admit({ deadlineAt: until })
+      } catch (error) {
+        if (error instanceof HaltError) return
+        throw error
+      }
+
+      const { answer, latencyMs } = serve()
+
+      await clock.sleep(latencyMs)
+      admission.done(answer)
+      onAnswer?.(answer, clock.now())
+    }
+  }
+
+  await clock.run(Promise.all(Array.from({ length: workers }, loop)))
+}
+
+/** Latency with a spread: 50-300 ms from a fixed sequence, so runs repeat. */
+function spreadLatency() {
+  let seed = 7
+
+  return () => {
+    seed = (seed * 16807) % 2147483647
+
+    return 50 + (seed % 251)
+  }
+}
+
+describe('FlowController', () => {
+  it('converges below a token bucket that sends no rate headers', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 150 })
+    const catalog = bucketCatalog(clock, {
+      ratePerSec: 200,
+      burst: 20,
+      headers: 'none',
+    })
+    const latency = spreadLatency()
+    const acceptedAt: number[] = []
+
+    await drive(
+      clock,
+      flow,
+      150,
+      120_000,
+      () => {
+        const answer = catalog.arrive()
+
+        return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
+      },
+      (answer, at) => {
+        if (answer.status === 200) acceptedAt.push(at)
+      }
+    )
+
+    const lastMinute = acceptedAt.filter((at) => at >= 60_000).length / 60
+
+    expect(lastMinute).toBeGreaterThanOrEqual(0.9 * 200)
+    expect(catalog.counts.inWindow).toBe(0)
+    // A few windows to find the limit, then rare ones as it probes past it.
+    expect(catalog.counts.windows).toBeLessThan(15)
+  })
+
+  it('uses the rate headers to avoid the 429s, and never clamps to a trickle', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 150 })
+    const catalog = bucketCatalog(clock, {
+      ratePerSec: 200,
+      burst: 50,
+      headers: 'always',
+    })
+    const latency = spreadLatency()
+    const acceptedAt: number[] = []
+
+    await drive(
+      clock,
+      flow,
+      150,
+      60_000,
+      () => {
+        const answer = catalog.arrive()
+
+        return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
+      },
+      (answer, at) => {
+        if (answer.status === 200) acceptedAt.push(at)
+      }
+    )
+
+    const tail = acceptedAt.filter((at) => at >= 30_000).length / 30
+
+    expect(tail).toBeGreaterThanOrEqual(0.9 * 200)
+    expect(catalog.counts.windows).toBeLessThanOrEqual(5)
+    expect(catalog.counts.inWindow).toBe(0)
+  })
+
+  it('recovers after a cut: a bucket that shrinks, then doubles, is followed both ways', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 150 })
+    const catalog = bucketCatalog(clock, {
+      ratePerSec: 200,
+      burst: 20,
+      headers: 'on429',
+    })
+    const latency = spreadLatency()
+    const acceptedAt: number[] = []
+    const serve = () => {
+      const now = clock.now()
+
+      // Another client takes half the bucket for a minute, then leaves.
+      catalog.setRate(now < 30_000 ? 200 : now < 90_000 ? 100 : 400)
+      const answer = catalog.arrive()
+
+      return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
+    }
+
+    await drive(clock, flow, 150, 210_000, serve, (answer, at) => {
+      if (answer.status === 200) acceptedAt.push(at)
+    })
+
+    const rateIn = (from: number, to: number) =>
+      acceptedAt.filter((at) => at >= from && at < to).length /
+      ((to - from) / 1000)
+
+    expect(rateIn(60_000, 90_000)).toBeGreaterThanOrEqual(0.85 * 100)
+    // No state is permanent: after the cut it probes up to the new limit.
+    expect(rateIn(180_000, 210_000)).toBeGreaterThanOrEqual(0.85 * 400)
+    expect(catalog.counts.inWindow).toBe(0)
+  })
+
+  it('finds the concurrency of a Catalog whose latency grows with load', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 256 })
+    let inFlight = 0
+    let peak = 0
+    let answered = 0
+    const loop = async () => {
+      while (clock.now() < 60_000) {
+        const admission = await flow.admit()
+
+        inFlight += 1
+        peak = clock.now() > 20_000 ? Math.max(peak, inFlight) : peak
+        // 40 calls at 100 ms each; beyond that, calls queue: 400 calls/s at most.
+        const latencyMs = 100 * Math.max(1, inFlight / 40)
+
+        await clock.sleep(latencyMs)
+        inFlight -= 1
+        if (clock.now() > 30_000) answered += 1
+        admission.done({ status: 200 })
+      }
+    }
+
+    await clock.run(Promise.all(Array.from({ length: 256 }, loop)))
+
+    expect(answered / 30).toBeGreaterThanOrEqual(0.9 * 400)
+    // It does not fill the ceiling with queued calls: latency tells it to stop.
+    expect(peak).toBeLessThan(150)
+  })
+
+  it('opens a client-side breaker on a run of 503s, probes, and comes back', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 100 })
+    let duringOutage = 0
+    let after = 0
+
+    await drive(clock, flow, 100, 20_000, () => {
+      const down = clock.now() >= 2_000 && clock.now() < 7_000
+
+      if (down) duringOutage += 1
+      else if (clock.now() >= 10_000) after += 1
+
+      return { answer: { status: down ? 503 : 200 }, latencyMs: 20 }
+    })
+
+    // A 5 s outage sees a few dozen calls, not 100 every 20 ms.
+    expect(duringOutage).toBeLessThan(250)
+    // ... and the pool is back near full speed afterwards (100 calls / 20 ms).
+    expect(after / 10).toBeGreaterThan(0.8 * 5000)
+  })
+
+  it('does not read 10% random 503s as overload: the pool stays at the ceiling', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 100 })
+    let seed = 3
+    const random = () => {
+      seed = (seed * 16807) % 2147483647
+
+      return seed / 2147483647
+    }
+
+    let answered = 0
+
+    await drive(
+      clock,
+      flow,
+      100,
+      20_000,
+      () => ({
+        answer: { status: random() < 0.1 ? 503 : 200 },
+        latencyMs: 100,
+      }),
+      (answer, at) => {
+        if (answer.status === 200 && at >= 10_000) answered += 1
+      }
+    )
+
+    // 100 calls / 100 ms, 90% of them answered: about 900 a second.
+    expect(answered / 10).toBeGreaterThan(0.85 * 900)
+    expect(flow.snapshot().limit).toBeGreaterThan(90)
+  })
+
+  it('honours Retry-After for the whole pool, then resumes', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock)
+    const first = await flow.admit()
+    const second = await flow.admit()
+
+    first.done({ status: 429, headers: { retryAfterMs: 2000 } })
+    // Sent before the 429 was known: counted once, no new window.
+    second.done({ status: 429, headers: { retryAfterMs: 2000 } })
+    expect(flow.snapshot().pausedUntil).toBe(2000)
+
+    const starts: number[] = []
+    const work = Promise.all(
+      [1, 2, 3].map(async () => {
+        const admission = await flow.admit()
+
+        starts.push(clock.now())
+        await clock.sleep(50)
+        admission.done({ status: 200 })
+      })
+    )
+
+    await clock.run(work)
+    // The Catalog named the wait: no probe needed, every call leaves then.
+    expect(starts).toEqual([2000, 2000, 2000])
+    expect(flow.snapshot()).toMatchObject({ pauses: 1, rateLimited: 2 })
+  })
+
+  it('does not pace from a 429 that came before anything could be measured', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock)
+
+    ;(await flow.admit()).done({
+      status: 429,
+      headers: { retryAfterMs: 1000, limit: 100, remaining: 0 },
+    })
+    ;(await clock.run(flow.admit())).done({
+      status: 429,
+      headers: { retryAfterMs: 1000, limit: 100, remaining: 0 },
+    })
+    // The old pacer read refill 0 here and sent 1 request/s for good.
+    expect(flow.snapshot().ratePerSec).toBeNull()
+  })
+
+  it('pauses a 429 without Retry-After, and longer while the probe meets 429s', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { defaultPauseMs: 1000 })
+    const probeTimes: number[] = []
+    const work = (async () => {
+      for (let i = 0; i < 4; i++) {
+        const admission = await flow.admit()
+
+        probeTimes.push(clock.now())
+        admission.done({ status: i < 3 ? 429 : 200 })
+      }
+    })()
+
+    await clock.run(work)
+    expect(probeTimes).toEqual([0, 1000, 3000, 7000])
+  })
+
+  it('tells an admitted call that a 429 overtook it before it left', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock)
+    const slow = await flow.admit()
+    const limited = await flow.admit()
+
+    expect(slow.overtaken()).toBe(false)
+    limited.done({ status: 429, headers: { retryAfterMs: 1000 } })
+    expect(slow.overtaken()).toBe(true)
+    slow.cancel()
+    const later = await clock.run(flow.admit())
+
+    expect(clock.now()).toBe(1000)
+    expect(later.overtaken()).toBe(false)
+  })
+
+  it('rejects at once a call whose deadline falls inside a pause', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxPauseMs: 3_600_000 })
+
+    ;(await flow.admit()).done({
+      status: 429,
+      headers: { retryAfterMs: 3_600_000 },
+    })
+    await expect(flow.admit({ deadlineAt: 30_000 })).rejects.toMatchObject({
+      failure: { code: 'DEADLINE_EXCEEDED', status: 504 },
+    })
+    expect(clock.now()).toBe(0)
+  })
+
+  it('never lets a queued call wait past its deadline', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, {
+      maxInFlight: 1,
+      initialInFlight: 1,
+    })
+    const held = await flow.admit()
+    let rejectedAt = -1
+
+    await clock.run(
+      flow.admit({ deadlineAt: 500 }).then(
+        () => undefined,
+        (error) => {
+          expect(error).toBeInstanceOf(HaltError)
+          rejectedAt = clock.now()
+        }
+      )
+    )
+    expect(rejectedAt).toBe(500)
+    held.done({ status: 200 })
+    expect(flow.snapshot()).toMatchObject({ inFlight: 0, queued: 0 })
+  })
+
+  it('gives up a queued call when its signal aborts', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 1 })
+    const held = await flow.admit()
+    const stop = new AbortController()
+    const waiting = flow.admit({ signal: stop.signal })
+
+    stop.abort()
+    await expect(waiting).rejects.toBeInstanceOf(HaltError)
+    held.cancel()
+    expect(flow.snapshot()).toMatchObject({ inFlight: 0, queued: 0 })
+  })
+
+  it('paces at maxRequestsPerMinute when one is set', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxRequestsPerMinute: 600 })
+    const starts: number[] = []
+
+    await clock.run(
+      Promise.all(
+        [1, 2, 3, 4, 5].map(async () => {
+          const admission = await flow.admit()
+
+          starts.push(clock.now())
+          admission.done({ status: 200 })
+        })
+      )
+    )
+    expect(starts).toEqual([0, 100, 200, 300, 400])
+  })
+
+  it('forgets what it learned after a long idle time', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { idleResetMs: 60_000 })
+
+    for (let i = 0; i < 20; i++) {
+      ;(await clock.run(flow.admit())).done({ status: 200 })
+    }
+    ;(await clock.run(flow.admit())).done({
+      status: 429,
+      headers: { retryAfterMs: 100 },
+    })
+    expect(flow.snapshot().ratePerSec).not.toBeNull()
+    await clock.run(clock.sleep(120_000))
+    ;(await clock.run(flow.admit())).done({ status: 200 })
+    expect(flow.snapshot().ratePerSec).toBeNull()
+  })
+})

@@ -123,16 +123,3 @@ export function batchBudgetMs(
 
 /** Jobs have no route timeout: an item's retryable failures are retried this long. */
 export const JOB_ITEM_RETRY_WINDOW_MS = 5 * 60_000
-
-/** How often a job's worker writes its heartbeat, and when a silent job counts as stale. */
-export function jobTimings(env: NodeJS.ProcessEnv = process.env) {
-  const positive = (value: string | undefined, fallback: number) =>
-    value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback
-
-  const heartbeatMs = positive(env.JOB_HEARTBEAT_MS, 5_000)
-
-  return {
-    heartbeatMs,
-    staleAfterMs: Math.max(positive(env.JOB_STALE_MS, 30_000), 2 * heartbeatMs),
-  }
-}

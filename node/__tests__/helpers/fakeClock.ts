@@ -14,6 +14,13 @@ export class FakeClock implements Clock {
   private time = 0
   private timers: Timer[] = []
 
+  /**
+   * `idleTurns`: event-loop turns with nothing settling before time moves.
+   * One suits promise chains; work that awaits setImmediate steps (an
+   * in-memory store standing in for I/O) needs more, or time moves too soon.
+   */
+  constructor(private readonly idleTurns = 1) {}
+
   public now() {
     return this.time
   }
@@ -47,7 +54,8 @@ export class FakeClock implements Clock {
 
     for (;;) {
       // Let every ready promise chain run before moving time.
-      await new Promise((resolve) => setImmediate(resolve))
+      for (let turn = 0; turn < this.idleTurns && !settled; turn++)
+        await new Promise((resolve) => setImmediate(resolve))
       if (settled) return work
       if (this.timers.length === 0)
         throw new Error('FakeClock: work is stuck with no timer pending')

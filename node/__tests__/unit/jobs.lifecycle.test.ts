@@ -22,60 +22,10 @@ import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
 import { summarise } from '../../jobs/summary'
 import { undoItemsOf, undoJobIdOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
-import type { Clock } from '../../bulk/clock'
+import { FakeClock } from '../helpers/fakeClock'
 
-/**
- * Virtual time that moves only when the work is idle: after many event-loop
- * turns with nothing settling, the earliest sleep wakes. (The shared
- * FakeClock moves after one turn, too soon for work that awaits I/O-like
- * setImmediate steps, as the in-memory store does.)
- */
-class FakeClock implements Clock {
-  private time = 0
-  private timers: Array<{ at: number; resolve(): void }> = []
-
-  public now() {
-    return this.time
-  }
-
-  public sleep(ms: number, signal?: AbortSignal) {
-    if (ms <= 0 || signal?.aborted) return Promise.resolve()
-
-    return new Promise<void>((resolve) => {
-      const timer = { at: this.time + ms, resolve }
-
-      this.timers.push(timer)
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.timers = this.timers.filter((t) => t !== timer)
-          resolve()
-        },
-        { once: true }
-      )
-    })
-  }
-
-  public async run<T>(work: Promise<T>): Promise<T> {
-    let settled = false
-
-    work.then(
-      () => (settled = true),
-      () => (settled = true)
-    )
-    for (;;) {
-      for (let turn = 0; turn < 50 && !settled; turn++)
-        await new Promise((resolve) => setImmediate(resolve))
-      if (settled) return work
-      if (this.timers.length === 0) throw new Error('stuck with no timer')
-      this.timers.sort((a, b) => a.at - b.at)
-      const next = this.timers.shift() as { at: number; resolve(): void }
-
-      this.time = Math.max(this.time, next.at)
-      next.resolve()
-    }
-  }
-}
+// The in-memory store awaits setImmediate steps, so time moves only after many idle turns.
+const IDLE_TURNS = 50
 
 /** VBase's contract in memory: ETags on reads, If-Match on writes (a JobFileConflict on mismatch). */
 class MemoryFiles implements JobFiles {
@@ -186,7 +136,7 @@ const items = (n: number, from = 1) =>
 
 async function setup(n = 35, catalogOptions = {}) {
   const files = new MemoryFiles()
-  const clock = new FakeClock()
+  const clock = new FakeClock(IDLE_TURNS)
   const events: ChunkEvent[] = []
   const sendEvent = async (_key: string, body: ChunkEvent) =>
     void events.push(body)
@@ -282,7 +232,7 @@ describe('createJob', () => {
 
   it('answers the same job for the same Idempotency-Key and body, and a conflict for another body', async () => {
     const files = new MemoryFiles()
-    const clock = new FakeClock()
+    const clock = new FakeClock(IDLE_TURNS)
     const sent: ChunkEvent[] = []
     const send = async (_k: string, e: ChunkEvent) => void sent.push(e)
     const base = {
@@ -345,7 +295,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
 
   it('creates one job when a second creation writes its key claim between the write and the read-back of the first', async () => {
     const files = new MemoryFiles()
-    const clock = new FakeClock()
+    const clock = new FakeClock(IDLE_TURNS)
     const events: ChunkEvent[] = []
     const sendEvent = async (_k: string, b: ChunkEvent) => void events.push(b)
     let releaseB!: () => void
@@ -389,7 +339,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
 
   it('creates one job out of five concurrent creations with one key; the others replay it or say it is in progress', async () => {
     const files = new MemoryFiles()
-    const clock = new FakeClock()
+    const clock = new FakeClock(IDLE_TURNS)
     const events: ChunkEvent[] = []
     const sendEvent = async (_k: string, b: ChunkEvent) => void events.push(b)
     const answers = await Promise.all(
@@ -413,7 +363,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
 
   it('re-creates the job on a replay when its creator died after claiming the key, before storing the job', async () => {
     const files = new MemoryFiles()
-    const clock = new FakeClock()
+    const clock = new FakeClock(IDLE_TURNS)
     const events: ChunkEvent[] = []
     const sendEvent = async (_k: string, b: ChunkEvent) => void events.push(b)
     const dying: JobFiles = {
@@ -1014,7 +964,7 @@ describe('authorizeCatalogEditor', () => {
 describe('recentJobs', () => {
   it('lists only jobs of the given kinds, newest first, up to the limit', async () => {
     const files = new MemoryFiles()
-    const clock = new FakeClock()
+    const clock = new FakeClock(IDLE_TURNS)
     const send = async () => undefined
     const ids: string[] = []
 

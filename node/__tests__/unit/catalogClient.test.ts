@@ -1,5 +1,3 @@
-import type { IOContext } from '@vtex/api'
-
 import {
   CatalogEmulator,
   startCatalogEmulator,
@@ -7,6 +5,7 @@ import {
 import { CatalogClient } from '../../clients/catalog'
 import { accountFlow } from '../../clients/catalogFlow'
 import { CallerCredentials } from '../../clients/credentials'
+import { testIOContext } from '../helpers/ioContext'
 
 let emulator: CatalogEmulator
 let client: CatalogClient
@@ -15,16 +14,7 @@ const credentials = CallerCredentials.userToken('local-admin-token')
 beforeAll(async () => {
   emulator = await startCatalogEmulator({ seed: { products: 3 } })
   process.env.CATALOG_URL = emulator.url
-  client = new CatalogClient({
-    account: 'store',
-    workspace: 'master',
-    authToken: 'app-token',
-    region: 'aws-us-east-1',
-    production: false,
-    userAgent: 'test',
-    tracer: { isTraceSampled: false },
-    logger: { info() {}, warn() {}, error() {}, debug() {} },
-  } as unknown as IOContext)
+  client = new CatalogClient(testIOContext())
 })
 
 afterAll(async () => {

@@ -1,10 +1,9 @@
-import type { IOContext } from '@vtex/api'
-
 import {
   CatalogEmulator,
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
 import { LicenseManagerClient } from '../../clients/licenseManager'
+import { testIOContext } from '../helpers/ioContext'
 
 let emulator: CatalogEmulator
 let client: LicenseManagerClient
@@ -12,16 +11,7 @@ let client: LicenseManagerClient
 beforeAll(async () => {
   emulator = await startCatalogEmulator({ seed: { products: 1 } })
   process.env.CATALOG_URL = emulator.url
-  client = new LicenseManagerClient({
-    account: 'store',
-    workspace: 'master',
-    authToken: 'app-token',
-    region: 'aws-us-east-1',
-    production: false,
-    userAgent: 'test',
-    tracer: { isTraceSampled: false },
-    logger: { info() {}, warn() {}, error() {}, debug() {} },
-  } as unknown as IOContext)
+  client = new LicenseManagerClient(testIOContext())
 })
 
 afterAll(async () => {

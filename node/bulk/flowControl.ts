@@ -62,10 +62,13 @@ export interface AdmitOptions {
   /** Absolute time (on the clock) after which the call may not start. */
   deadlineAt?: number
   signal?: AbortSignal
+  /** Goes before every call that is not: it finishes work already begun. */
+  urgent?: boolean
 }
 
 interface Waiter {
   key: string
+  urgent: boolean
   resolve(admission: Admission): void
   reject(error: unknown): void
   deadlineAt: number
@@ -81,9 +84,15 @@ const LONG_RTT_MS = 60_000
 const WARMUP_SAMPLES = 50
 /** Consecutive overload answers (503, 5xx, timeouts, resets) that open the client-side breaker. */
 const BREAKER_STREAK = 5
+/** Probe waits double up to this while an outage is young, so that its end is seen within a second. */
+const BREAKER_EARLY_MAX_MS = 1000
+/** ... and up to this once it has lasted BREAKER_LONG_MS. */
 const BREAKER_MAX_MS = 5000
+const BREAKER_LONG_MS = 10_000
 /** The in-flight limit is cut when at least this share of the last second's answers failed. */
 const OVERLOAD_SHARE = 0.25
+/** Fewer answers than this in the last second measure no share: 3 of 10 happens by chance at 10% noise (a streak opens the breaker). */
+const OVERLOAD_MIN_ANSWERS = 40
 const ANSWER_SLOTS = 10
 
 /**
@@ -116,6 +125,10 @@ export class FlowController {
   private pauseReason: 'rateLimit' | 'breaker' = 'rateLimit'
   private breakerStreak = 0
   private breakerAt = Number.NEGATIVE_INFINITY
+  /** When the current run of failures began (NaN: no run). */
+  private outageSince = Number.NaN
+  /** The breaker opened during the current run of cuts. */
+  private breakerOpened = false
   private failStreak = 0
   private windowSeenAt = Number.NEGATIVE_INFINITY
   private lastCutAt = Number.NEGATIVE_INFINITY
@@ -211,7 +224,11 @@ export class FlowController {
 
     // Idle for a while: what the limit was may no longer hold, so slow start
     // again up to it (TCP's restart after idle).
-    if (this.inFlight === 0 && now - this.lastActivityAt > IDLE_RESTART_MS) {
+    if (
+      this.inFlight === 0 &&
+      Number.isFinite(this.lastActivityAt) &&
+      now - this.lastActivityAt > IDLE_RESTART_MS
+    ) {
       this.ssthresh = Math.max(this.limit, this.initial)
       this.limit = Math.min(this.limit, this.initial)
     }
@@ -235,6 +252,7 @@ export class FlowController {
 
       const waiter: Waiter = {
         key,
+        urgent: options.urgent === true,
         resolve,
         reject,
         deadlineAt,
@@ -245,7 +263,7 @@ export class FlowController {
         },
       }
 
-      this.queue.push(waiter)
+      this.enqueue(waiter)
       signal?.addEventListener('abort', onAbort, { once: true })
       if (Number.isFinite(deadlineAt)) {
         void this.clock
@@ -258,6 +276,20 @@ export class FlowController {
 
       this.pump()
     })
+  }
+
+  /** In order of arrival, urgent calls first. */
+  private enqueue(waiter: Waiter) {
+    if (!waiter.urgent) {
+      this.queue.push(waiter)
+
+      return
+    }
+
+    let at = this.queue.length
+
+    while (at > 0 && !this.queue[at - 1].urgent) at -= 1
+    this.queue.splice(at, 0, waiter)
   }
 
   private remove(waiter: Waiter) {
@@ -394,8 +426,17 @@ export class FlowController {
       done: (answer) => {
         if (settled) return
         settled = true
+        // The limit held calls back if it was full when this one left, or if
+        // calls wait now with no learned rate holding them: only the limit
+        // and the smoothing, which follows it, do (a pool granted at once
+        // fills it last, and the smoothing fills it over a moment).
+        const bound =
+          boundByLimit ||
+          (this.queue.length > 0 &&
+            this.pacer(key).rate === null &&
+            this.clock.now() >= this.pausedUntil)
         this.inFlight -= 1
-        this.learn(key, answer, sentAt, boundByLimit)
+        this.learn(key, answer, sentAt, bound)
         this.pump()
       },
       cancel: () => {
@@ -449,8 +490,20 @@ export class FlowController {
     // where the pool was (TCP after a timeout), not a crawl from one call.
     if (this.cutting && this.overloadShare() < OVERLOAD_SHARE) {
       this.cutting = false
-      this.ssthresh = Math.max(this.limit, this.limitBeforeCuts / 2)
+      if (this.breakerOpened) {
+        // Everything failed at once, whatever the load: a breaker phase or an
+        // outage, not a pool too large. Back to where it was within a round
+        // trip (slow start from half); the latency rule and the cuts still
+        // apply if the Catalog comes back weaker.
+        this.limit = Math.max(this.limit, this.limitBeforeCuts / 2)
+        this.ssthresh = Math.max(this.limit, this.limitBeforeCuts)
+      } else {
+        this.ssthresh = Math.max(this.limit, this.limitBeforeCuts / 2)
+      }
     }
+
+    this.breakerOpened = false
+    this.outageSince = Number.NaN
 
     this.failStreak = 0
     this.breakerStreak = 0
@@ -548,7 +601,7 @@ export class FlowController {
     this.counters.rateLimited += 1
 
     // Sent before we knew of this window: the same 429 again, counted once.
-    if (sentAt < this.windowSeenAt) {
+    if (sentAt <= this.windowSeenAt) {
       if (headers.retryAfterMs !== undefined) {
         this.pause(headers.retryAfterMs, now, 'rateLimit', false)
       }
@@ -588,6 +641,7 @@ export class FlowController {
   private onOverload(sentAt: number, now: number) {
     this.counters.overloaded += 1
     this.failStreak += 1
+    if (Number.isNaN(this.outageSince)) this.outageSince = now
 
     this.countAnswer(now, true)
     // A share of failures, not one: 10% random 503s are the Catalog's noise,
@@ -608,8 +662,15 @@ export class FlowController {
       sentAt >= this.breakerAt
     ) {
       this.breakerAt = now
+      if (!this.cutting) this.limitBeforeCuts = this.limit
+      this.cutting = true
+      this.breakerOpened = true
       // Everything fails: a client-side breaker. Pause, then one probe.
-      const wait = Math.min(BREAKER_MAX_MS, 250 * 2 ** this.breakerStreak)
+      const longOutage = now - this.outageSince >= BREAKER_LONG_MS
+      const wait = Math.min(
+        longOutage ? BREAKER_MAX_MS : BREAKER_EARLY_MAX_MS,
+        250 * 2 ** this.breakerStreak
+      )
 
       this.breakerStreak += 1
       this.failStreak = 0
@@ -644,7 +705,7 @@ export class FlowController {
       }
     }
 
-    return answers < 4 ? (overloads > 0 ? 1 : 0) : overloads / answers
+    return answers < OVERLOAD_MIN_ANSWERS ? 0 : overloads / answers
   }
 
   private pause(
@@ -687,8 +748,11 @@ export class FlowController {
     this.probing = false
     this.failStreak = 0
     this.breakerStreak = 0
+    this.breakerOpened = false
+    this.outageSince = Number.NaN
     this.pauseStreak = 0
     this.firstSendAt = Number.NEGATIVE_INFINITY
+    this.lastActivityAt = Number.NEGATIVE_INFINITY
   }
 }
 

@@ -1,5 +1,6 @@
 const BUCKET_MS = 100
 const MEASURE_MS = 1000
+const LONG_MEASURE_MS = 4000
 /** The ring of accepted answers keeps this much history. */
 const HISTORY_MS = 5000
 const BUCKETS = HISTORY_MS / BUCKET_MS
@@ -8,7 +9,12 @@ const MIN_RATE = 2
 const MIN_ANSWERS_TO_MEASURE = 10
 /** A 429 this soon after a pause comes from a run too short to measure the rate. */
 const SHORT_RUN_MS = 2000
-const CUBIC_C = 1e-5
+/** Seconds a cut rate takes to climb back to just under the estimated limit. */
+const APPROACH_S = 1
+/** Past it, the cubic's scale (TCP CUBIC): +1% after 10 s, +27% after 30 s, doubled after 47 s. */
+const PROBE_C = 1e-5
+/** Past an estimate made leaving slow start: +10% of it a second, until a 429 measures the limit. */
+const UNCERTAIN_PROBE = 0.1
 
 /** What the controller knows when a pacer must cut its rate. */
 export interface CutContext {
@@ -26,10 +32,15 @@ export interface CutContext {
  */
 export class RatePacer {
   private current: number | null = null
-  private goodRate = 0
-  /** The good rate is a guess, not a measurement: probe past it fast, as slow start does. */
+  /** The rate that met the last 429, or just under it: the cubic flattens there. */
+  private wMax = 0
+  /** The rate is a guess, not a measurement: probe past it fast, as slow start does. */
   private guessed = false
-  private crossedAt = Number.POSITIVE_INFINITY
+  /** The limit was estimated leaving slow start, not measured on a long run. */
+  private uncertain = false
+  private epochAt = 0
+  private epochK = 0
+  private approachC = 0
   private lastGrowAt = 0
   private lastPacedAt = Number.NEGATIVE_INFINITY
   private last429At = Number.NEGATIVE_INFINITY
@@ -82,95 +93,98 @@ export class RatePacer {
 
   /** A rate header says the bucket is nearly empty: cut, without the 429's pause. */
   public onNearlyEmpty(now: number, context: CutContext) {
-    if (now - this.last429At >= 1000) this.cut(now, context)
+    if (now - this.last429At < 1000) return
+    const { rate: measured, answers } = this.acceptedOver(
+      now,
+      Math.max(MEASURE_MS, Math.min(LONG_MEASURE_MS, context.activeMs)),
+      context.measureFrom
+    )
+    const got = answers >= MIN_ANSWERS_TO_MEASURE ? measured : null
+    const base =
+      this.current === null ? got : Math.min(this.current, got ?? Infinity)
+
+    if (base === null) return
+    this.last429At = now
+    this.uncertain = false
+    // The bucket drains at this rate: a little below what got through (a
+    // measure, unlike a guess), back near it within seconds, no window crossed.
+    this.startEpoch(now, 0.97 * base, 0.9 * base)
   }
 
   /**
-   * Below what the endpoint accepted lately, never below half the previous
-   * rate. Too few answers to measure say little about the rate: an unpaced
-   * endpoint stays unpaced (the pause does the work), a paced one loses 15%.
+   * A 429: the rate that met it is past the limit. A long run measures the
+   * limit (what got through); a short one, right after a pause, only says
+   * the rate is too high, since what got through includes the refill. The
+   * rate is cut below the estimate, climbs back to just under it within
+   * about two seconds, and then probes past it on a slow cubic, for ever.
    */
   public cut(now: number, context: CutContext, onlyIfMeasured = false) {
-    const { rate: measured, answers } = this.acceptedRate(
+    // Over a longer run when there is one: the last second before a 429
+    // holds part of the bucket's burst, which inflates a short measure.
+    const second = this.acceptedOver(
       now,
+      Math.max(MEASURE_MS, Math.min(LONG_MEASURE_MS, context.activeMs)),
       context.measureFrom
     )
 
-    if (onlyIfMeasured && answers < MIN_ANSWERS_TO_MEASURE) return
-    this.lastGrowAt = now
+    if (onlyIfMeasured && second.answers < MIN_ANSWERS_TO_MEASURE) return
     this.last429At = now
-    if (answers < MIN_ANSWERS_TO_MEASURE) {
-      if (this.current !== null) {
-        // Nothing to measure: a paced endpoint is cut by 15%, no more (a run
-        // of short windows must not spiral down to a trickle).
-        const before = this.current
+    const measured =
+      second.answers >= MIN_ANSWERS_TO_MEASURE ? second.rate : null
 
-        this.current = Math.max(MIN_RATE, 0.85 * before)
-        this.goodRate = Math.max(this.current, 0.95 * before)
-      } else {
+    if (this.current === null) {
+      if (measured === null) {
         // An unpaced pool that empties a small bucket at once, window after
         // window, never measures anything: pace it at what it got through
         // over the last seconds (pauses included, so below the limit), and
-        // climb fast towards four times that, until a 429 measures it.
+        // climb fast until a 429 measures it.
         const history = this.acceptedOver(now, HISTORY_MS, -Infinity)
 
         // Nothing got through at all: nothing to pace by, the pause does it.
         if (history.answers < MIN_ANSWERS_TO_MEASURE) return
-        this.current = Math.max(MIN_RATE, history.rate)
-        this.goodRate = this.current
+        this.startEpoch(now, history.rate, history.rate)
         this.guessed = true
+
+        return
       }
 
-      this.crossedAt = Number.POSITIVE_INFINITY
+      // Leaving an unpaced ramp: what got through may be below the limit
+      // (the pool was still growing) or past it (the bucket's burst). Start
+      // lower, as TCP leaves slow start at half, and past the estimate probe
+      // fast for the next 429, which a longer run measures.
+      this.startEpoch(now, 0.9 * measured, 0.6 * measured)
+      this.uncertain = true
 
       return
     }
+
+    const before = this.current
+    const shortRun = context.activeMs < SHORT_RUN_MS || measured === null
 
     this.guessed = false
-    if (this.current === null) {
-      const slowStart =
-        context.activeMs < 500 ||
-        context.activeMs < 2 * (context.shortRttMs ?? 0)
+    this.uncertain = false
+    if (shortRun) {
+      // The window's refill drained this soon: the rate is well past the limit.
+      this.startEpoch(now, 0.9 * before, 0.8 * before)
+    } else {
+      const limit = Math.min(before, Math.max(measured, 0.5 * before))
 
-      if (slowStart) {
-        // Still in slow start, the bucket's burst may be most of what was
-        // accepted: halve, as TCP leaves slow start, then climb back towards
-        // 90% of it within seconds (a 429 on the way cuts again).
-        this.current = Math.max(MIN_RATE, 0.5 * measured)
-        this.goodRate = Math.max(MIN_RATE, 0.9 * measured)
-        this.crossedAt = Number.POSITIVE_INFINITY
-      } else {
-        this.goodRate = Math.max(MIN_RATE, measured)
-        this.current = Math.max(MIN_RATE, 0.9 * measured)
-        this.crossedAt = Number.POSITIVE_INFINITY
-      }
-
-      return
+      this.startEpoch(now, 0.97 * limit, 0.9 * limit)
     }
-
-    // Right after a pause, what was accepted is mostly the bucket's refill,
-    // not its rate: a 429 that soon only says the rate is too high. Cut it by
-    // 15% (geometric, as AIMD) and probe up from there, slowly.
-    if (context.activeMs < SHORT_RUN_MS) {
-      const before = this.current
-
-      this.current = Math.max(MIN_RATE, Math.min(0.9 * measured, 0.85 * before))
-      // Back towards just under the rate that met it, soon: a 429 on the way cuts again.
-      this.goodRate = Math.max(this.current, 0.95 * before)
-      this.crossedAt = Number.POSITIVE_INFINITY
-
-      return
-    }
-
-    // A longer run measures the rate; the one that met the 429 was just past the limit.
-    const base = Math.min(this.current, Math.max(measured, 0.5 * this.current))
-
-    this.goodRate = Math.max(MIN_RATE, 0.97 * base)
-    this.current = Math.max(MIN_RATE, 0.9 * base)
-    this.crossedAt = Number.POSITIVE_INFINITY
   }
 
-  /** Back to the last good rate quickly, then slowly past it, then faster: the probe never stops. */
+  /** From `rate`, back to `aim` on a concave cubic within APPROACH_S, then slowly past it. */
+  private startEpoch(now: number, aim: number, rate: number) {
+    this.current = Math.max(MIN_RATE, rate)
+    this.wMax = Math.max(this.current, aim)
+    this.epochAt = now
+    this.lastGrowAt = now
+    this.epochK = APPROACH_S
+    this.approachC =
+      (this.wMax - this.current) / (this.wMax * APPROACH_S ** 3) || 0
+  }
+
+  /** The cubic of the current epoch: concave up to wMax, flat near it, convex past it. */
   private grow(now: number) {
     const elapsed = Math.min(1000, now - this.lastGrowAt)
 
@@ -178,37 +192,24 @@ export class RatePacer {
     if (this.current === null) return
     // Only a rate that holds calls back needs to grow.
     if (now - this.lastPacedAt > 1000) return
-    const seconds = elapsed / 1000
 
-    if (this.current < this.goodRate) {
-      // Back to the last good rate: the gap closes by about half a second.
-      this.current += Math.max(
-        seconds * (this.goodRate - this.current),
-        seconds * 0.01 * this.goodRate
-      )
-      if (this.current >= this.goodRate) {
-        this.current = this.goodRate
-        this.crossedAt = now
-      }
-    } else if (this.guessed) {
+    if (this.guessed) {
       // Past a guess: +50% a second until a 429 measures the limit.
-      this.current *= 1.5 ** seconds
+      this.current *= 1.5 ** (elapsed / 1000)
     } else {
-      // Past it, a cubic (TCP CUBIC): +1% after 10 s, +27% after 30 s, doubled after 47 s.
-      if (!Number.isFinite(this.crossedAt)) this.crossedAt = now
-      const t = (now - this.crossedAt) / 1000
+      const t = (now - this.epochAt) / 1000 - this.epochK
+      const c = t < 0 ? this.approachC : PROBE_C
+      const probe =
+        this.uncertain && t > 0 ? this.wMax * (1 + UNCERTAIN_PROBE * t) : 0
 
-      this.current = Math.max(
-        this.current,
-        this.goodRate * (1 + CUBIC_C * t ** 3)
-      )
+      this.current = Math.max(this.current, this.wMax * (1 + c * t ** 3), probe)
     }
 
     // Far above anything the endpoint took, and quiet for long: stop pacing.
     if (
       now - this.last429At > 30_000 &&
       this.current >
-        2 * Math.max(this.goodRate, this.acceptedRate(now, -Infinity).rate)
+        2 * Math.max(this.wMax, this.acceptedRate(now, -Infinity).rate)
     ) {
       this.current = null
     }

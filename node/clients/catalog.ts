@@ -36,6 +36,11 @@ export interface CatalogCallOptions {
    * learns nothing, and the error propagates unchanged.
    */
   beforeSend?: () => void
+  /**
+   * The call continues an item that already sent one (its PUT, a re-read, a
+   * retry): the flow control lets it go before calls that start new items.
+   */
+  urgent?: boolean
 }
 
 /** A failed Catalog call, stripped of the request config that holds the credentials. */
@@ -199,6 +204,10 @@ export class CatalogClient extends ExternalClient {
       const admission = await flow.admit({
         deadlineAt: options.deadlineAt,
         signal: options.signal,
+        // A PUT always finishes an item. Were it queued behind the GETs of
+        // new items, at a low rate its GET would age past the re-read limit,
+        // be redone, and age again: reads without writes.
+        urgent: method === 'PUT' || options.urgent,
       })
 
       try {

@@ -41,7 +41,8 @@ type CatalogAccess = Pick<CatalogClient, 'read' | 'write'>
 
 /** What the per-item task may ask of the Catalog. */
 export interface CatalogTaskPort {
-  read(id: number): Promise<CatalogObject>
+  /** `again`: the item already sent a call (a re-read, a retry): it goes before fresh items. */
+  read(id: number, again?: boolean): Promise<CatalogObject>
   /** `guard.beforeSend` runs once the flow control admits the PUT, right before it leaves. */
   write(
     id: number,
@@ -71,7 +72,8 @@ export async function runScoreBatch(
   }
 
   const port: CatalogTaskPort = {
-    read: (id) => catalog.read(target.kind, id, call),
+    read: (id, again) =>
+      catalog.read(target.kind, id, again ? { ...call, urgent: true } : call),
     write: (id, object, guard) =>
       catalog.write(
         target.kind,

@@ -13,7 +13,8 @@ export interface SendGuard {
 
 /** What the task needs from the Catalog; the CatalogClient bound to the caller. */
 export interface CatalogPort {
-  read(id: number): Promise<unknown>
+  /** `again`: the item already sent a call (a re-read, a retry): it goes before fresh items. */
+  read(id: number, again?: boolean): Promise<unknown>
   write(id: number, object: CatalogObject, guard?: SendGuard): Promise<unknown>
 }
 
@@ -75,10 +76,10 @@ export function updateScoreTask(
 
   return async (
     item: ScoreItem,
-    { call, state }: ItemContext<ScoreState>
+    { attempt, call, state }: ItemContext<ScoreState>
   ): Promise<ScoreChange> => {
-    const read = async () => {
-      const answer = await call(() => catalog.read(item.id))
+    const read = async (again: boolean) => {
+      const answer = await call(() => catalog.read(item.id, again))
       const readAt = clock.now()
       const checked = checkCatalogObject(answer, item.id, {
         required: target.requiredFields,
@@ -103,7 +104,7 @@ export function updateScoreTask(
     }
 
     for (let reread = 0; ; reread++) {
-      const { object, readAt } = await read()
+      const { object, readAt } = await read(attempt > 1 || reread > 0)
       const seen = typeof object.Score === 'number' ? object.Score : null
 
       if (state.previousScore === undefined) state.previousScore = seen

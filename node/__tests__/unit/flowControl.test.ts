@@ -154,6 +154,43 @@ describe('FlowController', () => {
     expect(catalog.counts.windows).toBeLessThan(15)
   })
 
+  it('finds a bucket from a cold start within a few windows, in a 10 s batch', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 150 })
+    const catalog = bucketCatalog(clock, {
+      ratePerSec: 200,
+      burst: 40,
+      headers: 'on429',
+    })
+    const latency = spreadLatency()
+
+    await drive(clock, flow, 150, 10_000, () => {
+      const answer = catalog.arrive()
+
+      return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
+    })
+
+    // Each window costs a second of a 10 s batch: one to find the bucket,
+    // one to measure it, not a window every two seconds around a rate past it.
+    expect(catalog.counts.windows).toBeLessThanOrEqual(3)
+    expect(catalog.counts.accepted).toBeGreaterThanOrEqual(0.7 * 200 * 10)
+    expect(catalog.counts.inWindow).toBe(0)
+  })
+
+  it('doubles the pool each round trip in slow start, from the first call', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 1000 })
+
+    // 10 calls at first, 100 ms each: 20, 40, 80, 160 after four round trips
+    // (a little less: the smoothing spreads each round's sends).
+    await drive(clock, flow, 1000, 450, () => ({
+      answer: { status: 200 },
+      latencyMs: 100,
+    }))
+
+    expect(flow.snapshot().limit).toBeGreaterThanOrEqual(120)
+  })
+
   it('uses the rate headers to avoid the 429s, and never clamps to a trickle', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock, { maxInFlight: 150 })
@@ -269,6 +306,56 @@ describe('FlowController', () => {
     expect(duringOutage).toBeLessThan(250)
     // ... and the pool is back near full speed afterwards (100 calls / 20 ms).
     expect(after / 10).toBeGreaterThan(0.8 * 5000)
+  })
+
+  it('is back to full speed within a second of a breaker phase ending', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 100 })
+    let secondAfter = 0
+
+    await drive(clock, flow, 100, 9_000, () => {
+      const now = clock.now()
+      const down = now >= 2_000 && now < 7_000
+
+      if (now >= 8_000) secondAfter += 1
+
+      return { answer: { status: down ? 503 : 200 }, latencyMs: 20 }
+    })
+
+    // 100 calls / 20 ms is 5,000 a second; a probe wait doubling to 4 s
+    // would still be shut here.
+    expect(secondAfter).toBeGreaterThan(0.8 * 5000)
+  })
+
+  it('reaches the ceiling from a cold start despite 10% random 503s', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 100 })
+    let seed = 11
+    const random = () => {
+      seed = (seed * 16807) % 2147483647
+
+      return seed / 2147483647
+    }
+
+    let secondSecond = 0
+
+    await drive(
+      clock,
+      flow,
+      100,
+      2_000,
+      () => ({
+        answer: { status: random() < 0.1 ? 503 : 200 },
+        latencyMs: 100,
+      }),
+      (answer, at) => {
+        if (answer.status === 200 && at >= 1_000) secondSecond += 1
+      }
+    )
+
+    // Slow start reaches 100 in flight within the first second; an early
+    // 503 read as overload would have left it growing by one per round trip.
+    expect(secondSecond).toBeGreaterThan(0.85 * 900)
   })
 
   it('does not read 10% random 503s as overload: the pool stays at the ceiling', async () => {
@@ -414,6 +501,29 @@ describe('FlowController', () => {
     expect(rejectedAt).toBe(500)
     held.done({ status: 200 })
     expect(flow.snapshot()).toMatchObject({ inFlight: 0, queued: 0 })
+  })
+
+  it('lets urgent calls (the PUTs of items begun) go before queued new ones', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 1 })
+    const held = await flow.admit()
+    const order: string[] = []
+    const queue = (name: string, urgent: boolean) =>
+      flow.admit({ urgent }).then((admission) => {
+        order.push(name)
+        admission.done({ status: 200 })
+      })
+    const all = [
+      queue('get 1', false),
+      queue('get 2', false),
+      queue('put 1', true),
+      queue('get 3', false),
+      queue('put 2', true),
+    ]
+
+    held.done({ status: 200 })
+    await Promise.all(all)
+    expect(order).toEqual(['put 1', 'put 2', 'get 1', 'get 2', 'get 3'])
   })
 
   it('gives up a queued call when its signal aborts', async () => {

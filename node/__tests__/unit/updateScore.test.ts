@@ -151,7 +151,7 @@ describe('updateScoreTask (direct)', () => {
     })(item(1, 7), context())
 
     expect(result).toEqual({ previousScore: 2 })
-    expect(read).toHaveBeenCalledWith(1)
+    expect(read).toHaveBeenCalledWith(1, false)
     expect(write).toHaveBeenCalledTimes(1)
     expect(write).toHaveBeenCalledWith(
       1,
@@ -718,11 +718,11 @@ describe('the lost-update window', () => {
     let stored = product({ Name: 'Old name', Score: 2 })
     let pending = 0
     const port: CatalogPort = {
-      read: jest.fn(async () => {
-        calls.push('read')
+      read: jest.fn(async (_id: number, again?: boolean) => {
+        calls.push(again ? 'read again' : 'read')
         const answer = { ...stored }
 
-        if (calls.filter((c) => c === 'read').length <= pauses) {
+        if (calls.filter((c) => c.startsWith('read')).length <= pauses) {
           pending = pauseMs
           stored = { ...stored, Name: `Edited ${calls.length}` }
         }
@@ -751,7 +751,8 @@ describe('the lost-update window', () => {
 
     const report = await viaRunBulk(catalog.port, [item(1, 9)], { clock })
 
-    expect(catalog.calls).toEqual(['read', 'read', 'write'])
+    // The re-read continues a begun item: it goes before fresh items' GETs.
+    expect(catalog.calls).toEqual(['read', 'read again', 'write'])
     expect(report.outcomes[0]).toEqual({
       ok: true,
       value: { previousScore: 2 },
@@ -779,7 +780,8 @@ describe('the lost-update window', () => {
       maxAttempts: 2,
     })
 
-    expect(catalog.calls).toEqual(Array(6).fill('read'))
+    // Three reads an attempt; only the very first starts the item.
+    expect(catalog.calls).toEqual(['read', ...Array(5).fill('read again')])
     expect(report.outcomes[0]).toMatchObject({
       ok: false,
       failure: { status: 503, code: 'STALE_READ' },

@@ -254,9 +254,9 @@ describe('a per-endpoint bucket below what the pool reads (known bug)', () => {
           endpoint: { ratePerSec: 60, burst: 15 },
         },
       },
-      120,
-      // At 60 items/s these 120 items need 2 s; the stale reads start at once.
-      { BATCH_DEADLINE_MS: '8000' }
+      200,
+      // At 60 items/s these 200 items need under 4 s; the stale reads start at once.
+      { BATCH_DEADLINE_MS: '10000' }
     )
   })
 })

@@ -1,3 +1,8 @@
+import {
+  CatalogProfile,
+  itemsPerSecAllowed,
+  resolveProfile,
+} from '../catalogEmulator/profiles'
 import type { FaultRule, LatencyProfile } from '../catalogEmulator/server'
 import type { RateLimitProfile } from '../catalogEmulator/rateLimit'
 import type { HeaderMode } from './meter'
@@ -16,6 +21,8 @@ export interface Profile {
   deadSeconds?: number
   /** Another client taking this many requests/s from the same bucket. */
   otherClientPerSec?: number
+  /** An emulator profile (buckets, load) configured for each measured batch; its latency is `latency`. */
+  catalog?: CatalogProfile
   /** Items/s the profile allows with `ceiling` calls in flight. */
   limit(ceiling: number): number
 }
@@ -56,6 +63,18 @@ const bucket = (
 
 const BREAKER_MS = 5000
 
+/** A Catalog with this many workers: latency × max(1, in flight / capacity). */
+const LOAD_CAPACITY = 64
+
+/** Both buckets at once, as VTEX publishes them (per account and per endpoint), scaled down. */
+const ACCOUNT_AND_ENDPOINT: CatalogProfile = {
+  rateHeaders: 'none',
+  buckets: {
+    account: { ratePerSec: 200, burst: 40 },
+    endpoint: { ratePerSec: 120, burst: 20 },
+  },
+}
+
 export const FULL_PROFILES: Profile[] = [
   bucket(
     'bucket-no-headers',
@@ -95,6 +114,26 @@ export const FULL_PROFILES: Profile[] = [
     REAL_LATENCY,
     60
   ),
+  {
+    name: 'account-and-endpoint',
+    description:
+      'an account bucket of 200 req/s (burst 40) and one bucket per method and kind of 120 req/s (burst 20), at once; no rate headers; the account bucket is the tighter',
+    latency: REAL_LATENCY,
+    rateLimit: null,
+    headers: 'as-is',
+    catalog: ACCOUNT_AND_ENDPOINT,
+    limit: () => itemsPerSecAllowed(resolveProfile(ACCOUNT_AND_ENDPOINT)),
+  },
+  {
+    name: 'load-latency',
+    description: `no rate limit; 50-300 ms, stretched by max(1, in flight / ${LOAD_CAPACITY}): a Catalog with ${LOAD_CAPACITY} workers answers at most ${LOAD_CAPACITY} calls per mean latency, so its limit is min(ceiling, ${LOAD_CAPACITY}) / (2 x 175 ms) items/s; more in flight only adds latency`,
+    latency: REAL_LATENCY,
+    rateLimit: null,
+    headers: 'as-is',
+    catalog: { load: { capacity: LOAD_CAPACITY } },
+    limit: (ceiling) =>
+      concurrencyLimit(REAL_LATENCY)(Math.min(ceiling, LOAD_CAPACITY)),
+  },
   {
     name: 'unlimited',
     description: 'no rate limit; calls take 50-300 ms',

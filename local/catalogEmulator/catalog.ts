@@ -115,6 +115,7 @@ async function handleCatalog(
   )
 
   context.recordLatency(delayMs)
+  if (settings.load) noteLoad(context, settings.load.capacity)
   await sleep(delayMs)
   if (
     fault &&
@@ -147,6 +148,17 @@ async function handleCatalog(
   afterSend?.()
 
   return undefined
+}
+
+/** Counts a call whose latency the load stretched (more than `capacity` in flight, itself included). */
+function noteLoad(context: EmulatorContext, capacity: number) {
+  const factor = context.inFlight() / capacity
+
+  if (factor <= 1) return
+  const { loadLatency } = context.stats()
+
+  loadLatency.stretchedCalls += 1
+  loadLatency.peakFactor = Math.max(loadLatency.peakFactor, factor)
 }
 
 /** `?includeTreePath=true` on a category GET (VTEX Catalog OpenAPI). */

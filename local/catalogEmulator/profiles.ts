@@ -39,6 +39,8 @@
  * - `breaker503s`: 503s from breaker phases (scheduled or on demand);
  * - `otherClientTokens`: tokens the other client took (from the account bucket,
  *   or from its endpoint's bucket when there is no account bucket).
+ * - `loadLatency`: with a `load` profile, the calls that found more than
+ *   `capacity` in flight (their latency stretched) and the largest stretch.
  *
  * Deterministic under a seed (`seed.random`) and the injected clock (`now`):
  * latency draws and fault probabilities come from seeded streams, breaker

@@ -58,6 +58,8 @@ export interface EmulatorStats {
   otherClientTokens: number
   /** The latencies drawn for the calls that reached the Catalog's data (before any 'slow' fault). */
   latencyDrawn: { calls: number; p50Ms: number; p99Ms: number; maxMs: number }
+  /** A `load` profile at work: calls that found more than `capacity` in flight, and the largest stretch. */
+  loadLatency: { stretchedCalls: number; peakFactor: number }
   /** Requests that carried a Proxy-Authorization header (an app token must never reach the Catalog). */
   proxyAuthorizationSeen: number
   /** Requests that carried an Authorization header. */
@@ -131,6 +133,7 @@ export function emptyStats(): EmulatorStats {
     breaker503s: 0,
     otherClientTokens: 0,
     latencyDrawn: { calls: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
+    loadLatency: { stretchedCalls: 0, peakFactor: 1 },
     proxyAuthorizationSeen: 0,
     authorizationSeen: 0,
     openSockets: 0,

@@ -8,6 +8,7 @@ import { method, Service } from '@vtex/api'
 
 import { Clients } from './clients'
 import type { CallerCredentials } from './clients/credentials'
+import { boundHeapGrowth } from './heap'
 import type { JobDefinition, JobOwner } from './jobs/model'
 import { authenticate } from './middlewares/authenticate'
 import { handleErrors, methodNotAllowed } from './middlewares/handleErrors'
@@ -99,6 +100,9 @@ function jobRoute(
     DEFAULT: [handleErrors, methodNotAllowed(verb)],
   })
 }
+
+// V8 sizes the heap from the host, not from service.json's `memory`.
+boundHeapGrowth()
 
 export default new Service<Clients, State, ParamsContext>({
   clients,

@@ -1,5 +1,3 @@
-import pLimit from 'p-limit'
-
 import { JobFiles, jobPaths } from './files'
 import type {
   CancelMark,
@@ -59,36 +57,125 @@ export const linksOf = (id: string) => ({
   undo: `${JOBS_PATH}/${id}/undo`,
 })
 
-/** Every chunk's state, read with bounded parallelism (a few hundred small files at most). */
+/**
+ * The states of done chunks, which never change once written (a claim
+ * never replaces a done state), kept per job for the few jobs read last.
+ * With it a summary reads only the chunks not done yet: a 100,000-item job
+ * polled every second costs a few VBase reads a poll instead of 200, and
+ * the garbage those reads leave (a few MB a poll) no longer grows the heap.
+ */
+export class DoneChunks {
+  private readonly jobs = new Map<string, Map<number, ChunkState>>()
+
+  constructor(private readonly maxJobs = 8) {}
+
+  public get(jobId: string, chunk: number): ChunkState | undefined {
+    return this.jobs.get(jobId)?.get(chunk)
+  }
+
+  /** Keeps a done state; any other phase may still change, so it is not kept. */
+  public keep(jobId: string, state: ChunkState | undefined) {
+    if (state?.phase !== 'done') return
+    let chunks = this.jobs.get(jobId)
+
+    if (chunks) {
+      // Most recently kept last, so the first key is the job read least recently.
+      this.jobs.delete(jobId)
+    } else {
+      chunks = new Map()
+    }
+
+    this.jobs.set(jobId, chunks)
+    chunks.set(state.chunk, state)
+    if (this.jobs.size > this.maxJobs)
+      this.jobs.delete(this.jobs.keys().next().value as string)
+  }
+
+  /** Jobs kept now (at most maxJobs). */
+  public get size() {
+    return this.jobs.size
+  }
+}
+
+/** Reads in parallel at most: the window of chunks read at once doubles up to it. */
+const MAX_WINDOW = 16
+
+/** A chunk state as createJob stores it, never claimed since. */
+const neverClaimed = (state: ChunkState | undefined) =>
+  state?.phase === 'pending' && state.attempt === 0
+
+/**
+ * Every chunk's state, in chunk order. Chunks start in order: a chunk's
+ * event is sent once the chunk before it is done (or, by a resume, for the
+ * first chunk not done), so a chunk never claimed has none claimed after
+ * it. So the states are read from the first chunk not known done, in
+ * windows of 2 to 16 at once, up to the first never-claimed one; the chunks
+ * after it are as createJob stored them. With `done`, a chunk already seen
+ * done is not read again: a running job's summary reads two or three small
+ * files, not one per chunk.
+ */
 export async function chunkStates(
   files: JobFiles,
-  job: JobDefinition
+  job: JobDefinition,
+  done?: DoneChunks
 ): Promise<Array<ChunkState | undefined>> {
-  const limit = pLimit(16)
+  const states = new Array<ChunkState | undefined>(job.chunks)
+  const read = async (chunk: number) => {
+    const state = (await files.read<ChunkState>(jobPaths.state(job.id, chunk)))
+      ?.data
 
-  return Promise.all(
-    Array.from({ length: job.chunks }, (_, chunk) =>
-      limit(
-        async () =>
-          (await files.read<ChunkState>(jobPaths.state(job.id, chunk)))?.data
-      )
+    done?.keep(job.id, state)
+
+    return state
+  }
+
+  let window = 2
+
+  for (let from = 0; from < job.chunks; ) {
+    const kept = done?.get(job.id, from)
+
+    if (kept) {
+      states[from++] = kept
+      continue
+    }
+
+    const to = Math.min(job.chunks, from + window)
+    const chunks = Array.from({ length: to - from }, (_, i) => from + i)
+    const got = await Promise.all(
+      chunks.map((chunk) => done?.get(job.id, chunk) ?? read(chunk))
     )
-  )
+    const stop = got.findIndex(neverClaimed)
+
+    got.forEach((state, i) => (states[from + i] = state))
+    if (stop >= 0) {
+      for (let chunk = from + stop + 1; chunk < job.chunks; chunk++)
+        states[chunk] = { chunk, phase: 'pending', attempt: 0 }
+
+      break
+    }
+
+    from = to
+    window = Math.min(MAX_WINDOW, window * 2)
+  }
+
+  return states
 }
 
 /**
  * The constant-size summary of a job, from its definition and chunk states;
  * it reads no Catalog. A running chunk whose lease ran out by `now` (its
  * replica died) counts as not running: a cancelled job with one reads
- * cancelled, not cancelling.
+ * cancelled, not cancelling. With `doneChunks`, only the chunks not seen
+ * done are read.
  */
 export async function summarise(
   files: JobFiles,
   job: JobDefinition,
-  now: number = Date.now()
+  now: number = Date.now(),
+  doneChunks?: DoneChunks
 ): Promise<JobSummary> {
   const [states, cancel, final] = await Promise.all([
-    chunkStates(files, job),
+    chunkStates(files, job, doneChunks),
     files.read<CancelMark>(jobPaths.cancel(job.id)),
     files.read<JobFinal>(jobPaths.final(job.id)),
   ])

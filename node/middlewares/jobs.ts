@@ -25,7 +25,7 @@ import {
   resultsPage,
 } from '../jobs/results'
 import { runChunk } from '../jobs/runChunk'
-import { isFinished, linksOf, summarise } from '../jobs/summary'
+import { DoneChunks, isFinished, linksOf, summarise } from '../jobs/summary'
 import { undoItemsOf, undoJobIdOf } from '../jobs/undo'
 import type { ScoreTarget } from '../scores/targets'
 import { resolveSettings, settingsFromEnv } from '../settings'
@@ -34,6 +34,8 @@ import { resolveSettings, settingsFromEnv } from '../settings'
 const REPLICA = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
 /** The chunks this process runs now. */
 const RUNNING_HERE = new Set<string>()
+/** Done chunk states of the jobs read last here: a polled summary reads only the chunks not done. */
+const DONE_CHUNKS = new DoneChunks()
 
 const sendEventOf =
   (clients: Clients): SendEvent =>
@@ -141,7 +143,8 @@ export async function jobSummary(ctx: Context) {
   ctx.body = await summarise(
     ctx.clients.jobFiles,
     ctx.state.job,
-    systemClock.now()
+    systemClock.now(),
+    DONE_CHUNKS
   )
 }
 
@@ -194,7 +197,12 @@ export async function jobReport(ctx: Context) {
       "Query parameter 'only' must be 'failed'."
     )
 
-  const summary = await summarise(ctx.clients.jobFiles, job, systemClock.now())
+  const summary = await summarise(
+    ctx.clients.jobFiles,
+    job,
+    systemClock.now(),
+    DONE_CHUNKS
+  )
 
   if (!isFinished(summary))
     throw new RequestError(
@@ -217,7 +225,12 @@ export async function jobReport(ctx: Context) {
 /** POST cancel: chunks not started are not run; the summary says what was written. */
 export async function cancelJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
-  const before = await summarise(ctx.clients.jobFiles, job, systemClock.now())
+  const before = await summarise(
+    ctx.clients.jobFiles,
+    job,
+    systemClock.now(),
+    DONE_CHUNKS
+  )
 
   if (before.status === 'done' || before.status === 'failed')
     throw new RequestError(
@@ -235,13 +248,23 @@ export async function cancelJobRoute(ctx: Context) {
   )
   noStore(ctx)
   ctx.status = 202
-  ctx.body = await summarise(ctx.clients.jobFiles, job, systemClock.now())
+  ctx.body = await summarise(
+    ctx.clients.jobFiles,
+    job,
+    systemClock.now(),
+    DONE_CHUNKS
+  )
 }
 
 /** POST resume: sends the event of the first chunk not done again (harmless: the handler is idempotent). */
 export async function resumeJob(ctx: Context) {
   const { job } = ctx.state
-  const before = await summarise(ctx.clients.jobFiles, job, systemClock.now())
+  const before = await summarise(
+    ctx.clients.jobFiles,
+    job,
+    systemClock.now(),
+    DONE_CHUNKS
+  )
 
   await resume(ctx.clients.jobFiles, sendEventOf(ctx.clients), job, before)
   noStore(ctx)
@@ -332,7 +355,12 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
  */
 export async function undoJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
-  const summary = await summarise(ctx.clients.jobFiles, job, systemClock.now())
+  const summary = await summarise(
+    ctx.clients.jobFiles,
+    job,
+    systemClock.now(),
+    DONE_CHUNKS
+  )
 
   if (!isFinished(summary))
     throw new RequestError(

@@ -19,7 +19,7 @@ import {
 import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
 import { noChunkWillStart, reportCsv, resultsPage } from '../../jobs/results'
 import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
-import { summarise } from '../../jobs/summary'
+import { DoneChunks, summarise } from '../../jobs/summary'
 import { undoItemsOf, undoJobIdOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
 import { FakeClock } from '../helpers/fakeClock'
@@ -778,6 +778,94 @@ describe('runChunk', () => {
     await drain(s)
     expect(s.catalog.write.mock.calls.length).toBe(puts)
     expect((await summarise(s.files, s.job)).status).toBe('failed')
+  })
+})
+
+describe('summarise, polled', () => {
+  /** Records the chunk state files a store is asked for. */
+  const countStateReads = (files: MemoryFiles) => {
+    const reads: number[] = []
+    const read = files.read.bind(files)
+
+    files.read = async <T>(path: string) => {
+      const chunk = /chunks\/(\d+)\/state\.json$/.exec(path)?.[1]
+
+      if (chunk !== undefined) reads.push(Number(chunk))
+
+      return read<T>(path)
+    }
+
+    return () => reads.splice(0)
+  }
+
+  it('reads each done chunk once and stops at the first chunk never claimed', async () => {
+    const s = await setup(55)
+    const stateReads = countStateReads(s.files)
+    const done = new DoneChunks()
+    const poll = () => summarise(s.files, s.job, s.clock.now(), done)
+
+    expect(await poll()).toMatchObject({
+      status: 'queued',
+      progress: { chunks: 6, chunksDone: 0 },
+    })
+    expect(stateReads()).toEqual([0, 1])
+
+    await s.clock.run(runChunk(s.runner('replica-a'), s.events.shift()!))
+    stateReads()
+    expect(await poll()).toMatchObject({
+      status: 'running',
+      progress: { done: 10, chunksDone: 1 },
+      counts: { UPDATED: 10 },
+    })
+    expect(stateReads()).toEqual([0, 1])
+    expect((await poll()).progress.chunksDone).toBe(1)
+    expect(stateReads()).toEqual([1, 2])
+
+    // A claimed chunk may still change: it is read on every poll.
+    const claimed = await s.files.read<ChunkState>(jobPaths.state(s.job.id, 1))
+
+    await s.files.write(
+      jobPaths.state(s.job.id, 1),
+      { chunk: 1, phase: 'running', attempt: 1, owner: 'b', leaseUntil: 1e12 },
+      { ifMatch: claimed?.etag }
+    )
+    stateReads()
+    expect((await poll()).status).toBe('running')
+    expect(stateReads()).toEqual([1, 2])
+    expect((await poll()).status).toBe('running')
+    expect(stateReads()).toEqual([1, 2])
+  })
+
+  it('gives the summary of every state read once the job is done, then reads no state', async () => {
+    const s = await setup(55, { missing: [23] })
+
+    await drain(s)
+    const stateReads = countStateReads(s.files)
+    const done = new DoneChunks()
+    const polled = await summarise(s.files, s.job, s.clock.now(), done)
+
+    expect(polled).toMatchObject({
+      status: 'done',
+      progress: { total: 55, done: 55, chunks: 6, chunksDone: 6 },
+      counts: { UPDATED: 54, NOT_FOUND: 1 },
+    })
+    expect(stateReads().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(await summarise(s.files, s.job, s.clock.now(), done)).toEqual(polled)
+    expect(stateReads()).toEqual([])
+    expect(await summarise(s.files, s.job, s.clock.now())).toEqual(polled)
+  })
+
+  it('keeps done states only, of the jobs read last', () => {
+    const done = new DoneChunks(1)
+
+    done.keep('a', { chunk: 0, phase: 'running', attempt: 1 })
+    expect(done.size).toBe(0)
+    done.keep('a', { chunk: 0, phase: 'done', attempt: 1 })
+    expect(done.get('a', 0)).toMatchObject({ phase: 'done' })
+    done.keep('b', { chunk: 3, phase: 'done', attempt: 2 })
+    expect(done.size).toBe(1)
+    expect(done.get('a', 0)).toBeUndefined()
+    expect(done.get('b', 3)).toMatchObject({ attempt: 2 })
   })
 })
 

@@ -72,10 +72,13 @@ interface Waiter {
   resolve(admission: Admission): void
   reject(error: unknown): void
   deadlineAt: number
-  timer: AbortController
+  /** Ends the deadline's sleep; none without a deadline (jobs queue many calls). */
+  timer: AbortController | undefined
   detach(): void
 }
 
+/** The reason a timer is stopped with: a constant, since abort() without one builds an error and its stack each time. */
+const DETACHED = 'detached'
 const IDLE_RESTART_MS = 1000
 /** Latency may grow by this factor over its long-term average before the limit stops growing. */
 const LATENCY_TOLERANCE = 2
@@ -256,22 +259,22 @@ export class FlowController {
         resolve,
         reject,
         deadlineAt,
-        timer: new AbortController(),
+        timer: Number.isFinite(deadlineAt) ? new AbortController() : undefined,
         detach: () => {
-          waiter.timer.abort()
+          waiter.timer?.abort(DETACHED)
           signal?.removeEventListener('abort', onAbort)
         },
       }
 
       this.enqueue(waiter)
       signal?.addEventListener('abort', onAbort, { once: true })
-      if (Number.isFinite(deadlineAt)) {
-        void this.clock
-          .sleep(deadlineAt - now, waiter.timer.signal)
-          .then(() => {
-            if (waiter.timer.signal.aborted) return
-            if (this.remove(waiter)) reject(deadlineHalt(0))
-          })
+      const { timer } = waiter
+
+      if (timer) {
+        void this.clock.sleep(deadlineAt - now, timer.signal).then(() => {
+          if (timer.signal.aborted) return
+          if (this.remove(waiter)) reject(deadlineHalt(0))
+        })
       }
 
       this.pump()
@@ -394,7 +397,7 @@ export class FlowController {
 
     if (!Number.isFinite(at) || at <= now) return
     if (this.wake && this.wake.at <= at) return
-    this.wake?.timer.abort()
+    this.wake?.timer.abort(DETACHED)
     const timer = new AbortController()
 
     this.wake = { at, timer }

@@ -3,7 +3,13 @@ export interface BackoffPolicy {
   maxMs: number
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 5_000 }
+/**
+ * Short: an item's backoff only spreads its retry. A Catalog that fails
+ * widely is held off by the flow control (its breaker and 429 pauses hold
+ * calls without spending attempts) and by the retry budget; a long per-item
+ * backoff only left the unlucky items of a healthy batch sleeping at its end.
+ */
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 1_000 }
 
 /**
  * Capped exponential backoff with full jitter: a uniform delay in

@@ -181,6 +181,34 @@ describe('runBulk', () => {
     expect(gaps).toEqual([50, 100, 150, 150])
   })
 
+  it('keeps the default backoff short: no retry of an unlucky item waits over 1 s', async () => {
+    const clock = new FakeClock()
+    const failures = Array.from({ length: 6 }, () => fail(503))
+    const upstream = scriptedUpstream(
+      clock,
+      { 0: [...failures, 'ok'] },
+      () => 0
+    )
+
+    const report = await clock.run(
+      runBulk(items(1), (item, { call }) => call(() => upstream.send(item)), {
+        concurrency: 1,
+        classify,
+        clock,
+        // The longest wait full jitter can draw.
+        random: () => 0.999,
+      })
+    )
+    const gaps = upstream.starts
+      .slice(1)
+      .map((s, i) => s.at - upstream.starts[i].at)
+
+    expect(report.outcomes[0]).toMatchObject({ ok: true, attempts: 7 })
+    // 200, 400, 800, then capped: the breaker and the retry budget hold off a
+    // failing Catalog; a long per-item wait only leaves a tail at a batch's end.
+    expect(gaps).toEqual([199, 399, 799, 999, 999, 999])
+  })
+
   it('stops the batch at the first 401/403 and reports the rest as NOT_ATTEMPTED', async () => {
     const clock = new FakeClock()
     const upstream = scriptedUpstream(clock, { 2: [fail(403)] })

@@ -234,6 +234,9 @@ export class FlowController {
     ) {
       this.ssthresh = Math.max(this.limit, this.initial)
       this.limit = Math.min(this.limit, this.initial)
+      // What got through before the idle time says nothing of this run's limit.
+      this.firstSendAt = Number.NEGATIVE_INFINITY
+      this.lastPauseEnd = Number.NEGATIVE_INFINITY
     }
 
     this.lastActivityAt = now

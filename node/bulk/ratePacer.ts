@@ -164,8 +164,9 @@ export class RatePacer {
     this.guessed = false
     this.uncertain = false
     if (shortRun) {
-      // The window's refill drained this soon: the rate is well past the limit.
-      this.startEpoch(now, 0.9 * before, 0.8 * before)
+      // The window's refill drained this soon: the rate is well past the
+      // limit, by how much a run this short cannot tell: cut deep.
+      this.startEpoch(now, 0.85 * before, 0.7 * before)
     } else {
       const limit = Math.min(before, Math.max(measured, 0.5 * before))
 

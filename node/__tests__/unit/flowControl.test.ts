@@ -177,6 +177,39 @@ describe('FlowController', () => {
     expect(catalog.counts.inWindow).toBe(0)
   })
 
+  it('measures a limit from the current run only, not from before an idle time', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 150 })
+    const catalog = bucketCatalog(clock, {
+      ratePerSec: 1_000_000,
+      burst: 10,
+      headers: 'on429',
+    })
+    const latency = spreadLatency()
+    const serve = () => {
+      const answer = catalog.arrive()
+
+      return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
+    }
+
+    // A batch on an unlimited Catalog, a pause, then the next batch meets a bucket.
+    await drive(clock, flow, 150, 1_000, serve)
+    await clock.run(clock.sleep(2_000))
+    catalog.setRate(100)
+    let firstCut: number | null = null
+
+    await drive(clock, flow, 150, 8_000, serve, () => {
+      firstCut ??= flow.snapshot().ratePerSec
+    })
+
+    // The first cut starts at 60% of what got through: of this run, about
+    // the bucket's 100 req/s; the unlimited batch's 700 calls/s would make it
+    // the bucket's rate or more.
+    expect(catalog.counts.windows).toBeGreaterThan(0)
+    expect(firstCut).not.toBeNull()
+    expect(firstCut as unknown as number).toBeLessThan(0.8 * 100)
+  })
+
   it('doubles the pool each round trip in slow start, from the first call', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock, { maxInFlight: 1000 })

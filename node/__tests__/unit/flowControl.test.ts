@@ -119,6 +119,54 @@ function spreadLatency() {
   }
 }
 
+/** A controller at the default ceiling and a bucket Catalog at 50-300 ms (a 429 answers at once). */
+function pool150(options: BucketOptions) {
+  const clock = new FakeClock()
+  const flow = new FlowController(clock, { maxInFlight: 150 })
+  const catalog = bucketCatalog(clock, options)
+  const latency = spreadLatency()
+  const serve = () => {
+    const answer = catalog.arrive()
+
+    return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
+  }
+
+  return { clock, flow, catalog, serve }
+}
+
+/**
+ * 100 workers against a Catalog that answers 10% of calls 503 at random
+ * (seeded), 100 ms a call; counts the calls answered 200 from `countFrom`.
+ */
+async function random503s(seed: number, until: number, countFrom: number) {
+  const clock = new FakeClock()
+  const flow = new FlowController(clock, { maxInFlight: 100 })
+  let state = seed
+  const random = () => {
+    state = (state * 16807) % 2147483647
+
+    return state / 2147483647
+  }
+
+  let answered = 0
+
+  await drive(
+    clock,
+    flow,
+    100,
+    until,
+    () => ({
+      answer: { status: random() < 0.1 ? 503 : 200 },
+      latencyMs: 100,
+    }),
+    (answer, at) => {
+      if (answer.status === 200 && at >= countFrom) answered += 1
+    }
+  )
+
+  return { answered, flow }
+}
+
 describe('FlowController', () => {
   it('converges below a token bucket that sends no rate headers', async () => {
     const clock = new FakeClock()
@@ -155,20 +203,13 @@ describe('FlowController', () => {
   })
 
   it('finds a bucket from a cold start within a few windows, in a 10 s batch', async () => {
-    const clock = new FakeClock()
-    const flow = new FlowController(clock, { maxInFlight: 150 })
-    const catalog = bucketCatalog(clock, {
+    const { clock, flow, catalog, serve } = pool150({
       ratePerSec: 200,
       burst: 40,
       headers: 'on429',
     })
-    const latency = spreadLatency()
 
-    await drive(clock, flow, 150, 10_000, () => {
-      const answer = catalog.arrive()
-
-      return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
-    })
+    await drive(clock, flow, 150, 10_000, serve)
 
     // Each window costs a second of a 10 s batch: one to find the bucket,
     // one to measure it, not a window every two seconds around a rate past it.
@@ -178,19 +219,11 @@ describe('FlowController', () => {
   })
 
   it('measures a limit from the current run only, not from before an idle time', async () => {
-    const clock = new FakeClock()
-    const flow = new FlowController(clock, { maxInFlight: 150 })
-    const catalog = bucketCatalog(clock, {
+    const { clock, flow, catalog, serve } = pool150({
       ratePerSec: 1_000_000,
       burst: 10,
       headers: 'on429',
     })
-    const latency = spreadLatency()
-    const serve = () => {
-      const answer = catalog.arrive()
-
-      return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
-    }
 
     // A batch on an unlimited Catalog, a pause, then the next batch meets a bucket.
     await drive(clock, flow, 150, 1_000, serve)
@@ -361,61 +394,15 @@ describe('FlowController', () => {
   })
 
   it('reaches the ceiling from a cold start despite 10% random 503s', async () => {
-    const clock = new FakeClock()
-    const flow = new FlowController(clock, { maxInFlight: 100 })
-    let seed = 11
-    const random = () => {
-      seed = (seed * 16807) % 2147483647
-
-      return seed / 2147483647
-    }
-
-    let secondSecond = 0
-
-    await drive(
-      clock,
-      flow,
-      100,
-      2_000,
-      () => ({
-        answer: { status: random() < 0.1 ? 503 : 200 },
-        latencyMs: 100,
-      }),
-      (answer, at) => {
-        if (answer.status === 200 && at >= 1_000) secondSecond += 1
-      }
-    )
+    const { answered } = await random503s(11, 2_000, 1_000)
 
     // Slow start reaches 100 in flight within the first second; an early
     // 503 read as overload would have left it growing by one per round trip.
-    expect(secondSecond).toBeGreaterThan(0.85 * 900)
+    expect(answered).toBeGreaterThan(0.85 * 900)
   })
 
   it('does not read 10% random 503s as overload: the pool stays at the ceiling', async () => {
-    const clock = new FakeClock()
-    const flow = new FlowController(clock, { maxInFlight: 100 })
-    let seed = 3
-    const random = () => {
-      seed = (seed * 16807) % 2147483647
-
-      return seed / 2147483647
-    }
-
-    let answered = 0
-
-    await drive(
-      clock,
-      flow,
-      100,
-      20_000,
-      () => ({
-        answer: { status: random() < 0.1 ? 503 : 200 },
-        latencyMs: 100,
-      }),
-      (answer, at) => {
-        if (answer.status === 200 && at >= 10_000) answered += 1
-      }
-    )
+    const { answered, flow } = await random503s(3, 20_000, 10_000)
 
     // 100 calls / 100 ms, 90% of them answered: about 900 a second.
     expect(answered / 10).toBeGreaterThan(0.85 * 900)

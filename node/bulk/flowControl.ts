@@ -506,9 +506,10 @@ export class FlowController {
       } else {
         this.ssthresh = Math.max(this.limit, this.limitBeforeCuts / 2)
       }
+
+      this.breakerOpened = false
     }
 
-    this.breakerOpened = false
     this.outageSince = Number.NaN
 
     this.failStreak = 0

@@ -116,7 +116,7 @@ export class RatePacer {
    * limit (what got through); a short one, right after a pause, only says
    * the rate is too high, since what got through includes the refill. The
    * rate is cut below the estimate, climbs back to just under it within
-   * about two seconds, and then probes past it on a slow cubic, for ever.
+   * about a second, and then probes past it on a slow cubic, for ever.
    */
   public cut(now: number, context: CutContext, onlyIfMeasured = false) {
     // Over a longer run when there is one: the last second before a 429

@@ -148,6 +148,8 @@ export class FlowController {
   private readonly answerSlot = new Float64Array(ANSWER_SLOTS).fill(-1)
   private cutting = false
   private limitBeforeCuts = 0
+  /** Where slow start was heading when the cuts began (an outage during slow start ends it there). */
+  private ssthreshBeforeCuts = 0
   private readonly pacers = new Map<string, RatePacer>()
   /** The settings' cap is the account's, across endpoints. */
   private nextCapAt = 0
@@ -502,7 +504,11 @@ export class FlowController {
         // trip (slow start from half); the latency rule and the cuts still
         // apply if the Catalog comes back weaker.
         this.limit = Math.max(this.limit, this.limitBeforeCuts / 2)
-        this.ssthresh = Math.max(this.limit, this.limitBeforeCuts)
+        this.ssthresh = Math.max(
+          this.limit,
+          this.limitBeforeCuts,
+          this.ssthreshBeforeCuts
+        )
       } else {
         this.ssthresh = Math.max(this.limit, this.limitBeforeCuts / 2)
       }
@@ -656,7 +662,7 @@ export class FlowController {
     // is what breaks TCP Reno). One cut per round trip: answers to calls
     // sent before the last cut say nothing new.
     if (sentAt >= this.lastCutAt && this.overloadShare() >= OVERLOAD_SHARE) {
-      if (!this.cutting) this.limitBeforeCuts = this.limit
+      if (!this.cutting) this.beginCuts()
       this.cutting = true
       this.limit = Math.max(1, this.limit * 0.7)
       this.ssthresh = Math.max(2, this.limit)
@@ -669,7 +675,7 @@ export class FlowController {
       sentAt >= this.breakerAt
     ) {
       this.breakerAt = now
-      if (!this.cutting) this.limitBeforeCuts = this.limit
+      if (!this.cutting) this.beginCuts()
       this.cutting = true
       this.breakerOpened = true
       // Everything fails: a client-side breaker. Pause, then one probe.
@@ -683,6 +689,11 @@ export class FlowController {
       this.failStreak = 0
       this.pause(wait, now, 'breaker', true)
     }
+  }
+
+  private beginCuts() {
+    this.limitBeforeCuts = this.limit
+    this.ssthreshBeforeCuts = this.ssthresh
   }
 
   private countAnswer(now: number, overload: boolean) {

@@ -393,6 +393,24 @@ describe('FlowController', () => {
     expect(secondAfter).toBeGreaterThan(0.8 * 5000)
   })
 
+  it('goes on with slow start after a breaker phase that met it at the start', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 100 })
+    let later = 0
+
+    await drive(clock, flow, 100, 4_500, () => {
+      const now = clock.now()
+
+      if (now >= 3_500) later += 1
+
+      return { answer: { status: now < 2_000 ? 503 : 200 }, latencyMs: 200 }
+    })
+
+    // 100 calls / 200 ms is 500 a second. The phase met the pool at 10 calls;
+    // growing by sqrt(limit) a round trip from there takes about 3 s.
+    expect(later).toBeGreaterThan(0.8 * 500)
+  })
+
   it('reaches the ceiling from a cold start despite 10% random 503s', async () => {
     const { answered } = await random503s(11, 2_000, 1_000)
 

@@ -9,7 +9,7 @@ export interface BackoffPolicy {
  * calls without spending attempts) and by the retry budget; a long per-item
  * backoff only left the unlucky items of a healthy batch sleeping at its end.
  */
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 1_000 }
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 50, maxMs: 1_000 }
 
 /**
  * Capped exponential backoff with full jitter: a uniform delay in

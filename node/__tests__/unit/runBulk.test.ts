@@ -204,9 +204,9 @@ describe('runBulk', () => {
       .map((s, i) => s.at - upstream.starts[i].at)
 
     expect(report.outcomes[0]).toMatchObject({ ok: true, attempts: 7 })
-    // 200, 400, 800, then capped: the breaker and the retry budget hold off a
-    // failing Catalog; a long per-item wait only leaves a tail at a batch's end.
-    expect(gaps).toEqual([199, 399, 799, 999, 999, 999])
+    // 50 doubling to 1 s: the breaker and the retry budget hold off a failing
+    // Catalog; a long per-item wait only leaves a tail at a batch's end.
+    expect(gaps).toEqual([49, 99, 199, 399, 799, 999])
   })
 
   it('stops the batch at the first 401/403 and reports the rest as NOT_ATTEMPTED', async () => {

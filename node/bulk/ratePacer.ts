@@ -96,7 +96,7 @@ export class RatePacer {
     if (now - this.last429At < 1000) return
     const { rate: measured, answers } = this.acceptedOver(
       now,
-      Math.max(MEASURE_MS, Math.min(LONG_MEASURE_MS, context.activeMs)),
+      measureWindow(context),
       context.measureFrom
     )
     const got = answers >= MIN_ANSWERS_TO_MEASURE ? measured : null
@@ -119,18 +119,16 @@ export class RatePacer {
    * about a second, and then probes past it on a slow cubic, for ever.
    */
   public cut(now: number, context: CutContext, onlyIfMeasured = false) {
-    // Over a longer run when there is one: the last second before a 429
-    // holds part of the bucket's burst, which inflates a short measure.
-    const second = this.acceptedOver(
+    const accepted = this.acceptedOver(
       now,
-      Math.max(MEASURE_MS, Math.min(LONG_MEASURE_MS, context.activeMs)),
+      measureWindow(context),
       context.measureFrom
     )
 
-    if (onlyIfMeasured && second.answers < MIN_ANSWERS_TO_MEASURE) return
+    if (onlyIfMeasured && accepted.answers < MIN_ANSWERS_TO_MEASURE) return
     this.last429At = now
     const measured =
-      second.answers >= MIN_ANSWERS_TO_MEASURE ? second.rate : null
+      accepted.answers >= MIN_ANSWERS_TO_MEASURE ? accepted.rate : null
 
     if (this.current === null) {
       if (measured === null) {
@@ -243,4 +241,12 @@ export class RatePacer {
 
     return { rate: (total * 1000) / span, answers: total }
   }
+}
+
+/**
+ * The run since the last pause, one second at least, four at most: the last
+ * second before a 429 holds part of the bucket's burst, a longer run less.
+ */
+function measureWindow(context: CutContext) {
+  return Math.max(MEASURE_MS, Math.min(LONG_MEASURE_MS, context.activeMs))
 }

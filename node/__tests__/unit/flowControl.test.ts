@@ -169,30 +169,16 @@ async function random503s(seed: number, until: number, countFrom: number) {
 
 describe('FlowController', () => {
   it('converges below a token bucket that sends no rate headers', async () => {
-    const clock = new FakeClock()
-    const flow = new FlowController(clock, { maxInFlight: 150 })
-    const catalog = bucketCatalog(clock, {
+    const { clock, flow, catalog, serve } = pool150({
       ratePerSec: 200,
       burst: 20,
       headers: 'none',
     })
-    const latency = spreadLatency()
     const acceptedAt: number[] = []
 
-    await drive(
-      clock,
-      flow,
-      150,
-      120_000,
-      () => {
-        const answer = catalog.arrive()
-
-        return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
-      },
-      (answer, at) => {
-        if (answer.status === 200) acceptedAt.push(at)
-      }
-    )
+    await drive(clock, flow, 150, 120_000, serve, (answer, at) => {
+      if (answer.status === 200) acceptedAt.push(at)
+    })
 
     const lastMinute = acceptedAt.filter((at) => at >= 60_000).length / 60
 
@@ -258,30 +244,16 @@ describe('FlowController', () => {
   })
 
   it('uses the rate headers to avoid the 429s, and never clamps to a trickle', async () => {
-    const clock = new FakeClock()
-    const flow = new FlowController(clock, { maxInFlight: 150 })
-    const catalog = bucketCatalog(clock, {
+    const { clock, flow, catalog, serve } = pool150({
       ratePerSec: 200,
       burst: 50,
       headers: 'always',
     })
-    const latency = spreadLatency()
     const acceptedAt: number[] = []
 
-    await drive(
-      clock,
-      flow,
-      150,
-      60_000,
-      () => {
-        const answer = catalog.arrive()
-
-        return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
-      },
-      (answer, at) => {
-        if (answer.status === 200) acceptedAt.push(at)
-      }
-    )
+    await drive(clock, flow, 150, 60_000, serve, (answer, at) => {
+      if (answer.status === 200) acceptedAt.push(at)
+    })
 
     const tail = acceptedAt.filter((at) => at >= 30_000).length / 30
 

@@ -1,17 +1,5 @@
-import type { IOContext } from '@vtex/api'
-
 import type { JobFilesClient as Client } from '../../clients/jobFiles'
-
-const context = {
-  account: 'store',
-  workspace: 'master',
-  authToken: 'app-token',
-  region: 'aws-us-east-1',
-  production: false,
-  userAgent: 'test',
-  tracer: { isTraceSampled: false },
-  logger: { info() {}, warn() {}, error() {}, debug() {} },
-} as unknown as IOContext
+import { testIOContext } from '../helpers/ioContext'
 
 let JobFilesClient: typeof Client
 
@@ -25,7 +13,7 @@ beforeAll(async () => {
 
 /** The client with its HTTP PUT captured: what config each write is sent with. */
 function capturing(answer: () => Promise<unknown>) {
-  const client = new JobFilesClient(context, { retries: 2 })
+  const client = new JobFilesClient(testIOContext(), { retries: 2 })
   const configs: Array<Record<string, unknown>> = []
   const http = (client as unknown as { http: Record<string, unknown> }).http
 

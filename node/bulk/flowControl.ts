@@ -80,6 +80,10 @@ interface Waiter {
 /** The reason a timer is stopped with: a constant, since abort() without one builds an error and its stack each time. */
 const DETACHED = 'detached'
 const IDLE_RESTART_MS = 1000
+/** Retry-After and the reset headers count whole seconds. */
+const RETRY_AFTER_GRAIN_MS = 1000
+/** A gap this long with nothing in flight ends a run: the bucket refills in it, as in a pause. */
+const RUN_GAP_MS = 250
 /** Latency may grow by this factor over its long-term average before the limit stops growing. */
 const LATENCY_TOLERANCE = 2
 /** Time constant of the long-term latency average. */
@@ -135,7 +139,10 @@ export class FlowController {
   private failStreak = 0
   private windowSeenAt = Number.NEGATIVE_INFINITY
   private lastCutAt = Number.NEGATIVE_INFINITY
-  private lastPauseEnd = Number.NEGATIVE_INFINITY
+  /** Where the current run of calls began: the last pause's end, or the first call after a gap. */
+  private runStartAt = Number.NEGATIVE_INFINITY
+  /** The first call after the last gap: history before it is another run's. */
+  private gapEndAt = Number.NEGATIVE_INFINITY
   private lastActivityAt = Number.NEGATIVE_INFINITY
   private firstSendAt = Number.NEGATIVE_INFINITY
   private shortRtt: number | undefined
@@ -227,18 +234,23 @@ export class FlowController {
       this.forget()
     }
 
+    const idleMs =
+      this.inFlight === 0 && Number.isFinite(this.lastActivityAt)
+        ? now - this.lastActivityAt
+        : 0
+
+    // What got through before a gap says nothing of this run's limit: the
+    // bucket refilled in the gap, so a rate measured across it is too high.
+    if (idleMs > RUN_GAP_MS) {
+      this.runStartAt = now
+      this.gapEndAt = now
+    }
     // Idle for a while: what the limit was may no longer hold, so slow start
     // again up to it (TCP's restart after idle).
-    if (
-      this.inFlight === 0 &&
-      Number.isFinite(this.lastActivityAt) &&
-      now - this.lastActivityAt > IDLE_RESTART_MS
-    ) {
+    if (idleMs > IDLE_RESTART_MS) {
       this.ssthresh = Math.max(this.limit, this.initial)
       this.limit = Math.min(this.limit, this.initial)
-      // What got through before the idle time says nothing of this run's limit.
       this.firstSendAt = Number.NEGATIVE_INFINITY
-      this.lastPauseEnd = Number.NEGATIVE_INFINITY
     }
 
     this.lastActivityAt = now
@@ -321,7 +333,7 @@ export class FlowController {
 
     if (!pacer) {
       pacer = new RatePacer()
-      pacer.holdUntil(this.pausedUntil)
+      pacer.holdUntil(this.pausedUntil, this.clock.now())
       this.pacers.set(key, pacer)
     }
 
@@ -477,11 +489,12 @@ export class FlowController {
   }
 
   private cutContext(now: number): CutContext {
-    const measureFrom = Math.max(this.lastPauseEnd, this.firstSendAt)
+    const measureFrom = Math.max(this.runStartAt, this.firstSendAt)
 
     return {
       activeMs: now - measureFrom,
       measureFrom,
+      historyFrom: Math.max(this.gapEndAt, this.firstSendAt),
       shortRttMs: this.shortRtt,
     }
   }
@@ -615,8 +628,16 @@ export class FlowController {
 
     // Sent before we knew of this window: the same 429 again, counted once.
     if (sentAt <= this.windowSeenAt) {
-      if (headers.retryAfterMs !== undefined) {
-        this.pause(headers.retryAfterMs, now, 'rateLimit', false)
+      // Retry-After counts whole seconds, rounded up: a later 429 of the same
+      // window says it ends after now + Retry-After - 1 s. Only an end past
+      // the pause (a longer window, another bucket's) extends it.
+      const retryAfterMs = headers.retryAfterMs
+
+      if (
+        retryAfterMs !== undefined &&
+        now + retryAfterMs - RETRY_AFTER_GRAIN_MS > this.pausedUntil
+      ) {
+        this.pause(retryAfterMs, now, 'rateLimit', false)
       }
 
       return
@@ -741,8 +762,8 @@ export class FlowController {
     this.counters.pauses += 1
     this.counters.pausedMs += until - Math.max(now, this.pausedUntil)
     this.pausedUntil = until
-    this.lastPauseEnd = until
-    for (const pacer of this.pacers.values()) pacer.holdUntil(until)
+    this.runStartAt = until
+    for (const pacer of this.pacers.values()) pacer.holdUntil(until, now)
     this.rejectPastDeadline(now)
   }
 
@@ -770,6 +791,8 @@ export class FlowController {
     this.outageSince = Number.NaN
     this.pauseStreak = 0
     this.firstSendAt = Number.NEGATIVE_INFINITY
+    this.runStartAt = Number.NEGATIVE_INFINITY
+    this.gapEndAt = Number.NEGATIVE_INFINITY
     this.lastActivityAt = Number.NEGATIVE_INFINITY
   }
 }

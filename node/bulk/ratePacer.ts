@@ -1,6 +1,8 @@
 const BUCKET_MS = 100
 const MEASURE_MS = 1000
 const LONG_MEASURE_MS = 4000
+/** The end of a ramp: about one round trip. */
+const RECENT_MS = 300
 /** The ring of accepted answers keeps this much history. */
 const HISTORY_MS = 5000
 const BUCKETS = HISTORY_MS / BUCKET_MS
@@ -22,6 +24,8 @@ export interface CutContext {
   activeMs: number
   /** Accepted answers are counted from here (the last pause's end, at the earliest). */
   measureFrom: number
+  /** Pauses included, from here: the first call of the batch, or after the last gap. */
+  historyFrom: number
   shortRttMs: number | undefined
 }
 
@@ -43,10 +47,11 @@ export class RatePacer {
   private approachC = 0
   private lastGrowAt = 0
   private lastPacedAt = Number.NEGATIVE_INFINITY
+  private heldUntil = Number.NEGATIVE_INFINITY
   private last429At = Number.NEGATIVE_INFINITY
   private nextSendAt = 0
-  private readonly accepted = new Float64Array(BUCKETS)
-  private readonly acceptedSlot = new Float64Array(BUCKETS).fill(-1)
+  private readonly accepted = new SlotCounter()
+  private readonly sent = new SlotCounter()
 
   /** Requests per second, or null while unpaced. */
   public get rate(): number | null {
@@ -65,6 +70,7 @@ export class RatePacer {
 
   /** Takes a sending slot at `rate` requests per second. */
   public take(now: number, rate: number) {
+    this.sent.add(now)
     if (!Number.isFinite(rate)) return
     const interval = 1000 / rate
     // A little catch-up for timers that fire late, never a burst.
@@ -73,21 +79,22 @@ export class RatePacer {
     this.nextSendAt = Math.max(this.nextSendAt, now - slack) + interval
   }
 
-  /** Nothing leaves before `until` (a pause). */
-  public holdUntil(until: number) {
+  /**
+   * Nothing leaves before `until` (a pause). The cubic's clock stops while
+   * nothing leaves: a climb the pause would spend resumes where it was.
+   */
+  public holdUntil(until: number, now: number) {
     this.nextSendAt = Math.max(this.nextSendAt, until)
+    const from = Math.max(now, this.heldUntil)
+
+    if (until <= from) return
+    this.heldUntil = until
+    this.epochAt += until - Math.max(from, Math.min(this.epochAt, until))
+    this.lastGrowAt = Math.max(this.lastGrowAt, until)
   }
 
   public onAccepted(now: number) {
-    const slot = Math.floor(now / BUCKET_MS)
-    const at = slot % BUCKETS
-
-    if (this.acceptedSlot[at] !== slot) {
-      this.acceptedSlot[at] = slot
-      this.accepted[at] = 0
-    }
-
-    this.accepted[at] += 1
+    this.accepted.add(now)
     this.grow(now)
   }
 
@@ -136,7 +143,7 @@ export class RatePacer {
         // window, never measures anything: pace it at what it got through
         // over the last seconds (pauses included, so below the limit), and
         // climb fast until a 429 measures it.
-        const history = this.acceptedOver(now, HISTORY_MS, -Infinity)
+        const history = this.acceptedOver(now, HISTORY_MS, context.historyFrom)
 
         // Nothing got through at all: nothing to pace by, the pause does it.
         if (history.answers < MIN_ANSWERS_TO_MEASURE) return
@@ -146,11 +153,18 @@ export class RatePacer {
         return
       }
 
-      // Leaving an unpaced ramp: what got through may be below the limit
-      // (the pool was still growing) or past it (the bucket's burst). Start
-      // lower, as TCP leaves slow start at half, and past the estimate probe
+      // Leaving an unpaced ramp: over the whole run the pool was still
+      // growing, so what got through is below the limit; over its last
+      // moment it is past it, by the bucket's burst. Start at half the
+      // higher, as TCP leaves slow start at half, and past 70% of it probe
       // fast for the next 429, which a longer run measures.
-      this.startEpoch(now, 0.9 * measured, 0.6 * measured)
+      const recent = this.acceptedOver(now, RECENT_MS, context.measureFrom)
+      const estimate =
+        recent.answers >= MIN_ANSWERS_TO_MEASURE
+          ? Math.max(measured, recent.rate)
+          : measured
+
+      this.startEpoch(now, 0.7 * estimate, 0.5 * estimate)
       this.uncertain = true
 
       return
@@ -221,12 +235,35 @@ export class RatePacer {
    */
   private acceptedRate(now: number, from: number) {
     const second = this.acceptedOver(now, MEASURE_MS, from)
-    const recent = this.acceptedOver(now, 300, from)
+    const recent = this.acceptedOver(now, RECENT_MS, from)
 
     return recent.rate > second.rate ? recent : second
   }
 
   private acceptedOver(now: number, windowMs: number, earliest: number) {
+    return this.accepted.over(now, windowMs, earliest)
+  }
+}
+
+/** Events per 100 ms slot over the last HISTORY_MS, in a ring. */
+class SlotCounter {
+  private readonly counts = new Float64Array(BUCKETS)
+  private readonly slots = new Float64Array(BUCKETS).fill(-1)
+
+  public add(now: number) {
+    const slot = Math.floor(now / BUCKET_MS)
+    const at = slot % BUCKETS
+
+    if (this.slots[at] !== slot) {
+      this.slots[at] = slot
+      this.counts[at] = 0
+    }
+
+    this.counts[at] += 1
+  }
+
+  /** Events per second over the last `windowMs`, since `earliest` at the earliest. */
+  public over(now: number, windowMs: number, earliest: number) {
     const from = Math.max(now - windowMs, earliest)
     const span = Math.max(BUCKET_MS, now - from)
     const fromSlot = Math.floor(from / BUCKET_MS)
@@ -234,9 +271,9 @@ export class RatePacer {
     let total = 0
 
     for (let i = 0; i < BUCKETS; i++) {
-      const slot = this.acceptedSlot[i]
+      const slot = this.slots[i]
 
-      if (slot >= fromSlot && slot <= nowSlot) total += this.accepted[i]
+      if (slot >= fromSlot && slot <= nowSlot) total += this.counts[i]
     }
 
     return { rate: (total * 1000) / span, answers: total }

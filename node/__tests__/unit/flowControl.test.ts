@@ -221,12 +221,35 @@ describe('FlowController', () => {
       firstCut ??= flow.snapshot().ratePerSec
     })
 
-    // The first cut starts at 60% of what got through: of this run, about
+    // The first cut starts at half of what got through: of this run, about
     // the bucket's 100 req/s; the unlimited batch's 700 calls/s would make it
     // the bucket's rate or more.
     expect(catalog.counts.windows).toBeGreaterThan(0)
     expect(firstCut).not.toBeNull()
     expect(firstCut as unknown as number).toBeLessThan(0.8 * 100)
+  })
+
+  it('ends a run at a gap too short to restart slow start: the bucket refilled in it', async () => {
+    const { clock, flow, catalog, serve } = pool150({
+      ratePerSec: 1_000_000,
+      burst: 10,
+      headers: 'on429',
+    })
+
+    await drive(clock, flow, 150, 1_000, serve)
+    // Nothing in flight for 400 ms: less than the restart after idle (1 s).
+    await clock.run(clock.sleep(400))
+    catalog.setRate(100)
+    let firstCut: number | null = null
+
+    await drive(clock, flow, 150, 8_000, serve, () => {
+      firstCut ??= flow.snapshot().ratePerSec
+    })
+
+    expect(catalog.counts.windows).toBeGreaterThan(0)
+    expect(firstCut).not.toBeNull()
+    expect(firstCut as unknown as number).toBeLessThan(0.8 * 100)
+    expect(catalog.counts.inWindow).toBe(0)
   })
 
   it('doubles the pool each round trip in slow start, from the first call', async () => {
@@ -397,6 +420,25 @@ describe('FlowController', () => {
     // 100 calls / 100 ms, 90% of them answered: about 900 a second.
     expect(answered / 10).toBeGreaterThan(0.85 * 900)
     expect(flow.snapshot().limit).toBeGreaterThan(90)
+  })
+
+  it('does not stretch a pause for later 429s of the same window, whose Retry-After is rounded up to seconds', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock)
+    const [first, second, third] = await Promise.all(
+      [1, 2, 3].map(() => flow.admit())
+    )
+
+    first.done({ status: 429, headers: { retryAfterMs: 1000 } })
+    await clock.run(clock.sleep(400))
+    // Sent before the first 429 was known: "1 s" at 400 ms says the window
+    // ends after 400 ms and by 1.4 s, as the first said it ends by 1 s.
+    second.done({ status: 429, headers: { retryAfterMs: 1000 } })
+    expect(flow.snapshot().pausedUntil).toBe(1000)
+    // "3 s" says it ends after 2.4 s: a longer window (another bucket's).
+    third.done({ status: 429, headers: { retryAfterMs: 3000 } })
+    expect(flow.snapshot().pausedUntil).toBe(3400)
+    expect(flow.snapshot()).toMatchObject({ rateLimited: 3 })
   })
 
   it('honours Retry-After for the whole pool, then resumes', async () => {

@@ -1,0 +1,49 @@
+import { CutContext, RatePacer } from '../../bulk/ratePacer'
+
+/** Accepted answers, `perSec` of them, from `from` to `to`, with calls held back by the pacing. */
+function accept(pacer: RatePacer, from: number, to: number, perSec: number) {
+  for (let at = from; at < to; at += 1000 / perSec) {
+    pacer.held(at)
+    pacer.onAccepted(at)
+  }
+}
+
+const context = (now: number, runFrom: number): CutContext => ({
+  activeMs: now - runFrom,
+  measureFrom: runFrom,
+  historyFrom: runFrom,
+  shortRttMs: 100,
+})
+
+describe('RatePacer', () => {
+  it('climbs back after a cut once calls leave again, not during the pause', () => {
+    const pacer = new RatePacer()
+
+    accept(pacer, 0, 3000, 200)
+    pacer.cut(3000, context(3000, 0))
+    const start = pacer.rate as number
+
+    // The 429's Retry-After: nothing leaves for a second.
+    pacer.holdUntil(4000, 3000)
+    accept(pacer, 4000, 4020, 200)
+    // The climb to the estimate takes a second of sending; the pause spent none of it.
+    expect(start).toBeGreaterThan(0)
+    expect(pacer.rate as number).toBeLessThan(1.05 * start)
+
+    accept(pacer, 4020, 5100, 200)
+    expect(pacer.rate as number).toBeGreaterThan(1.3 * start)
+  })
+
+  it('leaves an unpaced ramp at half of what got through at its end, not over the whole ramp', () => {
+    const pacer = new RatePacer()
+
+    // A pool ramping up: 50 answers a second for 600 ms, then 200.
+    accept(pacer, 0, 600, 50)
+    accept(pacer, 600, 900, 200)
+    pacer.cut(900, context(900, 0))
+
+    // Over the whole ramp: 90 in 0.9 s, 100/s; over its last 300 ms, 200/s.
+    expect(pacer.rate as number).toBeGreaterThan(0.45 * 200)
+    expect(pacer.rate as number).toBeLessThan(0.55 * 200)
+  })
+})

@@ -246,10 +246,14 @@ export class FlowController {
       this.gapEndAt = now
     }
     // Idle for a while: what the limit was may no longer hold, so slow start
-    // again up to it (TCP's restart after idle).
+    // again up to it (TCP's restart after idle), from half of it for every
+    // second idle (RFC 2861), not from the first 10 calls.
     if (idleMs > IDLE_RESTART_MS) {
       this.ssthresh = Math.max(this.limit, this.initial)
-      this.limit = Math.min(this.limit, this.initial)
+      this.limit = Math.min(
+        this.limit,
+        Math.max(this.initial, this.limit / 2 ** (idleMs / IDLE_RESTART_MS))
+      )
       this.firstSendAt = Number.NEGATIVE_INFINITY
     }
 

@@ -609,6 +609,29 @@ describe('FlowController', () => {
     expect(starts).toEqual([0, 100, 200, 300, 400])
   })
 
+  it('restarts slow start after an idle time from half the limit per idle second', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 150 })
+    const unlimited = () => ({ answer: { status: 200 }, latencyMs: 100 })
+
+    await drive(clock, flow, 150, 2_000, unlimited)
+    expect(flow.snapshot().limit).toBe(150)
+
+    // 2 s idle: a quarter of 150, then slow start back to it.
+    await clock.run(clock.sleep(2_000))
+    const first = await clock.run(flow.admit())
+
+    expect(flow.snapshot().limit).toBe(37)
+    first.done({ status: 200 })
+    await drive(clock, flow, 150, clock.now() + 1_000, unlimited)
+    expect(flow.snapshot().limit).toBe(150)
+
+    // 10 s idle: down to the initial 10 calls.
+    await clock.run(clock.sleep(10_000))
+    ;(await clock.run(flow.admit())).done({ status: 200 })
+    expect(flow.snapshot().limit).toBeLessThanOrEqual(11)
+  })
+
   it('forgets what it learned after a long idle time', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock, { idleResetMs: 60_000 })

@@ -17,6 +17,8 @@ const APPROACH_S = 1
 const PROBE_C = 1e-5
 /** Past an estimate made leaving slow start: +10% of it a second, until a 429 measures the limit. */
 const UNCERTAIN_PROBE = 0.1
+/** A last second this far above the run's average says the run was a climb. */
+const CLIMB_GAP = 1.2
 
 /** What the controller knows when a pacer must cut its rate. */
 export interface CutContext {
@@ -172,6 +174,7 @@ export class RatePacer {
 
     const before = this.current
     const shortRun = context.activeMs < SHORT_RUN_MS || measured === null
+    const climbing = this.guessed
 
     this.guessed = false
     this.uncertain = false
@@ -183,6 +186,12 @@ export class RatePacer {
       const limit = Math.min(before, Math.max(measured, 0.5 * before))
 
       this.startEpoch(now, 0.97 * limit, 0.9 * limit)
+      // Measured over a guess climbing by half a second, the average is the
+      // climb's: below the limit when the last second took much more. Probe
+      // past it fast again.
+      const lastSecond = this.acceptedOver(now, MEASURE_MS, context.measureFrom)
+
+      this.uncertain = climbing && lastSecond.rate > CLIMB_GAP * measured
     }
   }
 

@@ -46,4 +46,33 @@ describe('RatePacer', () => {
     expect(pacer.rate as number).toBeGreaterThan(0.45 * 200)
     expect(pacer.rate as number).toBeLessThan(0.55 * 200)
   })
+
+  it('after a guess climbing by half a second, probes fast past the average of the climb', () => {
+    const pacer = new RatePacer()
+
+    // A burst got through, then a run with nothing accepted: only a guess.
+    accept(pacer, 0, 100, 120)
+    pacer.cut(1500, { ...context(1500, 1400), historyFrom: 0 })
+    expect(pacer.rate).not.toBeNull()
+
+    // Sending at the guessed rate as it climbs, for 6 s, then a 429.
+    const atPacedRate = (from: number, to: number) => {
+      for (let at = from; at < to; at += 1000 / (pacer.rate as number)) {
+        pacer.held(at)
+        pacer.onAccepted(at)
+      }
+    }
+
+    atPacedRate(1500, 7500)
+    const climbedTo = pacer.rate as number
+
+    pacer.cut(7500, { ...context(7500, 1500), historyFrom: 0 })
+    const start = pacer.rate as number
+
+    // Below where the climb got to, since the 4 s average is the climb's...
+    expect(start).toBeLessThan(0.8 * climbedTo)
+    // ...so it probes past it by 10% a second, not on the slow cubic.
+    atPacedRate(7500, 12_500)
+    expect(pacer.rate as number).toBeGreaterThan(1.3 * start)
+  })
 })

@@ -160,11 +160,16 @@ export class RatePacer {
       // moment it is past it, by the bucket's burst. Start at half the
       // higher, as TCP leaves slow start at half, and past 70% of it probe
       // fast for the next 429, which a longer run measures.
-      const recent = this.acceptedOver(now, RECENT_MS, context.measureFrom)
-      const estimate =
-        recent.answers >= MIN_ANSWERS_TO_MEASURE
-          ? Math.max(measured, recent.rate)
-          : measured
+      // The first answers of a run come a round trip after it began: a
+      // short run is measured from then.
+      const answersFrom = context.measureFrom + (context.shortRttMs ?? 0)
+      const estimate = Math.max(
+        measured,
+        ...[measureWindow(context), RECENT_MS]
+          .map((ms) => this.acceptedOver(now, ms, answersFrom))
+          .filter((over) => over.answers >= MIN_ANSWERS_TO_MEASURE)
+          .map((over) => over.rate)
+      )
 
       this.startEpoch(now, 0.7 * estimate, 0.5 * estimate)
       this.uncertain = true

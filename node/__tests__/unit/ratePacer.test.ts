@@ -47,6 +47,17 @@ describe('RatePacer', () => {
     expect(pacer.rate as number).toBeLessThan(0.55 * 200)
   })
 
+  it('measures a short first run from its first answers, a round trip after it began', () => {
+    const pacer = new RatePacer()
+
+    // 200/s answered from 200 ms, a round trip after the run began at 0.
+    accept(pacer, 200, 400, 200)
+    pacer.cut(400, { ...context(400, 0), shortRttMs: 200 })
+
+    expect(pacer.rate as number).toBeGreaterThan(0.45 * 200)
+    expect(pacer.rate as number).toBeLessThan(0.55 * 200)
+  })
+
   it('after a guess climbing by half a second, probes fast past the average of the climb', () => {
     const pacer = new RatePacer()
 

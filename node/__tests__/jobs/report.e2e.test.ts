@@ -111,13 +111,22 @@ it(`streams the CSV report of a ${ITEMS.toLocaleString(
   const round = async (readers: number) => {
     const before = rssMb(reader.pid)
     let peak = before
-    const sampler = setInterval(
-      () => (peak = Math.max(peak, rssMb(reader.pid))),
-      20
-    )
+    const sampler = setInterval(() => {
+      try {
+        peak = Math.max(peak, rssMb(reader.pid))
+      } catch {
+        // The reader is gone: its reads fail below and say why.
+      }
+    }, 20)
     const reads = await Promise.all(Array.from({ length: readers }, read))
-
-    clearInterval(sampler)
+      .catch((error) => {
+        throw new Error(
+          `${readers} reader(s): ${error}; the reader's last output:\n${reader
+            .output()
+            .slice(-3000)}`
+        )
+      })
+      .finally(() => clearInterval(sampler))
     for (const result of reads) {
       expect(result.status).toBe(200)
       expect(result.rows).toBe(ITEMS + 1)

@@ -53,7 +53,6 @@ export class RatePacer {
   private last429At = Number.NEGATIVE_INFINITY
   private nextSendAt = 0
   private readonly accepted = new SlotCounter()
-  private readonly sent = new SlotCounter()
 
   /** Requests per second, or null while unpaced. */
   public get rate(): number | null {
@@ -72,7 +71,6 @@ export class RatePacer {
 
   /** Takes a sending slot at `rate` requests per second. */
   public take(now: number, rate: number) {
-    this.sent.add(now)
     if (!Number.isFinite(rate)) return
     const interval = 1000 / rate
     // A little catch-up for timers that fire late, never a burst.
@@ -157,11 +155,10 @@ export class RatePacer {
 
       // Leaving an unpaced ramp: over the whole run the pool was still
       // growing, so what got through is below the limit; over its last
-      // moment it is past it, by the bucket's burst. Start at half the
-      // higher, as TCP leaves slow start at half, and past 70% of it probe
-      // fast for the next 429, which a longer run measures.
-      // The first answers of a run come a round trip after it began: a
-      // short run is measured from then.
+      // moment it is past it, by the bucket's burst. Both are counted from
+      // the run's first answers, a round trip after it began. Start at half
+      // the higher, as TCP leaves slow start at half, and past 70% of it
+      // probe fast for the next 429, which a longer run measures.
       const answersFrom = context.measureFrom + (context.shortRttMs ?? 0)
       const estimate = Math.max(
         measured,

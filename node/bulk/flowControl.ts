@@ -648,6 +648,8 @@ export class FlowController {
     }
 
     this.windowSeenAt = now
+    const limitAtWindow = this.limit
+
     if (this.probing) {
       // The probe after a pause met the window still open: wait longer.
       this.pauseStreak += 1
@@ -656,15 +658,23 @@ export class FlowController {
       // the endpoint that met it is cut, and every other one with traffic
       // to measure is cut to below what it got accepted.
       const context = this.cutContext(now)
+      let measured = true
 
       for (const [other, pacer] of this.pacers) {
-        pacer.cut(now, context, other !== key)
+        const cutFromMeasure = pacer.cut(now, context, other !== key)
+
+        if (other === key) measured = cutFromMeasure
       }
 
       this.pauseStreak = 0
+      // An unpaced pool sent its whole limit into the bucket's burst at once,
+      // so nothing measured the rate: halve it, as TCP does on a loss, so the
+      // next run starts within the burst and ramps where a 429 measures it
+      // (slow start back to where it was).
+      if (!measured) this.limit = Math.max(this.initial, this.limit / 2)
     }
 
-    this.ssthresh = Math.min(this.ssthresh, this.limit)
+    this.ssthresh = Math.min(this.ssthresh, limitAtWindow)
     // A pause the Catalog named is trusted; a guessed one ends with one probe.
     const told = headers.retryAfterMs
 

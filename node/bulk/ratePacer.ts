@@ -124,15 +124,24 @@ export class RatePacer {
    * the rate is too high, since what got through includes the refill. The
    * rate is cut below the estimate, climbs back to just under it within
    * about a second, and then probes past it on a slow cubic, for ever.
+   * Returns false when an unpaced pool met it with nothing to measure the
+   * rate by: it sent far past the bucket, whose burst went at once.
    */
-  public cut(now: number, context: CutContext, onlyIfMeasured = false) {
+  public cut(
+    now: number,
+    context: CutContext,
+    onlyIfMeasured = false
+  ): boolean {
     const accepted = this.acceptedOver(
       now,
       measureWindow(context),
       context.measureFrom
     )
 
-    if (onlyIfMeasured && accepted.answers < MIN_ANSWERS_TO_MEASURE) return
+    if (onlyIfMeasured && accepted.answers < MIN_ANSWERS_TO_MEASURE) {
+      return true
+    }
+
     this.last429At = now
     const measured =
       accepted.answers >= MIN_ANSWERS_TO_MEASURE ? accepted.rate : null
@@ -146,11 +155,11 @@ export class RatePacer {
         const history = this.acceptedOver(now, HISTORY_MS, context.historyFrom)
 
         // Nothing got through at all: nothing to pace by, the pause does it.
-        if (history.answers < MIN_ANSWERS_TO_MEASURE) return
+        if (history.answers < MIN_ANSWERS_TO_MEASURE) return false
         this.startEpoch(now, history.rate, history.rate)
         this.guessed = true
 
-        return
+        return false
       }
 
       // Leaving an unpaced ramp: over the whole run the pool was still
@@ -171,7 +180,7 @@ export class RatePacer {
       this.startEpoch(now, 0.7 * estimate, 0.5 * estimate)
       this.uncertain = true
 
-      return
+      return true
     }
 
     const before = this.current
@@ -195,6 +204,8 @@ export class RatePacer {
 
       this.uncertain = climbing && lastSecond.rate > CLIMB_GAP * measured
     }
+
+    return true
   }
 
   /** From `rate`, back to `aim` on a concave cubic within APPROACH_S, then slowly past it. */

@@ -441,6 +441,33 @@ describe('FlowController', () => {
     expect(flow.snapshot()).toMatchObject({ rateLimited: 3 })
   })
 
+  it('halves an unpaced pool whose 429 came with nothing measured, then slow-starts back', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 256 })
+    const unlimited = () => ({ answer: { status: 200 }, latencyMs: 100 })
+
+    await drive(clock, flow, 256, 600, unlimited)
+    const grown = flow.snapshot().limit
+
+    expect(grown).toBeGreaterThan(40)
+    // A gap, then the whole pool goes into a bucket's burst at once: the
+    // first answer of the new run is a 429.
+    await clock.run(clock.sleep(400))
+    const pool = await clock.run(
+      Promise.all(Array.from({ length: grown }, () => flow.admit()))
+    )
+
+    pool[0].done({ status: 429, headers: { retryAfterMs: 1000 } })
+    expect(flow.snapshot().limit).toBe(Math.floor(grown / 2))
+    expect(flow.snapshot().ratePerSec).toBeNull()
+    for (const admission of pool.slice(1)) admission.done({ status: 429 })
+
+    // After the pause, slow start (doubling a round trip) back past where it was.
+    await clock.run(clock.sleep(1000))
+    await drive(clock, flow, 256, clock.now() + 250, unlimited)
+    expect(flow.snapshot().limit).toBeGreaterThanOrEqual(grown)
+  })
+
   it('honours Retry-After for the whole pool, then resumes', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock)

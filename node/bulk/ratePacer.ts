@@ -200,9 +200,10 @@ export class RatePacer {
       // Measured over a guess climbing by half a second, the average is the
       // climb's: below the limit when the last second took much more. Probe
       // past it fast again.
-      const lastSecond = this.acceptedOver(now, MEASURE_MS, context.measureFrom)
-
-      this.uncertain = climbing && lastSecond.rate > CLIMB_GAP * measured
+      this.uncertain =
+        climbing &&
+        this.acceptedOver(now, MEASURE_MS, context.measureFrom).rate >
+          CLIMB_GAP * measured
     }
 
     return true

@@ -91,8 +91,12 @@ const LONG_RTT_MS = 60_000
 const WARMUP_SAMPLES = 50
 /** Consecutive overload answers (503, 5xx, timeouts, resets) that open the client-side breaker. */
 const BREAKER_STREAK = 5
-/** Probe waits double up to this while an outage is young, so that its end is seen within about half a second. */
-const BREAKER_EARLY_MAX_MS = 500
+/**
+ * Probe waits stay at this while an outage is young: one call per wait costs
+ * a Catalog in a breaker phase nothing, and its end is seen within a quarter
+ * second and a round trip.
+ */
+const BREAKER_EARLY_MAX_MS = 250
 /** ... and up to this once it has lasted BREAKER_LONG_MS. */
 const BREAKER_MAX_MS = 5000
 const BREAKER_LONG_MS = 10_000

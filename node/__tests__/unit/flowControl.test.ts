@@ -379,6 +379,32 @@ describe('FlowController', () => {
     expect(secondAfter).toBeGreaterThan(0.8 * 5000)
   })
 
+  it('probes a young outage every 250 ms, and sends again within 250 ms and a round trip of its end', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 50 })
+    const sentDuringOutage: number[] = []
+    let firstAfter = Number.NaN
+
+    await drive(clock, flow, 50, 5_000, () => {
+      const now = clock.now()
+      const down = now >= 1_000 && now < 4_000
+
+      if (down) sentDuringOutage.push(now)
+      else if (now >= 4_000 && Number.isNaN(firstAfter)) firstAfter = now
+
+      return { answer: { status: down ? 503 : 200 }, latencyMs: 20 }
+    })
+
+    // After the first second of the outage only probes go, one at a time.
+    const probes = sentDuringOutage.filter((at) => at >= 2_000)
+    const gaps = probes.slice(1).map((at, i) => at - probes[i])
+
+    expect(probes.length).toBeGreaterThan(5)
+    // A wait of 250 ms after each failed probe's 20 ms answer.
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(270)
+    expect(firstAfter - 4_000).toBeLessThanOrEqual(270)
+  })
+
   it('goes on with slow start after a breaker phase that met it at the start', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock, { maxInFlight: 100 })

@@ -1,0 +1,187 @@
+/**
+ * `npm run simulate`: the real FlowController and runBulk on a fake clock, a
+ * GET and a PUT per item, against a Catalog with no rate limit whose calls
+ * take 50-300 ms, some of which answer 503 (decided on arrival, answered
+ * after that latency, as the emulator's fault rules do). A batch of
+ * minutes runs in a second, so a change to the engine can be judged over
+ * many seeds, where the bench gives one noisy run. Figures only; the bench
+ * stays the measure of record.
+ *
+ *   npm run simulate -- --items=3000 --seeds=40 --p503=0.1
+ *   npm run simulate -- --items=3000 --breaker-ms=5000
+ *   npm run simulate -- --items=3000 --p503=0.1 --reuse-read   (if a retried PUT kept its first GET)
+ */
+import {
+  CallFailure,
+  DEFAULT_BACKOFF,
+  FlowController,
+  ItemContext,
+  runBulk,
+} from '../../node/bulk'
+import { FakeClock } from '../../node/__tests__/helpers/fakeClock'
+import { seededRandom } from '../catalogEmulator/fields'
+
+export interface SimulationOptions {
+  items: number
+  ceiling: number
+  /** Share of calls answered 503. */
+  p503: number
+  /** Every call answers 503 for this long from the batch's start. */
+  breakerMs: number
+  /** A retried item skips its GET: what the round-trip rule forbids, to show its cost. */
+  reuseRead: boolean
+  maxBackoffMs: number
+  seed: number
+}
+
+export interface SimulationResult {
+  seconds: number
+  calls: number
+  failed: number
+}
+
+const MIN_LATENCY_MS = 50
+const LATENCY_SPREAD_MS = 250
+const MEAN_LATENCY_MS = MIN_LATENCY_MS + LATENCY_SPREAD_MS / 2
+
+class Unavailable extends Error {}
+
+const classify = (error: unknown): CallFailure =>
+  error instanceof Unavailable
+    ? {
+        status: 503,
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: 'Busy',
+        retryable: true,
+      }
+    : {
+        status: 500,
+        code: 'INTERNAL_ERROR',
+        message: String(error),
+        retryable: false,
+      }
+
+/** One batch, as the app runs it: every call through one flow controller. */
+export async function simulateBatch(
+  options: SimulationOptions
+): Promise<SimulationResult> {
+  const clock = new FakeClock()
+  const random = seededRandom(options.seed)
+  const flow = new FlowController(clock, { maxInFlight: options.ceiling })
+  let calls = 0
+
+  const send = async () => {
+    const admission = await flow.admit()
+
+    calls += 1
+    // Decided on arrival, answered after the latency, as the emulator's fault rules do.
+    const down = clock.now() < options.breakerMs || random() < options.p503
+
+    await clock.sleep(MIN_LATENCY_MS + random() * LATENCY_SPREAD_MS)
+
+    admission.done({ status: down ? 503 : 200 })
+    if (down) throw new Unavailable()
+  }
+
+  const task = async (
+    _item: number,
+    { call, state }: ItemContext<{ read?: boolean }>
+  ) => {
+    if (!(options.reuseRead && state.read)) {
+      await call(send)
+      state.read = true
+    }
+
+    await call(send)
+  }
+
+  const report = await clock.run(
+    runBulk(
+      Array.from({ length: options.items }, (_, i) => i),
+      task,
+      {
+        concurrency: options.ceiling,
+        classify,
+        clock,
+        random,
+        backoff: { ...DEFAULT_BACKOFF, maxMs: options.maxBackoffMs },
+      }
+    )
+  )
+
+  return {
+    seconds: clock.now() / 1000,
+    calls,
+    failed: report.outcomes.filter((o) => !o.ok).length,
+  }
+}
+
+/** Items per second the profile allows: the ceiling over two mean latencies, less the share that fails. */
+export function limitItemsPerSec(options: SimulationOptions) {
+  return ((1 - options.p503) * options.ceiling * 1000) / (2 * MEAN_LATENCY_MS)
+}
+
+function parseArgs(argv: string[]) {
+  const flags = new Map(
+    argv
+      .filter((a) => a.startsWith('--'))
+      .map((a) => {
+        const [key, value] = a.slice(2).split('=')
+
+        return [key, value ?? 'true'] as const
+      })
+  )
+  const number = (key: string, fallback: number) => {
+    const value = Number(flags.get(key) ?? fallback)
+
+    if (!Number.isFinite(value)) throw new Error(`--${key} must be a number`)
+
+    return value
+  }
+
+  return {
+    seeds: number('seeds', 20),
+    options: {
+      items: number('items', 3000),
+      ceiling: number('ceiling', 150),
+      p503: number('p503', 0),
+      breakerMs: number('breaker-ms', 0),
+      reuseRead: flags.get('reuse-read') === 'true',
+      maxBackoffMs: number('max-backoff-ms', DEFAULT_BACKOFF.maxMs),
+      seed: 1,
+    },
+  }
+}
+
+async function main() {
+  const { seeds, options } = parseArgs(process.argv.slice(2))
+  const runs: SimulationResult[] = []
+
+  for (let seed = 1; seed <= seeds; seed++) {
+    runs.push(await simulateBatch({ ...options, seed }))
+  }
+
+  const mean = (f: (r: SimulationResult) => number) =>
+    runs.reduce((sum, r) => sum + f(r), 0) / runs.length
+  const seconds = mean((r) => r.seconds)
+  const usable = seconds - options.breakerMs / 1000
+  const pct = (100 * options.items) / usable / limitItemsPerSec(options)
+
+  console.log(JSON.stringify({ ...options, seeds }))
+  console.log(
+    `mean ${seconds.toFixed(2)} s over ${seeds} seeds: ${pct.toFixed(
+      1
+    )}% of ${limitItemsPerSec(options).toFixed(0)} items/s` +
+      (options.breakerMs ? ' (the breaker phase left out)' : '') +
+      `, ${(mean((r) => r.calls) / options.items).toFixed(
+        3
+      )} calls/item, ${runs.reduce((sum, r) => sum + r.failed, 0)} items failed`
+  )
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error)
+    process.exitCode = 1
+  })
+}

@@ -70,8 +70,9 @@ export async function simulateBatch(
   const flow = new FlowController(clock, { maxInFlight: options.ceiling })
   let calls = 0
 
-  const send = async () => {
-    const admission = await flow.admit()
+  // PUTs and retries go before new GETs, as the client and the task mark them.
+  const send = async (urgent: boolean) => {
+    const admission = await flow.admit({ urgent })
 
     calls += 1
     // Decided on arrival, answered after the latency, as the emulator's fault rules do.
@@ -85,14 +86,14 @@ export async function simulateBatch(
 
   const task = async (
     _item: number,
-    { call, state }: ItemContext<{ read?: boolean }>
+    { attempt, call, state }: ItemContext<{ read?: boolean }>
   ) => {
     if (!(options.reuseRead && state.read)) {
-      await call(send)
+      await call(() => send(attempt > 1))
       state.read = true
     }
 
-    await call(send)
+    await call(() => send(true))
   }
 
   const report = await clock.run(

@@ -2,8 +2,8 @@
  * `npm run simulate`: the real FlowController and runBulk on a fake clock, a
  * GET and a PUT per item, against a Catalog with no rate limit whose calls
  * take 50-300 ms, some of which answer 503 (decided on arrival, answered
- * after that latency, as the emulator's fault rules do). A batch of
- * minutes runs in a second, so a change to the engine can be judged over
+ * after that latency, as the emulator's fault rules do). A 10 s batch runs
+ * in about a tenth of a second, so a change to the engine can be judged over
  * many seeds, where the bench gives one noisy run. Figures only; the bench
  * stays the measure of record.
  *

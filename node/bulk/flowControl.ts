@@ -92,12 +92,12 @@ const WARMUP_SAMPLES = 50
 /** Consecutive overload answers (503, 5xx, timeouts, resets) that open the client-side breaker. */
 const BREAKER_STREAK = 5
 /**
- * Probe waits stay at this while an outage is young: one call per wait costs
- * a Catalog in a breaker phase nothing, and its end is seen within a quarter
- * second and a round trip.
+ * The wait before each probe while an outage is young: one call per wait
+ * costs a Catalog in a breaker phase nothing, and its end is seen within a
+ * quarter second and a round trip.
  */
-const BREAKER_EARLY_MAX_MS = 250
-/** ... and up to this once it has lasted BREAKER_LONG_MS. */
+const BREAKER_PROBE_MS = 250
+/** Once it has lasted BREAKER_LONG_MS, the wait doubles from there up to this. */
 const BREAKER_MAX_MS = 5000
 const BREAKER_LONG_MS = 10_000
 /** The in-flight limit is cut when at least this share of the last second's answers failed. */
@@ -719,10 +719,9 @@ export class FlowController {
       this.breakerOpened = true
       // Everything fails: a client-side breaker. Pause, then one probe.
       const longOutage = now - this.outageSince >= BREAKER_LONG_MS
-      const wait = Math.min(
-        longOutage ? BREAKER_MAX_MS : BREAKER_EARLY_MAX_MS,
-        250 * 2 ** this.breakerStreak
-      )
+      const wait = longOutage
+        ? Math.min(BREAKER_MAX_MS, BREAKER_PROBE_MS * 2 ** this.breakerStreak)
+        : BREAKER_PROBE_MS
 
       this.breakerStreak += 1
       this.failStreak = 0

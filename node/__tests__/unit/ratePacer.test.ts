@@ -8,6 +8,12 @@ function accept(pacer: RatePacer, from: number, to: number, perSec: number) {
   }
 }
 
+/** The pacer leaves a ramp at half the rate it got through: 45-55% of it. */
+function expectHalfOf(pacer: RatePacer, perSec: number) {
+  expect(pacer.rate as number).toBeGreaterThan(0.45 * perSec)
+  expect(pacer.rate as number).toBeLessThan(0.55 * perSec)
+}
+
 const context = (now: number, runFrom: number): CutContext => ({
   activeMs: now - runFrom,
   measureFrom: runFrom,
@@ -43,8 +49,7 @@ describe('RatePacer', () => {
     pacer.cut(900, context(900, 0))
 
     // Over the whole ramp: 90 in 0.9 s, 100/s; over its last 300 ms, 200/s.
-    expect(pacer.rate as number).toBeGreaterThan(0.45 * 200)
-    expect(pacer.rate as number).toBeLessThan(0.55 * 200)
+    expectHalfOf(pacer, 200)
   })
 
   it('measures a short first run from its first answers, a round trip after it began', () => {
@@ -54,8 +59,7 @@ describe('RatePacer', () => {
     accept(pacer, 200, 400, 200)
     pacer.cut(400, { ...context(400, 0), shortRttMs: 200 })
 
-    expect(pacer.rate as number).toBeGreaterThan(0.45 * 200)
-    expect(pacer.rate as number).toBeLessThan(0.55 * 200)
+    expectHalfOf(pacer, 200)
   })
 
   it('after a guess climbing by half a second, probes fast past the average of the climb', () => {

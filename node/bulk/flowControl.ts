@@ -2,6 +2,7 @@ import type { Clock } from './clock'
 import { DEADLINE_EXCEEDED, HaltError } from './errors'
 import type { RateHeaders } from './rateHeaders'
 import { CutContext, RatePacer } from './ratePacer'
+import { SlotCounter } from './slotCounter'
 
 /** What one call saw; the controller decides what it means. */
 export interface Answer {
@@ -104,7 +105,9 @@ const BREAKER_LONG_MS = 10_000
 const OVERLOAD_SHARE = 0.25
 /** Fewer answers than this in the last second measure no share: 3 of 10 happens by chance at 10% noise (a streak opens the breaker). */
 const OVERLOAD_MIN_ANSWERS = 40
-const ANSWER_SLOTS = 10
+/** The last second's answers are counted in 100 ms slots. */
+const ANSWER_SLOT_MS = 100
+const OVERLOAD_WINDOW_MS = 1000
 
 /**
  * The Catalog flow controller of one account: decides how many calls are in
@@ -154,9 +157,11 @@ export class FlowController {
   private longRttAt = 0
   private rttSamples = 0
   private readonly queue: Waiter[] = []
-  private readonly answers = new Float64Array(ANSWER_SLOTS)
-  private readonly overloads = new Float64Array(ANSWER_SLOTS)
-  private readonly answerSlot = new Float64Array(ANSWER_SLOTS).fill(-1)
+  private readonly answers = new SlotCounter(ANSWER_SLOT_MS, OVERLOAD_WINDOW_MS)
+  private readonly overloads = new SlotCounter(
+    ANSWER_SLOT_MS,
+    OVERLOAD_WINDOW_MS
+  )
   private cutting = false
   private limitBeforeCuts = 0
   /** Where slow start was heading when the cuts began (an outage during slow start ends it there). */
@@ -735,31 +740,17 @@ export class FlowController {
   }
 
   private countAnswer(now: number, overload: boolean) {
-    const slot = Math.floor(now / 100)
-    const at = slot % ANSWER_SLOTS
-
-    if (this.answerSlot[at] !== slot) {
-      this.answerSlot[at] = slot
-      this.answers[at] = 0
-      this.overloads[at] = 0
-    }
-
-    this.answers[at] += 1
-    if (overload) this.overloads[at] += 1
+    this.answers.add(now)
+    if (overload) this.overloads.add(now)
   }
 
   /** Share of the last second's answers that were 503s, 5xx, timeouts or resets. */
   private overloadShare() {
-    const nowSlot = Math.floor(this.clock.now() / 100)
-    let answers = 0
-    let overloads = 0
-
-    for (let i = 0; i < ANSWER_SLOTS; i++) {
-      if (this.answerSlot[i] > nowSlot - ANSWER_SLOTS) {
-        answers += this.answers[i]
-        overloads += this.overloads[i]
-      }
-    }
+    const now = this.clock.now()
+    // The last second's slots, this one included.
+    const from = now - (OVERLOAD_WINDOW_MS - ANSWER_SLOT_MS)
+    const answers = this.answers.countBetween(from, now)
+    const overloads = this.overloads.countBetween(from, now)
 
     return answers < OVERLOAD_MIN_ANSWERS ? 0 : overloads / answers
   }

@@ -1,3 +1,5 @@
+import { SlotCounter } from './slotCounter'
+
 const BUCKET_MS = 100
 const MEASURE_MS = 1000
 const LONG_MEASURE_MS = 4000
@@ -5,7 +7,6 @@ const LONG_MEASURE_MS = 4000
 const RECENT_MS = 300
 /** The ring of accepted answers keeps this much history. */
 const HISTORY_MS = 5000
-const BUCKETS = HISTORY_MS / BUCKET_MS
 const MIN_RATE = 2
 /** Fewer accepted answers than this in the window make no measurement. */
 const MIN_ANSWERS_TO_MEASURE = 10
@@ -52,7 +53,7 @@ export class RatePacer {
   private heldUntil = Number.NEGATIVE_INFINITY
   private last429At = Number.NEGATIVE_INFINITY
   private nextSendAt = 0
-  private readonly accepted = new SlotCounter()
+  private readonly accepted = new SlotCounter(BUCKET_MS, HISTORY_MS)
 
   /** Requests per second, or null while unpaced. */
   public get rate(): number | null {
@@ -263,43 +264,13 @@ export class RatePacer {
     return recent.rate > second.rate ? recent : second
   }
 
+  /** Accepted answers per second over the last `windowMs`, since `earliest` at the earliest. */
   private acceptedOver(now: number, windowMs: number, earliest: number) {
-    return this.accepted.over(now, windowMs, earliest)
-  }
-}
-
-/** Events per 100 ms slot over the last HISTORY_MS, in a ring. */
-class SlotCounter {
-  private readonly counts = new Float64Array(BUCKETS)
-  private readonly slots = new Float64Array(BUCKETS).fill(-1)
-
-  public add(now: number) {
-    const slot = Math.floor(now / BUCKET_MS)
-    const at = slot % BUCKETS
-
-    if (this.slots[at] !== slot) {
-      this.slots[at] = slot
-      this.counts[at] = 0
-    }
-
-    this.counts[at] += 1
-  }
-
-  /** Events per second over the last `windowMs`, since `earliest` at the earliest. */
-  public over(now: number, windowMs: number, earliest: number) {
     const from = Math.max(now - windowMs, earliest)
     const span = Math.max(BUCKET_MS, now - from)
-    const fromSlot = Math.floor(from / BUCKET_MS)
-    const nowSlot = Math.floor(now / BUCKET_MS)
-    let total = 0
+    const answers = this.accepted.countBetween(from, now)
 
-    for (let i = 0; i < BUCKETS; i++) {
-      const slot = this.slots[i]
-
-      if (slot >= fromSlot && slot <= nowSlot) total += this.counts[i]
-    }
-
-    return { rate: (total * 1000) / span, answers: total }
+    return { rate: (answers * 1000) / span, answers }
   }
 }
 

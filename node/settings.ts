@@ -12,8 +12,6 @@ export interface ScoreSettings {
   maxItems: number
   /** Largest batch accepted with ?async=true. */
   maxAsyncItems: number
-  /** Overrides the Catalog base URL; empty means the account's own Catalog. */
-  catalogBaseUrl?: string
 }
 
 export const DEFAULT_SETTINGS: ScoreSettings = {
@@ -29,7 +27,7 @@ interface Bound {
   max: number
 }
 
-const BOUNDS: Record<Exclude<keyof ScoreSettings, 'catalogBaseUrl'>, Bound> = {
+const BOUNDS: Record<keyof ScoreSettings, Bound> = {
   concurrency: { min: 1, max: 256 },
   maxAttempts: { min: 1, max: 100 },
   maxRequestsPerMinute: { min: 60, max: 1_000_000 },
@@ -39,7 +37,8 @@ const BOUNDS: Record<Exclude<keyof ScoreSettings, 'catalogBaseUrl'>, Bound> = {
   maxAsyncItems: { min: 1, max: 200_000 },
 }
 
-// CATALOG_URL is read by the CatalogClient itself, for every call.
+// CATALOG_URL is a local-runtime variable, read by the clients themselves; no
+// app setting can move the Catalog (and the credentials sent to it) to another host.
 const ENV_NAMES: Record<keyof typeof BOUNDS, string> = {
   concurrency: 'CONCURRENCY',
   maxAttempts: 'MAX_ATTEMPTS',
@@ -76,26 +75,57 @@ export function resolveSettings(
     }
   }
 
-  const url = raw?.catalogBaseUrl
-
-  if (typeof url === 'string' && /^https?:\/\/[^\s/]+/.test(url)) {
-    settings.catalogBaseUrl = url.replace(/\/+$/, '')
-  }
-
   return settings
 }
 
-export function settingsFromEnv(
-  env: NodeJS.ProcessEnv = process.env
-): ScoreSettings {
+/**
+ * What `resolveSettings` ignored, one line a value, named as the caller
+ * named it (`name`: the app setting or the environment variable).
+ */
+export function ignoredSettings(
+  raw: Record<string, unknown> | undefined | null,
+  nameOf: (key: keyof typeof BOUNDS) => string = (key) => key
+): string[] {
+  const problems: string[] = []
+
+  for (const key of Object.keys(BOUNDS) as Array<keyof typeof BOUNDS>) {
+    const value = raw?.[key]
+
+    if (value === undefined || value === null || value === '') continue
+    const integer = integerOf(value)
+    const { min, max } = BOUNDS[key]
+
+    if (integer === undefined || integer < min || integer > max)
+      problems.push(
+        `${nameOf(key)}=${JSON.stringify(value).slice(
+          0,
+          40
+        )} is not an integer from ${min} to ${max}; the default applies.`
+      )
+  }
+
+  return problems
+}
+
+function rawFromEnv(env: NodeJS.ProcessEnv) {
   const raw: Record<string, unknown> = {}
 
   for (const [key, name] of Object.entries(ENV_NAMES)) {
     if (env[name] !== undefined) raw[key] = env[name]
   }
 
-  return resolveSettings(raw)
+  return raw
 }
+
+export function settingsFromEnv(
+  env: NodeJS.ProcessEnv = process.env
+): ScoreSettings {
+  return resolveSettings(rawFromEnv(env))
+}
+
+/** The environment variables `settingsFromEnv` ignores, said at start-up. */
+export const ignoredEnvSettings = (env: NodeJS.ProcessEnv = process.env) =>
+  ignoredSettings(rawFromEnv(env), (key) => ENV_NAMES[key])
 
 // A batch must answer safely inside the route timeout declared in service.json.
 export const ROUTE_TIMEOUT_MS = service.timeout * 1000

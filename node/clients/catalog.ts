@@ -22,8 +22,6 @@ export const catalogRoutes: Record<CatalogKind, (id: number) => string> = {
 export interface CatalogCallOptions {
   credentials: CallerCredentials
   timeoutMs?: number
-  /** Overrides the base URL for this call (from app settings). */
-  baseURL?: string
   /** Epoch ms after which the call may not start: the flow control gives up waiting then. */
   deadlineAt?: number
   /** Aborts a call still waiting for the flow control. */
@@ -252,7 +250,6 @@ export class CatalogClient extends ExternalClient {
     return {
       metric,
       timeout: options.timeoutMs,
-      ...(options.baseURL ? { baseURL: options.baseURL } : {}),
       headers: {
         Accept: 'application/json',
         'Content-Type': 'application/json',

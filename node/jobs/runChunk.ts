@@ -323,7 +323,6 @@ async function runClaimed(
       call: {
         credentials: runner.credentials,
         timeoutMs: settings.requestTimeoutMs,
-        baseURL: settings.catalogBaseUrl,
       },
       dryRun: job.dryRun,
       allowFieldDrift: job.allowFieldDrift,

@@ -1,4 +1,4 @@
-import { resolveSettings, settingsFromEnv } from '../settings'
+import { ignoredSettings, resolveSettings, settingsFromEnv } from '../settings'
 
 /** Locally the tunables come from the environment; on IO, from the app's settings. */
 export async function loadSettings(ctx: Context, next: () => Promise<void>) {
@@ -16,6 +16,11 @@ export async function loadSettings(ctx: Context, next: () => Promise<void>) {
       })
     }
 
+    const ignored = ignoredSettings(raw)
+
+    // The admin's schema bounds each setting; a value that still slips through is said, not silently dropped.
+    if (ignored.length > 0)
+      ctx.vtex.logger.warn({ message: 'App settings ignored', ignored })
     ctx.state.settings = resolveSettings(raw)
   }
 

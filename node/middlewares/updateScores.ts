@@ -16,7 +16,6 @@ export function updateScores(target: ScoreTarget) {
       call: {
         credentials,
         timeoutMs: settings.requestTimeoutMs,
-        baseURL: settings.catalogBaseUrl,
       },
     })
 

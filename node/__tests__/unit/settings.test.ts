@@ -1,6 +1,8 @@
 import {
   batchBudgetMs,
   DEFAULT_SETTINGS,
+  ignoredEnvSettings,
+  ignoredSettings,
   resolveSettings,
   ROUTE_TIMEOUT_MS,
   settingsFromEnv,
@@ -93,25 +95,35 @@ describe('resolveSettings', () => {
     })
   })
 
-  it('takes an http(s) catalogBaseUrl without trailing slashes', () => {
+  it('has no setting that moves the Catalog: catalogBaseUrl is ignored', () => {
     expect(
-      resolveSettings({ catalogBaseUrl: 'https://catalog.example.com//' })
-        .catalogBaseUrl
-    ).toBe('https://catalog.example.com')
+      resolveSettings({ catalogBaseUrl: 'https://catalog.example.com' })
+    ).toEqual(DEFAULT_SETTINGS)
+  })
+})
+
+describe('ignoredSettings', () => {
+  it('names each value out of range or not an integer, and nothing else', () => {
     expect(
-      resolveSettings({ catalogBaseUrl: 'http://localhost:8080' })
-        .catalogBaseUrl
-    ).toBe('http://localhost:8080')
+      ignoredSettings({
+        concurrency: 0,
+        maxItems: 'many',
+        requestTimeoutMs: 500,
+        maxAttempts: '',
+      })
+    ).toEqual([
+      'concurrency=0 is not an integer from 1 to 256; the default applies.',
+      'maxItems="many" is not an integer from 1 to 50000; the default applies.',
+    ])
   })
 
-  it.each([[''], ['catalog.example.com'], ['ftp://x'], ['https://'], [42]])(
-    'ignores catalogBaseUrl %p',
-    (catalogBaseUrl) => {
-      expect(resolveSettings({ catalogBaseUrl })).not.toHaveProperty(
-        'catalogBaseUrl'
-      )
-    }
-  )
+  it('names environment variables as they were set', () => {
+    expect(ignoredEnvSettings({ CONCURRENCY: '999', MAX_ITEMS: '10' })).toEqual(
+      [
+        'CONCURRENCY="999" is not an integer from 1 to 256; the default applies.',
+      ]
+    )
+  })
 })
 
 describe('settingsFromEnv', () => {

@@ -43,7 +43,7 @@ export function appCredentials(
   if (env.VTEX_APP_KEY && env.VTEX_APP_TOKEN)
     return CallerCredentials.appKey(env.VTEX_APP_KEY, env.VTEX_APP_TOKEN)
 
-  return authToken ? CallerCredentials.userToken(authToken) : undefined
+  return authToken ? CallerCredentials.token(authToken) : undefined
 }
 
 /**

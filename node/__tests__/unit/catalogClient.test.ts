@@ -9,7 +9,7 @@ import { testIOContext } from '../helpers/ioContext'
 
 let emulator: CatalogEmulator
 let client: CatalogClient
-const credentials = CallerCredentials.userToken('local-admin-token')
+const credentials = CallerCredentials.token('local-admin-token')
 
 beforeAll(async () => {
   emulator = await startCatalogEmulator({ seed: { products: 3 } })

@@ -162,7 +162,7 @@ async function setup(n = 35, catalogOptions = {}) {
     files,
     sendEvent,
     catalog: upstream.catalog,
-    credentials: CallerCredentials.userToken('app-token'),
+    credentials: CallerCredentials.token('app-token'),
     settings: { ...DEFAULT_SETTINGS, concurrency: 2, requestTimeoutMs: 1000 },
     clock,
     owner,
@@ -978,7 +978,7 @@ describe('authorizeCatalogEditor', () => {
     const lm = access({ login: 'ana@example.com', access: 'allowed' })
 
     await expect(
-      authorizeCatalogEditor(lm, CallerCredentials.userToken('t'), 'product')
+      authorizeCatalogEditor(lm, CallerCredentials.token('t'), 'product')
     ).resolves.toEqual({ kind: 'user', login: 'ana@example.com' })
     expect(lm.canAccessResource).toHaveBeenCalledWith('t', 'ProdutoForm.aspx')
   })
@@ -1004,14 +1004,14 @@ describe('authorizeCatalogEditor', () => {
     await expect(
       authorizeCatalogEditor(
         access({ access: 'allowed' }),
-        CallerCredentials.userToken('x'),
+        CallerCredentials.token('x'),
         'product'
       )
     ).rejects.toMatchObject({ status: 401 })
     await expect(
       authorizeCatalogEditor(
         access({ login: 'a', access: 'forbidden' }),
-        CallerCredentials.userToken('x'),
+        CallerCredentials.token('x'),
         'product'
       )
     ).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })
@@ -1029,7 +1029,7 @@ describe('authorizeCatalogEditor', () => {
     }
 
     await expect(
-      editableKinds(productsOnly, CallerCredentials.userToken('t'))
+      editableKinds(productsOnly, CallerCredentials.token('t'))
     ).resolves.toEqual({
       owner: { kind: 'user', login: 'ana@example.com' },
       kinds: ['product'],
@@ -1037,13 +1037,13 @@ describe('authorizeCatalogEditor', () => {
     await expect(
       editableKinds(
         access({ login: 'a', access: 'forbidden' }),
-        CallerCredentials.userToken('t')
+        CallerCredentials.token('t')
       )
     ).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })
     await expect(
       editableKinds(
         access({ access: 'allowed' }),
-        CallerCredentials.userToken('t')
+        CallerCredentials.token('t')
       )
     ).rejects.toMatchObject({ status: 401 })
   })

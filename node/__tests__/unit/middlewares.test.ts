@@ -58,7 +58,8 @@ function fakeContext(options: FakeOptions = {}) {
     req: Object.assign(Readable.from([Buffer.from(options.body ?? '')]), {
       headers,
     }),
-    vtex: { logger },
+    // As the runtime's authTokens middleware sets it from the cookie.
+    vtex: { logger, adminUserAuthToken: cookies.VtexIdclientAutCookie },
     clients: {
       catalog: { read, write },
       apps: { getAppSettings: options.getAppSettings ?? jest.fn() },
@@ -97,16 +98,62 @@ describe('credentialsOf', () => {
     const { ctx } = fakeContext({ headers: { VtexIdclientAutCookie: TOKEN } })
     const credentials = credentialsOf(ctx)
 
-    expect(credentials.kind).toBe('userToken')
+    expect(credentials.kind).toBe('token')
     expect(credentials.headers()).toEqual({ VtexIdclientAutCookie: TOKEN })
   })
 
-  it('reads the VtexIdclientAutCookie cookie', () => {
+  it('reads the VtexIdclientAutCookie cookie, marked as the admin cookie', () => {
     const { ctx } = fakeContext({ cookies: { VtexIdclientAutCookie: TOKEN } })
     const credentials = credentialsOf(ctx)
 
-    expect(credentials.kind).toBe('userToken')
+    expect(credentials.kind).toBe('token')
+    expect(credentials.source).toBe('adminCookie')
     expect(credentials.headers()).toEqual({ VtexIdclientAutCookie: TOKEN })
+  })
+
+  it('prefers the header to the cookie', () => {
+    const { ctx } = fakeContext({
+      headers: { VtexIdclientAutCookie: TOKEN },
+      cookies: { VtexIdclientAutCookie: 'cookie-token' },
+    })
+    const credentials = credentialsOf(ctx)
+
+    expect(credentials.source).toBe('userHeader')
+    expect(credentials.headers()).toEqual({ VtexIdclientAutCookie: TOKEN })
+  })
+
+  it("reads an IO app's Authorization: Bearer, and forwards it as a VTEX ID token", () => {
+    const { ctx } = fakeContext({
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    })
+    const credentials = credentialsOf(ctx)
+
+    expect(credentials.source).toBe('bearer')
+    expect(credentials.headers()).toEqual({ VtexIdclientAutCookie: TOKEN })
+  })
+
+  it.each([['Basic dXNlcjpwYXNz'], ['Bearer'], ['Bearer a b']])(
+    'refuses Authorization: %s with 401',
+    (authorization) => {
+      const { ctx } = fakeContext({ headers: { Authorization: authorization } })
+
+      expect(requestErrorOf(() => credentialsOf(ctx))).toMatchObject({
+        status: 401,
+        code: 'UNAUTHORIZED',
+      })
+    }
+  )
+
+  it('keys caches by a hash that differs per secret and never holds it', () => {
+    const a = CallerCredentials.token(TOKEN)
+    const b = CallerCredentials.token(`${TOKEN}x`)
+
+    expect(a.fingerprint).toMatch(/^[0-9a-f]{64}$/)
+    expect(a.fingerprint).not.toBe(b.fingerprint)
+    expect(a.fingerprint).toBe(
+      CallerCredentials.token(TOKEN, 'bearer').fingerprint
+    )
+    expect(a.fingerprint).not.toContain(TOKEN)
   })
 
   it('reads an app key pair, whatever the header case', () => {
@@ -157,7 +204,7 @@ describe('credentialsOf', () => {
     ]
 
     it.each([
-      ['a user token', () => CallerCredentials.userToken(TOKEN)],
+      ['a user token', () => CallerCredentials.token(TOKEN)],
       ['an app key pair', () => CallerCredentials.appKey(APP_KEY, APP_TOKEN)],
     ])('for %s', (_, make) => {
       for (const printed of printings(make())) {
@@ -466,7 +513,7 @@ describe('updateScores', () => {
 
   const batchState = (ids: number[], extra: Partial<State> = {}) => ({
     settings: { ...DEFAULT_SETTINGS, concurrency: 1 },
-    credentials: CallerCredentials.userToken(TOKEN),
+    credentials: CallerCredentials.token(TOKEN),
     items: ids.map((id, index) => ({ index, id, score: id * 10 })),
     dryRun: false,
     ...extra,

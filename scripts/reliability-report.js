@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Renders docs/RELIABILITY.md from the figures the reliability tests record in build/reliability/.
+// Renders dev-docs/RELIABILITY.md from the figures the reliability tests record in build/reliability/.
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
@@ -110,8 +110,8 @@ Total: ${properties.reduce(
 )} generated cases, plus 25 random invalid batches sent through the real service (none wrote anything).
 `
 
-fs.writeFileSync(path.join(root, 'docs/RELIABILITY.md'), markdown)
+fs.writeFileSync(path.join(root, 'dev-docs/RELIABILITY.md'), markdown)
 process.stdout.write(
-  `wrote docs/RELIABILITY.md (${faults.length} fault scenarios, ${lost} items lost)\n`
+  `wrote dev-docs/RELIABILITY.md (${faults.length} fault scenarios, ${lost} items lost)\n`
 )
 if (lost > 0) process.exitCode = 1

@@ -3,7 +3,7 @@
  * each in its own process, over a matrix of Catalog profiles. Every Catalog
  * call goes through a meter (a pass-through proxy) that times it and plays
  * the header profiles. Prints a table; the full run also writes
- * docs/BENCHMARKS.md and its charts.
+ * dev-docs/BENCHMARKS.md and its charts.
  */
 import fs from 'fs'
 import os from 'os'
@@ -627,7 +627,7 @@ async function writeReport(results: Results) {
     const limit = catalogSetsLimit ? 2 * profile.limit(DEFAULT_CEILING) : null
 
     fs.writeFileSync(
-      path.join(ROOT, 'docs', file),
+      path.join(ROOT, 'dev-docs', file),
       await renderFlowChart(
         `${profile.name}: ${profile.description}`,
         points,
@@ -696,8 +696,8 @@ Each chart is the largest batch of its profile: Catalog requests/s and 429s/s ag
 ${charts.join('\n\n')}
 `
 
-  fs.writeFileSync(path.join(ROOT, 'docs/BENCHMARKS.md'), markdown)
-  process.stdout.write('wrote docs/BENCHMARKS.md\n')
+  fs.writeFileSync(path.join(ROOT, 'dev-docs/BENCHMARKS.md'), markdown)
+  process.stdout.write('wrote dev-docs/BENCHMARKS.md\n')
 }
 
 main().catch((error) => {

@@ -26,6 +26,7 @@ import {
 } from './middlewares/jobs'
 import { loadSettings } from './middlewares/loadSettings'
 import { parseBatch } from './middlewares/parseBatch'
+import { sameOrigin } from './middlewares/sameOrigin'
 import { updateScores } from './middlewares/updateScores'
 import { CATEGORY_TARGET, PRODUCT_TARGET, ScoreTarget } from './scores/targets'
 import type { ScoreItem } from './scores/validate'
@@ -44,7 +45,9 @@ const clients: ClientsConfig<Clients> = {
     // A lease must be read as it is now; VBase and License Manager retry their own transient failures
     // (except a write with If-Match, sent once: see JobFilesClient.write).
     jobFiles: { retries: 2, timeout: 5_000, memoizable: false },
-    accessControl: { retries: 1, timeout: 5_000, memoizable: false },
+    // Who a caller is must be known within seconds, or the route says the service is unavailable.
+    accessControl: { retries: 0, timeout: 3_000, memoizable: false },
+    vtexId: { retries: 0, timeout: 3_000, memoizable: false },
   },
 }
 
@@ -63,6 +66,8 @@ declare global {
     job: JobDefinition
     /** Who is calling a job route, as License Manager and VTEX ID know them. */
     caller: JobOwner
+    /** What a score route updates. */
+    target: ScoreTarget
   }
 }
 
@@ -76,7 +81,12 @@ const scoreRoute = (target: ScoreTarget) =>
   method({
     PUT: [
       handleErrors,
+      async function scoreTargetOf(ctx: Context, next: () => Promise<void>) {
+        ctx.state.target = target
+        await next()
+      },
       authenticate,
+      sameOrigin,
       loadSettings,
       parseBatch,
       runOrQueue(target),
@@ -93,6 +103,7 @@ function jobRoute(
     [verb]: [
       handleErrors,
       authenticate,
+      ...(verb === 'POST' ? [sameOrigin] : []),
       loadSettings,
       ...(withJob ? [loadJob] : []),
       handler,
@@ -104,19 +115,36 @@ function jobRoute(
 // V8 sizes the heap from the host, not from service.json's `memory`.
 boundHeapGrowth()
 
+const publicRoutes = {
+  productScore: scoreRoute(PRODUCT_TARGET),
+  categoryScore: scoreRoute(CATEGORY_TARGET),
+  scoreJobs: jobRoute('GET', listJobs, false),
+  scoreJob: jobRoute('GET', jobSummary),
+  scoreJobResults: jobRoute('GET', jobResults),
+  scoreJobReport: jobRoute('GET', jobReport),
+  scoreJobCancel: jobRoute('POST', cancelJobRoute),
+  scoreJobResume: jobRoute('POST', resumeJob),
+  scoreJobUndo: jobRoute('POST', undoJobRoute),
+}
+
+/**
+ * The same handlers on private routes (`privateProductScore`, ...), which
+ * VTEX IO serves at app.io.vtex.com for other IO apps calling through
+ * `AppClient`; service.json gives each a resource-based policy.
+ */
+export const privateRouteId = (id: string) =>
+  `private${id[0].toUpperCase()}${id.slice(1)}`
+
+const routes = Object.fromEntries(
+  Object.entries(publicRoutes).flatMap(([id, handler]) => [
+    [id, handler],
+    [privateRouteId(id), handler],
+  ])
+)
+
 export default new Service<Clients, State, ParamsContext>({
   clients,
-  routes: {
-    productScore: scoreRoute(PRODUCT_TARGET),
-    categoryScore: scoreRoute(CATEGORY_TARGET),
-    scoreJobs: jobRoute('GET', listJobs, false),
-    scoreJob: jobRoute('GET', jobSummary),
-    scoreJobResults: jobRoute('GET', jobResults),
-    scoreJobReport: jobRoute('GET', jobReport),
-    scoreJobCancel: jobRoute('POST', cancelJobRoute),
-    scoreJobResume: jobRoute('POST', resumeJob),
-    scoreJobUndo: jobRoute('POST', undoJobRoute),
-  },
+  routes,
   events: {
     scoreJobChunk: runChunkEvent,
   },

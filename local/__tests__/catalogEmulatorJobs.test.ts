@@ -193,59 +193,72 @@ describe('emulated events bus', () => {
 })
 
 describe('emulated License Manager and VTEX ID', () => {
-  it('grants the Catalog edit resources to write credentials only, and resolves logins', async () => {
+  it('grants the Catalog edit resources to write credentials only, and validates tokens with their account and audience', async () => {
     const emulator = await startCatalogEmulator({
       seed: { products: 1, categories: 1 },
     })
-    const get = (url: string, headers: Record<string, string> = {}) =>
-      fetch(`${emulator.url}${url}`, { headers })
+    const post = (url: string, body: unknown) =>
+      fetch(`${emulator.url}${url}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      })
 
     try {
-      const access = (token: string) =>
-        get('/api/license-manager/resources/ProdutoForm.aspx/access', {
-          VtexIdclientAutCookie: token,
+      const access = (token: string, key = 'ManterFormularioProdutoSku') =>
+        fetch(`${emulator.url}/api/license-manager/resources/${key}/access`, {
+          headers: { VtexIdclientAutCookie: token },
         }).then((r) => r.status)
 
       expect(await access('local-admin-token')).toBe(200)
+      expect(await access('local-admin-token', 'ProdutoForm.aspx')).toBe(200)
       expect(await access('local-readonly-token')).toBe(403)
+      expect(await access('local-shopper-token')).toBe(403)
+      expect(await access('local-other-account-token')).toBe(403)
+      // A key License Manager does not know, such as the unpublished CategoryForm.aspx.
+      expect(await access('local-admin-token', 'CategoryForm.aspx')).toBe(404)
       expect(await access('nope')).toBe(401)
-      const login = await fetch(`${emulator.url}/api/vtexid/apptoken/login`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          appkey: 'vtexappkey-local-SAMPLE',
-          apptoken: 'local-app-token',
-        }),
+      const login = await post('/api/vtexid/apptoken/login', {
+        appkey: 'vtexappkey-local-SAMPLE',
+        apptoken: 'local-app-token',
       })
       const { token } = (await login.json()) as { token: string }
 
       expect(await access(token)).toBe(200)
-      const user = await get('/api/vtexid/pub/authenticated/user', {
-        VtexIdclientAutCookie: token,
-      })
-      const byCookie = await get('/api/vtexid/pub/authenticated/user', {
-        Cookie: 'VtexIdclientAutCookie=local-admin-token',
-      })
+      const validate = (value: string) =>
+        post('/api/vtexid/credential/validate?an=mystore', { token: value })
 
-      expect(await user.json()).toMatchObject({
+      expect(await (await validate(token)).json()).toMatchObject({
+        authStatus: 'Success',
         user: 'vtexappkey-local-SAMPLE',
+        account: 'mystore',
+        audience: 'admin',
       })
-      expect(await byCookie.json()).toMatchObject({
+      expect(await (await validate('local-admin-token')).json()).toMatchObject({
         user: 'local-admin@example.com',
+        account: 'mystore',
+        tokenType: 'user',
       })
-      expect(emulator.licenseManager.stats().tokensInUrls).toBe(0)
-      // A token in the query is refused, and counted as a leak.
-      const inQuery = await get(
-        `/api/vtexid/pub/authenticated/user?authToken=${token}`
-      )
+      expect(
+        await (await validate('local-shopper-token')).json()
+      ).toMatchObject({ audience: 'webstore' })
+      expect(
+        await (await validate('local-other-account-token')).json()
+      ).toMatchObject({ account: 'another-store' })
+      const unknown = await validate('nope')
 
-      expect(inQuery.status).toBe(400)
+      expect(unknown.status).toBe(401)
+      expect(await unknown.json()).toEqual({ authStatus: 'WrongCredentials' })
       expect(emulator.licenseManager.stats()).toMatchObject({
-        accessChecks: 4,
+        accessChecks: 8,
+        unknownResources: 1,
         appTokenLogins: 1,
-        userLookups: 3,
-        tokensInUrls: 1,
+        validations: 5,
+        tokensInUrls: 0,
       })
+      // A credential in a URL is counted as a leak.
+      await post(`/api/vtexid/credential/validate?authToken=${token}`, {})
+      expect(emulator.licenseManager.stats().tokensInUrls).toBe(1)
       // None of it counts as a Catalog call.
       expect(emulator.stats().requests.total).toBe(0)
     } finally {

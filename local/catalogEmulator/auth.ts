@@ -2,11 +2,26 @@ import http from 'http'
 
 export type Permission = 'write' | 'read' | 'none'
 
+/** A VTEX ID token that is not an admin's of this account: a shopper's, or one of another account. */
+export interface ForeignToken {
+  /** The account VTEX ID says the token belongs to; undefined: the account asked about. */
+  account?: string
+  audience: 'admin' | 'webstore'
+  permission: Permission
+}
+
 export interface Credentials {
-  /** VtexIdclientAutCookie values (header or cookie). */
+  /** Admins' VtexIdclientAutCookie values (header or cookie), of whichever account asks. */
   userTokens: Record<string, Permission>
   /** X-VTEX-API-AppKey -> its token and permission. */
   appKeys: Record<string, { token: string; permission: Permission }>
+  /**
+   * IO apps' tokens (`Authorization: Bearer` to this app, then
+   * VtexIdclientAutCookie to the Catalog): the app, and what the policies of
+   * its manifest let it do.
+   */
+  appTokens: Record<string, { app: string; permission: Permission }>
+  foreignTokens: Record<string, ForeignToken>
 }
 
 export const SAMPLE_CREDENTIALS: Credentials = {
@@ -18,6 +33,24 @@ export const SAMPLE_CREDENTIALS: Credentials = {
   appKeys: {
     'vtexappkey-local-SAMPLE': {
       token: 'local-app-token',
+      permission: 'write',
+    },
+  },
+  appTokens: {
+    'local-consumer-app-token': {
+      app: 'acme.score-consumer@1.0.0',
+      permission: 'write',
+    },
+    'local-idle-app-token': {
+      app: 'acme.no-catalog-policy@1.0.0',
+      permission: 'none',
+    },
+  },
+  foreignTokens: {
+    'local-shopper-token': { audience: 'webstore', permission: 'none' },
+    'local-other-account-token': {
+      account: 'another-store',
+      audience: 'admin',
       permission: 'write',
     },
   },
@@ -52,7 +85,21 @@ export function permissionOf(
 
   if (!token) return 'anonymous'
 
-  return credentials.userTokens[token] ?? 'invalid'
+  return tokenPermission(token, credentials) ?? 'invalid'
+}
+
+/** What the Catalog lets a VTEX ID token do; a token of another account may do nothing here. */
+export function tokenPermission(
+  token: string,
+  credentials: Credentials
+): Permission | undefined {
+  const foreign = credentials.foreignTokens[token]
+
+  if (foreign) return foreign.account ? 'none' : foreign.permission
+
+  return (
+    credentials.userTokens[token] ?? credentials.appTokens[token]?.permission
+  )
 }
 
 /** The 401 or 403 a Catalog call gets, or undefined when it may go on. */

@@ -1,3 +1,4 @@
+import manifest from '../../manifest.json'
 import http from 'http'
 
 import type { Route } from './http'
@@ -85,7 +86,9 @@ export function eventDeclarationsOf(serviceJson: {
 export function createEventsBus(options: EventsBusOptions = {}) {
   const config = {
     declarations: options.declarations ?? [],
-    senderApp: options.senderApp ?? 'vtex.massive-score-update@0.1.0',
+    senderApp:
+      options.senderApp ??
+      `${manifest.vendor}.${manifest.name}@${manifest.version}`,
     credential: options.credential ?? 'local-io-app-token',
     maxAttempts: options.maxAttempts ?? 20,
     retryDelayMs: options.retryDelayMs ?? 500,

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto'
 import http from 'http'
 
 import type { Credentials } from './auth'
@@ -7,21 +8,36 @@ import type { Route } from './http'
  * License Manager and VTEX ID, on the account host as VTEX serves them:
  *
  * - `GET /api/license-manager/resources/{resourceKey}/access` with a
- *   `VtexIdclientAutCookie`: 200 when the user may use the resource, 403
- *   when not, 401 for an unknown token (what `canAccessResource` reads).
+ *   `VtexIdclientAutCookie`: 200 when the token may use the resource, 403
+ *   when not, 401 for an unknown token (what `canAccessResource` reads), and
+ *   404 for a key License Manager does not know [inferred: VTEX documents
+ *   no answer for an unknown key; the builder refuses unknown policy names].
  * - `POST /api/vtexid/apptoken/login` `{ appkey, apptoken }`: a token for an
  *   app key pair, whose user is the app key.
- * - `GET /api/vtexid/pub/authenticated/user` with a `VtexIdclientAutCookie`
- *   header (or cookie): the token's login. A token in the query (`?authToken=`)
- *   is refused with 400: a URL ends up in traces and error logs.
+ * - `POST /api/vtexid/credential/validate?an={account}` `{ token }`: 200
+ *   `{ authStatus: "Success", id, user, account, audience, tokenType }`, or
+ *   401 `{ authStatus: "WrongCredentials" }` (VTEX ID API OpenAPI,
+ *   vtex/openapi-schemas; developers.vtex.com "Checking which user is
+ *   currently authenticated"). `audience` is `admin` or `webstore`;
+ *   `tokenType` is `user` as documented, and `appkey` / `apptoken` for app
+ *   credentials [inferred: VTEX documents no value for them].
  *
  * It also counts every direct request whose URL holds a credential it knows
  * (`tokensInUrls`), whatever the path, so tests can show none leaks there.
  *
  * Only a `write` credential holds the Catalog edit resources; `read` and
- * `none` hold none, as a role without Catalog permissions would.
+ * `none` hold none, as a role without Catalog permissions would. An IO app's
+ * token holds what its manifest declares [inferred: VTEX says app tokens are
+ * "not subject to License Manager permissions", and documents no answer of
+ * this endpoint for them].
  */
-export const CATALOG_EDIT_RESOURCES = ['ProdutoForm.aspx', 'CategoryForm.aspx']
+/** Keys of VTEX's table "Policies from License Manager" for IO that the Catalog's product writes check. */
+export const CATALOG_EDIT_RESOURCES = [
+  'ManterFormularioProdutoSku',
+  'ProdutoForm.aspx',
+]
+/** Other keys of that table, which no sample credential holds (403, not 404). */
+const OTHER_KNOWN_RESOURCES = ['Marca.aspx', 'Sku.aspx']
 
 const APP_TOKEN_PREFIX = 'vtexid-apptoken:'
 
@@ -29,7 +45,10 @@ export interface LicenseManagerStats {
   accessChecks: number
   accessDenied: number
   appTokenLogins: number
-  userLookups: number
+  /** credential/validate calls. */
+  validations: number
+  /** Access checks for a key License Manager does not know. */
+  unknownResources: number
   /** Direct requests (any path) whose URL held a user token, an app token or a VTEX ID token. */
   tokensInUrls: number
 }
@@ -38,7 +57,8 @@ const emptyStats = (): LicenseManagerStats => ({
   accessChecks: 0,
   accessDenied: 0,
   appTokenLogins: 0,
-  userLookups: 0,
+  validations: 0,
+  unknownResources: 0,
   tokensInUrls: 0,
 })
 
@@ -59,24 +79,55 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 export function createLicenseManager(credentials: () => Credentials) {
   let stats = emptyStats()
 
-  /** A token's user and permission: a sample user token, or one issued for an app key. */
+  /** What VTEX ID knows of a token: an admin's, an app key's, an IO app's, a shopper's, another account's. */
   const userOf = (token: string | undefined) => {
     if (!token) return undefined
-    const { userTokens, appKeys } = credentials()
+    const { userTokens, appKeys, appTokens, foreignTokens } = credentials()
 
     if (token.startsWith(APP_TOKEN_PREFIX)) {
       const appKey = token.slice(APP_TOKEN_PREFIX.length)
       const entry = appKeys[appKey]
 
       return entry
-        ? { login: appKey, type: 'appKey', permission: entry.permission }
+        ? {
+            login: appKey,
+            tokenType: 'appkey',
+            audience: 'admin',
+            permission: entry.permission,
+          }
         : undefined
     }
+
+    const app = appTokens[token]
+
+    if (app)
+      return {
+        login: app.app,
+        tokenType: 'apptoken',
+        audience: 'admin',
+        permission: app.permission,
+      }
+
+    const foreign = foreignTokens[token]
+
+    if (foreign)
+      return {
+        login: loginOfUserToken(token),
+        tokenType: 'user',
+        audience: foreign.audience,
+        account: foreign.account,
+        permission: foreign.permission,
+      }
 
     const permission = userTokens[token]
 
     return permission
-      ? { login: loginOfUserToken(token), type: 'user', permission }
+      ? {
+          login: loginOfUserToken(token),
+          tokenType: 'user',
+          audience: 'admin',
+          permission,
+        }
       : undefined
   }
 
@@ -101,9 +152,11 @@ export function createLicenseManager(credentials: () => Credentials) {
       // A malformed escape: search the URL as it came.
     }
 
-    const { userTokens, appKeys } = credentials()
+    const { userTokens, appKeys, appTokens, foreignTokens } = credentials()
     const secrets = [
       ...Object.keys(userTokens),
+      ...Object.keys(appTokens),
+      ...Object.keys(foreignTokens),
       ...Object.entries(appKeys).flatMap(([key, entry]) => [
         entry.token,
         `${APP_TOKEN_PREFIX}${key}`,
@@ -139,12 +192,20 @@ export function createLicenseManager(credentials: () => Credentials) {
       stats.accessChecks += 1
       const user = userOf(tokenOf(req))
       const resource = decodeURIComponent(access[1])
+      const known =
+        CATALOG_EDIT_RESOURCES.includes(resource) ||
+        OTHER_KNOWN_RESOURCES.includes(resource)
+      // Another account's token holds nothing here.
       const allowed =
         user?.permission === 'write' &&
+        !('account' in user && user.account) &&
         CATALOG_EDIT_RESOURCES.includes(resource)
 
+      if (!known) stats.unknownResources += 1
       if (!allowed) stats.accessDenied += 1
-      send(res, user ? (allowed ? 200 : 403) : 401, user ? {} : undefined)
+      if (!user) send(res, 401)
+      else if (!known) send(res, 404, { error: 'resource not found' })
+      else send(res, allowed ? 200 : 403, {})
 
       return true
     }
@@ -184,27 +245,42 @@ export function createLicenseManager(credentials: () => Credentials) {
     }
 
     if (
-      url.pathname === '/api/vtexid/pub/authenticated/user' &&
-      req.method === 'GET'
+      url.pathname === '/api/vtexid/credential/validate' &&
+      req.method === 'POST'
     ) {
-      stats.userLookups += 1
-      if (url.searchParams.has('authToken')) {
-        send(res, 400, {
-          error: 'send the token as the VtexIdclientAutCookie header',
-        })
+      stats.validations += 1
+      void readBody(req).then((text) => {
+        let token: unknown
 
-        return true
-      }
+        try {
+          token = (JSON.parse(text) as { token?: unknown }).token
+        } catch {
+          // An unreadable body names no token.
+        }
 
-      const user = userOf(tokenOf(req))
+        const user = typeof token === 'string' ? userOf(token) : undefined
 
-      if (!user) send(res, 401, { error: 'invalid token' })
-      else
+        if (!user) {
+          send(res, 401, { authStatus: 'WrongCredentials' })
+
+          return
+        }
+
         send(res, 200, {
-          userId: user.login,
+          authStatus: 'Success',
+          id: createHash('sha256')
+            .update(user.login)
+            .digest('hex')
+            .slice(0, 32),
           user: user.login,
-          userType: user.type,
+          account:
+            ('account' in user && user.account) ||
+            url.searchParams.get('an') ||
+            'local',
+          audience: user.audience,
+          tokenType: user.tokenType,
         })
+      })
 
       return true
     }
@@ -235,4 +311,29 @@ export function licenseManagerRoute(
       return licenseManager.handle(req, res)
     },
   }
+}
+
+/**
+ * The principal the IO router evaluates a private route's policies for
+ * (developers.vtex.com, "Controlling access to app resources": apps are
+ * `vrn:apps:…:app/{vendor}.{name}@{version}`, users and API keys
+ * `vrn:vtex.vtex-id:…:user/{email or app key}`), or undefined for a token
+ * VTEX ID does not know.
+ */
+export function principalOf(
+  token: string,
+  credentials: Credentials,
+  account: string,
+  workspace: string
+): string | undefined {
+  const app = credentials.appTokens[token]
+
+  if (app)
+    return `vrn:apps:aws-us-east-1:${account}:${workspace}:app/${app.app}`
+  if (credentials.userTokens[token] || credentials.foreignTokens[token])
+    return `vrn:vtex.vtex-id:aws-us-east-1:${account}:${workspace}:user/${loginOfUserToken(
+      token
+    )}`
+
+  return undefined
 }

@@ -6,6 +6,7 @@ import {
 } from '@vtex/api'
 
 import { Answer, FlowLimits, readRateHeaders } from '../bulk'
+import { defaultAccountUrl, withoutAppToken } from './accountHost'
 import { accountFlow } from './catalogFlow'
 import type { CallerCredentials } from './credentials'
 
@@ -71,10 +72,6 @@ export class CatalogError extends Error {
   }
 }
 
-/** The production Catalog of an account; the IO proxy upgrades the call to HTTPS. */
-export const defaultCatalogUrl = (account: string) =>
-  `http://${account}.vtexcommercestable.com.br`
-
 const MESSAGE_LIMIT = 500
 
 function upstreamMessageOf(data: unknown): string {
@@ -120,7 +117,7 @@ export class CatalogClient extends ExternalClient {
     const override = process.env.CATALOG_URL
     const direct = Boolean(override)
 
-    super(override ?? defaultCatalogUrl(context.account), context, {
+    super(override ?? defaultAccountUrl(context.account), context, {
       ...options,
       memoizable: false,
       headers: {
@@ -282,21 +279,6 @@ function isHeldBack(error: unknown): boolean {
   }
 
   return cause instanceof HeldBack || originalError instanceof HeldBack
-}
-
-/**
- * ExternalClient always adds the app token as Proxy-Authorization, for the IO
- * outbound proxy, which consumes it. Without that proxy it would reach the
- * Catalog itself, so it is removed here (axios lets a request transform edit
- * the headers; the JSON serialization it replaces is redone).
- */
-function withoutAppToken(data: unknown, headers?: Record<string, unknown>) {
-  if (headers) {
-    delete headers['proxy-authorization']
-    delete headers['Proxy-Authorization']
-  }
-
-  return data === undefined ? data : JSON.stringify(data)
 }
 
 function headerOf(headers: Record<string, unknown> | undefined, name: string) {

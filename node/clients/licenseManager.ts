@@ -1,50 +1,18 @@
-import { ExternalClient, InstanceOptions, IOContext } from '@vtex/api'
-
-import { defaultCatalogUrl } from './catalog'
+import { AccountHostClient } from './accountHost'
+import { statusOf, unavailable } from './upstream'
 
 export type AccessAnswer = 'allowed' | 'forbidden' | 'unauthorized'
 
-interface AxiosLikeError {
-  response?: { status?: number }
-}
-
-const statusOf = (error: unknown) => (error as AxiosLikeError)?.response?.status
-
-/** The IO proxy adds the app token as Proxy-Authorization; straight to a host, it must not go. */
-function withoutAppToken(data: unknown, headers?: Record<string, unknown>) {
-  if (headers) {
-    delete headers['proxy-authorization']
-    delete headers['Proxy-Authorization']
-  }
-
-  return data === undefined ? data : JSON.stringify(data)
-}
-
 /**
- * License Manager and VTEX ID on the account host (CATALOG_URL when set):
- * who a credential is, and whether it may use a resource. None of these
- * calls touches the Catalog or its rate budget.
+ * License Manager on the account host. `@vtex/api` has a LicenseManager
+ * client whose `canAccessResource` turns every failure (a 500, a timeout)
+ * into `false`: an outage would read as "forbidden". This one tells a
+ * refused resource (403, 404 for a key License Manager does not know) from
+ * an unknown token (401) and from no answer at all (AccessServiceUnavailable).
  */
-export class LicenseManagerClient extends ExternalClient {
-  private readonly direct: boolean
-
-  constructor(context: IOContext, options?: InstanceOptions) {
-    const override = process.env.CATALOG_URL
-
-    super(override ?? defaultCatalogUrl(context.account), context, {
-      ...options,
-      memoizable: false,
-      headers: {
-        ...options?.headers,
-        ...(override ? {} : { 'X-Vtex-Use-Https': 'true' }),
-      },
-    })
-    this.direct = Boolean(override)
-  }
-
-  /** `canAccessResource`, telling a refused resource (403) from an unknown token (401). */
+export class LicenseManagerClient extends AccountHostClient {
   public async canAccessResource(
-    userToken: string,
+    token: string,
     resourceKey: string
   ): Promise<AccessAnswer> {
     try {
@@ -54,7 +22,7 @@ export class LicenseManagerClient extends ExternalClient {
         )}/access`,
         {
           metric: 'lm-resource-access',
-          headers: { VtexIdclientAutCookie: userToken },
+          headers: { VtexIdclientAutCookie: token },
           ...this.transform(),
         }
       )
@@ -65,59 +33,7 @@ export class LicenseManagerClient extends ExternalClient {
 
       if (status === 401) return 'unauthorized'
       if (status === 403 || status === 404) return 'forbidden'
-      throw error
+      throw unavailable('License Manager', error)
     }
-  }
-
-  /** VTEX ID: a token for an app key pair, or undefined when the pair is wrong. */
-  public async appTokenLogin(appKey: string, appToken: string) {
-    try {
-      const answer = await this.http.post<{
-        token?: string
-        authStatus?: string
-      }>(
-        '/api/vtexid/apptoken/login',
-        { appkey: appKey, apptoken: appToken },
-        { metric: 'vtexid-apptoken-login', ...this.transform() }
-      )
-
-      return answer?.token || undefined
-    } catch (error) {
-      const status = statusOf(error)
-
-      if (status === 401 || status === 403 || status === 400) return undefined
-      throw error
-    }
-  }
-
-  /**
-   * VTEX ID: the login behind a user token, or undefined when the token is
-   * not valid. The token goes as the VtexIdclientAutCookie header, which
-   * @vtex/api strips from error logs and keeps out of traces; VTEX ID also
-   * takes it as `?authToken=`, which would not be.
-   */
-  public async loginOf(userToken: string) {
-    try {
-      const answer = await this.http.get<{ user?: string } | null>(
-        '/api/vtexid/pub/authenticated/user',
-        {
-          metric: 'vtexid-authenticated-user',
-          // In a header, never the query: @vtex/api puts a request's URL in traces and error logs.
-          headers: { VtexIdclientAutCookie: userToken },
-          ...this.transform(),
-        }
-      )
-
-      return answer?.user || undefined
-    } catch (error) {
-      const status = statusOf(error)
-
-      if (status === 401 || status === 403 || status === 400) return undefined
-      throw error
-    }
-  }
-
-  private transform() {
-    return this.direct ? { transformRequest: [withoutAppToken] } : {}
   }
 }

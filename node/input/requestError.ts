@@ -3,7 +3,9 @@ export class RequestError extends Error {
   constructor(
     public readonly status: number,
     public readonly code: string,
-    message: string
+    message: string,
+    /** Seconds a caller should wait before sending it again (`Retry-After`). */
+    public readonly retryAfterSec?: number
   ) {
     super(message)
   }

@@ -1,4 +1,5 @@
 import { CallerCredentials } from '../clients/credentials'
+import { RequestError } from '../input/requestError'
 import type { ScoreSettings } from '../settings'
 import { DEFAULT_JOB_LIMITS, JobLimits } from './create'
 
@@ -54,3 +55,20 @@ export const clockSkewMsFor = (env: NodeJS.ProcessEnv = process.env) =>
   env.JOB_CLOCK_SKEW_MS !== undefined && /^\d+$/.test(env.JOB_CLOCK_SKEW_MS)
     ? Number(env.JOB_CLOCK_SKEW_MS)
     : 3000
+
+/**
+ * Locally against a store, jobs run with VTEX_APP_KEY / VTEX_APP_TOKEN; `npm
+ * start` sets LOCAL_STORE_WITHOUT_APP_KEY when they are missing, and every
+ * job would then fail on its first write. Never set on IO.
+ */
+export function localJobsRefusal(
+  env: NodeJS.ProcessEnv = process.env
+): RequestError | undefined {
+  if (env.LOCAL_STORE_WITHOUT_APP_KEY !== 'true') return undefined
+
+  return new RequestError(
+    503,
+    'JOBS_UNAVAILABLE',
+    'This local service runs against a store without an app key pair, so it has no credentials to run jobs with: restart it with VTEX_APP_KEY and VTEX_APP_TOKEN (an app key whose role has "Product and SKU Management"), or send the batch without ?async=true.'
+  )
+}

@@ -2,7 +2,8 @@ import type { CatalogKind } from '../clients/catalog'
 
 /** Who started a job: a user's login or an app key's name, never a secret. */
 export interface JobOwner {
-  kind: 'user' | 'appKey'
+  /** `app`: another VTEX IO app, by its app token; `login` is what VTEX ID calls it. */
+  kind: 'user' | 'appKey' | 'app'
   login: string
 }
 

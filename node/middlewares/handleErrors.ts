@@ -26,6 +26,8 @@ export async function handleErrors(ctx: Context, next: () => Promise<void>) {
 
     ctx.status = requestError.status
     ctx.set('Cache-Control', 'no-store')
+    if (requestError.retryAfterSec !== undefined)
+      ctx.set('Retry-After', String(requestError.retryAfterSec))
     ctx.body = requestError.toBody()
   }
 }

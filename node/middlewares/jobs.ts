@@ -4,15 +4,16 @@ import { Readable } from 'stream'
 
 import type { EventContext } from '@vtex/api'
 
+import { AccessPorts, authorizeJobCaller } from '../access/authorize'
 import { systemClock } from '../bulk/clock'
 import type { Clients } from '../clients'
 import { RequestError } from '../input/requestError'
-import { authorizeCatalogEditor, editableKinds } from '../jobs/authorize'
 import {
   appCredentials,
   clockSkewMsFor,
   jobLimits,
   leaseMsFor,
+  localJobsRefusal,
 } from '../jobs/config'
 import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
 import { createJob, SendEvent } from '../jobs/create'
@@ -44,15 +45,29 @@ const sendEventOf =
 
 const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store')
 
+const accessOf = (ctx: Context): AccessPorts => ({
+  vtexId: ctx.clients.vtexId,
+  licenseManager: ctx.clients.accessControl,
+})
+
+/** Who calls a job route, if VTEX ID and License Manager let them manage this account's jobs. */
+const jobCaller = (ctx: Context) =>
+  authorizeJobCaller(accessOf(ctx), ctx.state.credentials, ctx.vtex.account)
+
+/** A job needs credentials to run with; a local run against a store may have none. */
+function assertJobsCanRun() {
+  const refusal = localJobsRefusal()
+
+  if (refusal) throw refusal
+}
+
 /** `?async=true`: check the caller may edit the Catalog, store the job, send its first event, answer 202. */
 export function startJob(target: ScoreTarget) {
   return async function startJobFor(ctx: Context) {
-    const { items, dryRun, allowFieldDrift, credentials } = ctx.state
-    const startedBy = await authorizeCatalogEditor(
-      ctx.clients.accessControl,
-      credentials,
-      target.kind
-    )
+    const { items, dryRun, allowFieldDrift } = ctx.state
+
+    assertJobsCanRun()
+    const startedBy = await jobCaller(ctx)
 
     const idempotencyKey = ctx.get('Idempotency-Key') || undefined
 
@@ -110,8 +125,10 @@ export function startJob(target: ScoreTarget) {
   }
 }
 
-/** Loads the job of the path for a caller License Manager lets edit its kind of object (no Catalog call). */
+/** Loads the job of the path for a caller License Manager lets manage jobs (no Catalog call). */
 export async function loadJob(ctx: Context, next: () => Promise<void>) {
+  // Only a caller who may manage jobs learns whether a job id exists.
+  ctx.state.caller = await jobCaller(ctx)
   const jobId = String(ctx.vtex.route.params.jobId ?? '')
   const job = /^[0-9a-f-]{36}$/.test(jobId)
     ? (await ctx.clients.jobFiles.read<JobDefinition>(jobPaths.job(jobId)))
@@ -119,8 +136,6 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
     : undefined
 
   if (!job || job.account !== ctx.vtex.account) {
-    // Only a caller who may edit the Catalog learns that a job id does not exist.
-    await editableKinds(ctx.clients.accessControl, ctx.state.credentials)
     throw new RequestError(
       404,
       'JOB_NOT_FOUND',
@@ -128,11 +143,6 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
     )
   }
 
-  ctx.state.caller = await authorizeCatalogEditor(
-    ctx.clients.accessControl,
-    ctx.state.credentials,
-    job.kind
-  )
   ctx.state.job = job
   await next()
 }
@@ -259,6 +269,8 @@ export async function cancelJobRoute(ctx: Context) {
 /** POST resume: sends the event of the first chunk not done again (harmless: the handler is idempotent). */
 export async function resumeJob(ctx: Context) {
   const { job } = ctx.state
+
+  assertJobsCanRun()
   const before = await summarise(
     ctx.clients.jobFiles,
     job,
@@ -274,13 +286,9 @@ export async function resumeJob(ctx: Context) {
 
 /** GET the account's recent jobs of the kinds the caller may edit. */
 export async function listJobs(ctx: Context) {
-  const { kinds } = await editableKinds(
-    ctx.clients.accessControl,
-    ctx.state.credentials
-  )
-
+  await jobCaller(ctx)
   const limit = Math.max(1, integerQuery(ctx, 'limit', 20, 100))
-  const jobs = await recentJobs(ctx.clients.jobFiles, limit, kinds)
+  const jobs = await recentJobs(ctx.clients.jobFiles, limit, ['product'])
 
   noStore(ctx)
   ctx.body = {
@@ -355,6 +363,8 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
  */
 export async function undoJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
+
+  assertJobsCanRun()
   const summary = await summarise(
     ctx.clients.jobFiles,
     job,

@@ -29,13 +29,22 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
   ctx.state.dryRun = booleanQuery(ctx, 'dryRun')
   ctx.state.async = booleanQuery(ctx, 'async')
   ctx.state.allowFieldDrift = booleanQuery(ctx, 'allowFieldDrift')
+  const runsAsJobs = ctx.state.target?.runsAsJobs ?? true
+
+  if (ctx.state.async && !runsAsJobs)
+    throw new RequestError(
+      400,
+      'CATEGORY_JOBS_UNAVAILABLE',
+      `Category batches run synchronously only: jobs write with the app's own token, and VTEX publishes no License Manager policy for "Categories Management" that the app could declare. Send the batch without ?async=true, in requests of up to ${ctx.state.settings.maxItems} items.`
+    )
+
   const text = decodeBody(await readBody(ctx.req))
   const csv = format === 'csv' ? parseCsvBatch(text) : undefined
   const body = csv ? csv.items : parseJsonBody(text)
   const { maxItems, maxAsyncItems } = ctx.state.settings
   const validation = validateBatch(body, {
     maxItems: ctx.state.async ? maxAsyncItems : maxItems,
-    ...(ctx.state.async ? {} : { maxAsyncItems }),
+    ...(ctx.state.async || !runsAsJobs ? {} : { maxAsyncItems }),
     ...(csv ? { lineOf: (index: number) => csv.lines[index] } : {}),
   })
 

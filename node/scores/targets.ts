@@ -26,6 +26,12 @@ export interface ScoreTarget {
   /** Documented cases where writing the object back would change other fields. */
   driftChecks: readonly DriftCheck[]
   schemas: { get: string; put: string }
+  /**
+   * Whether `?async=true` may run a batch of this kind as a job. Jobs write
+   * with the app's own token, which holds only the policies the manifest
+   * declares; VTEX publishes one for products and none for categories.
+   */
+  runsAsJobs: boolean
 }
 
 const required = (
@@ -36,6 +42,7 @@ const required = (
 
 export const PRODUCT_TARGET: ScoreTarget = {
   kind: 'product',
+  runsAsJobs: true,
   requiredFields: [
     ...required('string', ['Name']),
     ...required('integer', ['CategoryId', 'BrandId']),
@@ -61,6 +68,7 @@ export const PRODUCT_TARGET: ScoreTarget = {
 
 export const CATEGORY_TARGET: ScoreTarget = {
   kind: 'category',
+  runsAsJobs: false,
   requiredFields: [
     ...required('string', [
       'Name',

@@ -2,7 +2,6 @@ import { createHash } from 'crypto'
 
 import { CatalogError } from '../../clients/catalog'
 import { CallerCredentials } from '../../clients/credentials'
-import { authorizeCatalogEditor, editableKinds } from '../../jobs/authorize'
 import { cancelJob, recentJobs, resumeJob } from '../../jobs/control'
 import {
   createJob,
@@ -960,92 +959,6 @@ describe('results and report', () => {
       'NOT_ATTEMPTED',
       'NOT_ATTEMPTED',
     ])
-  })
-})
-
-describe('authorizeCatalogEditor', () => {
-  const access = (answers: {
-    login?: string
-    token?: string
-    access: 'allowed' | 'forbidden' | 'unauthorized'
-  }) => ({
-    loginOf: jest.fn(async () => answers.login),
-    appTokenLogin: jest.fn(async () => answers.token),
-    canAccessResource: jest.fn(async () => answers.access),
-  })
-
-  it('resolves a user token to its login and checks the product resource', async () => {
-    const lm = access({ login: 'ana@example.com', access: 'allowed' })
-
-    await expect(
-      authorizeCatalogEditor(lm, CallerCredentials.token('t'), 'product')
-    ).resolves.toEqual({ kind: 'user', login: 'ana@example.com' })
-    expect(lm.canAccessResource).toHaveBeenCalledWith('t', 'ProdutoForm.aspx')
-  })
-
-  it('exchanges an app key pair for a token and records the key name, never the token', async () => {
-    const lm = access({ token: 'issued', access: 'allowed' })
-    const owner = await authorizeCatalogEditor(
-      lm,
-      CallerCredentials.appKey('vtexappkey-x', 'secret'),
-      'category'
-    )
-
-    expect(owner).toEqual({ kind: 'appKey', login: 'vtexappkey-x' })
-    expect(lm.appTokenLogin).toHaveBeenCalledWith('vtexappkey-x', 'secret')
-    expect(lm.canAccessResource).toHaveBeenCalledWith(
-      'issued',
-      'CategoryForm.aspx'
-    )
-    expect(JSON.stringify(owner)).not.toContain('secret')
-  })
-
-  it('answers 401 for unknown credentials and 403 without the resource', async () => {
-    await expect(
-      authorizeCatalogEditor(
-        access({ access: 'allowed' }),
-        CallerCredentials.token('x'),
-        'product'
-      )
-    ).rejects.toMatchObject({ status: 401 })
-    await expect(
-      authorizeCatalogEditor(
-        access({ login: 'a', access: 'forbidden' }),
-        CallerCredentials.token('x'),
-        'product'
-      )
-    ).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })
-  })
-
-  it('lists the kinds a caller may edit, and refuses a caller who may edit none', async () => {
-    const productsOnly = {
-      loginOf: jest.fn(async () => 'ana@example.com'),
-      appTokenLogin: jest.fn(async () => undefined),
-      canAccessResource: jest.fn(async (_t: string, key: string) =>
-        key === 'ProdutoForm.aspx'
-          ? ('allowed' as const)
-          : ('forbidden' as const)
-      ),
-    }
-
-    await expect(
-      editableKinds(productsOnly, CallerCredentials.token('t'))
-    ).resolves.toEqual({
-      owner: { kind: 'user', login: 'ana@example.com' },
-      kinds: ['product'],
-    })
-    await expect(
-      editableKinds(
-        access({ login: 'a', access: 'forbidden' }),
-        CallerCredentials.token('t')
-      )
-    ).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })
-    await expect(
-      editableKinds(
-        access({ access: 'allowed' }),
-        CallerCredentials.token('t')
-      )
-    ).rejects.toMatchObject({ status: 401 })
   })
 })
 

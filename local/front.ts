@@ -1,7 +1,12 @@
 import http from 'http'
 import type net from 'net'
 
-import { routeForPath } from './routes'
+import {
+  policiesAllow,
+  PrivateMatch,
+  privateRouteFor,
+  routeForPath,
+} from './routes'
 
 /**
  * The local front: what the VTEX router does in front of a service. It picks
@@ -22,6 +27,21 @@ export interface FrontOptions {
   requestTimeoutMs?: number
   /** One line per event worth telling (default: stderr). */
   log?(line: string): void
+  /**
+   * Who a token is, as the IO router asks VTEX ID before it applies a private
+   * route's policies; without it, private routes answer 404, as for another app.
+   */
+  principalOf?(
+    token: string,
+    account: string,
+    workspace: string
+  ): string | undefined
+  /**
+   * Whether `handle` is the runtime (default), which serves a private route
+   * at `/{account}/{workspace}{path}` as the IO router forwards it; false when
+   * it forwards to replicas' fronts, which check and rewrite it themselves.
+   */
+  handlesPrivatePaths?: boolean
 }
 
 export interface Front {
@@ -62,6 +82,14 @@ function answer(
 }
 
 const pathOf = (url: string) => url.split('?')[0].slice(0, 200)
+
+/** The token a private route's caller sends: `Authorization: Bearer` (AppClient) or VtexIdclientAutCookie. */
+function privateTokenOf(req: http.IncomingMessage): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')
+  const cookie = req.headers.vtexidclientautcookie
+
+  return bearer?.[1] ?? (typeof cookie === 'string' ? cookie : undefined)
+}
 
 /** Node's client error codes, as a person would say them. */
 function clientErrorReason(error: NodeJS.ErrnoException): string {
@@ -108,10 +136,54 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     },
     (req, res) => {
       const url = req.url ?? '/'
-      let found: ReturnType<typeof routeForPath>
+      let found:
+        | (NonNullable<ReturnType<typeof routeForPath>> & Partial<PrivateMatch>)
+        | undefined
 
       try {
-        found = routeForPath(url)
+        const asPrivate = options.principalOf ? privateRouteFor(url) : undefined
+
+        if (asPrivate) {
+          // What the IO router does first on a private route: authenticate, then apply its policies.
+          const token = privateTokenOf(req)
+          const principal = token
+            ? options.principalOf?.(
+                token,
+                asPrivate.account,
+                asPrivate.workspace
+              )
+            : undefined
+
+          if (!principal) {
+            answer(
+              res,
+              401,
+              'UNAUTHENTICATED',
+              'Private routes require a VTEX ID token (Authorization: Bearer, or VtexIdclientAutCookie).'
+            )
+
+            return
+          }
+
+          if (
+            !policiesAllow(
+              asPrivate.route.policies,
+              req.method ?? '',
+              principal
+            )
+          ) {
+            answer(
+              res,
+              403,
+              'ACCESS_DENIED',
+              `No policy of route ${asPrivate.route.id} allows ${principal} to ${req.method}.`
+            )
+
+            return
+          }
+        }
+
+        found = asPrivate ?? routeForPath(url)
       } catch {
         answer(
           res,
@@ -132,12 +204,17 @@ export async function startFront(options: FrontOptions): Promise<Front> {
       }
 
       for (const header of ROUTER_HEADERS) delete req.headers[header]
-      req.headers['x-colossus-route-id'] = found.route.id
-      req.headers['x-colossus-params'] = new URLSearchParams(
-        found.params
-      ).toString()
-      req.headers['x-vtex-account'] = account
-      req.headers['x-vtex-workspace'] = workspace
+      req.headers['x-vtex-account'] = found.account ?? account
+      req.headers['x-vtex-workspace'] = found.workspace ?? workspace
+      if (!found.route.public) {
+        // @vtex/api serves a private route at /:account/:workspace{path}, by path, not by route id.
+        if (options.handlesPrivatePaths ?? true) req.url = found.runtimeUrl
+      } else {
+        req.headers['x-colossus-route-id'] = found.route.id
+        req.headers['x-colossus-params'] = new URLSearchParams(
+          found.params
+        ).toString()
+      }
 
       try {
         options.handle(req, res)

@@ -2,6 +2,8 @@ import fs from 'fs'
 import http from 'http'
 import path from 'path'
 
+import manifest from '../manifest.json'
+import { principalOf, SAMPLE_CREDENTIALS } from './catalogEmulator'
 import { envTimeout, startFront } from './front'
 
 export interface LocalServiceOptions {
@@ -46,6 +48,13 @@ function prepareRuntimeDir(): string {
   return runtimeDir
 }
 
+/** The IO router's view of the emulator's sample tokens, for private routes. */
+export const samplePrincipalOf = (
+  token: string,
+  account: string,
+  workspace: string
+) => principalOf(token, SAMPLE_CREDENTIALS, account, workspace)
+
 const logLine = (line: string) => process.stderr.write(`${line}\n`)
 
 /**
@@ -56,7 +65,8 @@ export async function startLocalService(
   options: LocalServiceOptions
 ): Promise<LocalService> {
   process.env.VTEX_APP_ID =
-    process.env.VTEX_APP_ID ?? 'vtex.massive-score-update@0.1.0'
+    process.env.VTEX_APP_ID ??
+    `${manifest.vendor}.${manifest.name}@${manifest.version}`
   process.env.SCORE_SETTINGS_FROM_ENV = 'true'
   if (options.vbaseProxyUrl) {
     // The IO runtime reaches VBase at http://infra.io.vtex.com when VTEX_IO is set;
@@ -95,6 +105,7 @@ export async function startLocalService(
     account: options.account,
     workspace: options.workspace,
     handle,
+    principalOf: samplePrincipalOf,
     headersTimeoutMs: envTimeout('FRONT_HEADERS_TIMEOUT_MS'),
     requestTimeoutMs: envTimeout('FRONT_REQUEST_TIMEOUT_MS'),
   })

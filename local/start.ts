@@ -13,8 +13,9 @@ import {
 } from './catalogEmulator'
 import { envTimeout, forwardRoundRobin, startFront } from './front'
 import { startReplicas } from './replicas'
-import { PUBLIC_ROUTES } from './routes'
-import { startLocalService } from './service'
+import { ignoredEnvSettings } from '../node/settings'
+import { PRIVATE_ROUTES, privatePrefix, PUBLIC_ROUTES } from './routes'
+import { samplePrincipalOf, startLocalService } from './service'
 
 export interface LocalStackOptions {
   port: number
@@ -99,6 +100,8 @@ export async function startLocalStack(
     account: options.account,
     workspace: options.workspace,
     handle: forwardRoundRobin(replicas.map((replica) => replica.url)),
+    principalOf: samplePrincipalOf,
+    handlesPrivatePaths: false,
     headersTimeoutMs: envTimeout('FRONT_HEADERS_TIMEOUT_MS'),
     requestTimeoutMs: envTimeout('FRONT_REQUEST_TIMEOUT_MS'),
   })
@@ -123,13 +126,24 @@ export async function startLocalStack(
   }
 }
 
-/** Every public route of node/service.json, so the banner cannot fall behind. */
-export function routeBanner(baseUrl: string): string {
-  const width = Math.max(...PUBLIC_ROUTES.map((route) => route.path.length))
+/** Every route of node/service.json, so the banner cannot fall behind: public ones, then the private ones other IO apps call. */
+export function routeBanner(
+  baseUrl: string,
+  account = 'local',
+  workspace = 'master'
+): string {
+  const prefix = privatePrefix(account, workspace)
+  const width = Math.max(
+    ...PRIVATE_ROUTES.map((route) => prefix.length + route.path.length)
+  )
+  const line = (path: string, id: string) =>
+    `  ${baseUrl}${path.padEnd(width)}  (${id})\n`
 
-  return PUBLIC_ROUTES.map(
-    (route) => `  ${baseUrl}${route.path.padEnd(width)}  (${route.id})\n`
-  ).join('')
+  return (
+    PUBLIC_ROUTES.map((route) => line(route.path, route.id)).join('') +
+    'Private routes, for other IO apps (Authorization: Bearer, as AppClient sends it):\n' +
+    PRIVATE_ROUTES.map((route) => line(prefix + route.path, route.id)).join('')
+  )
 }
 
 async function main() {
@@ -146,6 +160,15 @@ async function main() {
   }
 
   const catalogFromEnv = Boolean(process.env.CATALOG_URL)
+
+  for (const problem of ignoredEnvSettings())
+    process.stderr.write(`Setting ignored: ${problem}\n`)
+
+  // Against a store, jobs need an app key pair to run with: without one they are refused, not failed.
+  const jobsRefused =
+    catalogFromEnv && !(process.env.VTEX_APP_KEY && process.env.VTEX_APP_TOKEN)
+
+  if (jobsRefused) process.env.LOCAL_STORE_WITHOUT_APP_KEY = 'true'
   const stack = await startLocalStack({
     port: Number(process.env.PORT ?? 8080),
     replicas: replicaCount,
@@ -165,7 +188,11 @@ async function main() {
 
   process.stdout.write(
     `massive-score-update listening on ${publicUrl}\n` +
-      routeBanner(publicUrl) +
+      routeBanner(
+        publicUrl,
+        process.env.VTEX_ACCOUNT,
+        process.env.VTEX_WORKSPACE
+      ) +
       stack.replicas
         .map(
           (replica) =>
@@ -174,7 +201,10 @@ async function main() {
             }, runtime at ${replica.runtimeUrl}\n`
         )
         .join('') +
-      `Catalog: ${process.env.CATALOG_URL}\n`
+      `Catalog: ${process.env.CATALOG_URL}\n` +
+      (jobsRefused
+        ? 'Jobs (?async=true) are refused: set VTEX_APP_KEY and VTEX_APP_TOKEN (an app key whose role has "Product and SKU Management") to run them against this store.\n'
+        : '')
   )
 
   const stop = async () => {

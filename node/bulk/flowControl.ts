@@ -112,7 +112,7 @@ const OVERLOAD_WINDOW_MS = 1000
 /**
  * The Catalog flow controller of one account: decides how many calls are in
  * flight and how fast they leave, from what every answer says. See
- * docs/FLOW_CONTROL.md for the design.
+ * dev-docs/FLOW_CONTROL.md for the design.
  *
  * - Concurrency: slow start, then a Gradient2-like latency rule (grow while
  *   latency stays near its long-term average, shrink as it inflates);

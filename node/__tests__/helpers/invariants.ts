@@ -130,7 +130,7 @@ export interface ScenarioFigures {
   ended: string
 }
 
-/** Summarizes one scenario for docs/RELIABILITY.md. */
+/** Summarizes one scenario for dev-docs/RELIABILITY.md. */
 export function figuresOf(
   scenario: string,
   batch: BatchItem[],

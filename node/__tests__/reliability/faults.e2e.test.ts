@@ -14,7 +14,7 @@ const CONCURRENCY = 4
 const MAX_ATTEMPTS = 5
 const REQUEST_TIMEOUT_MS = 400
 const PRODUCTS = 120
-// What the service runs with; recorded beside the figures for docs/RELIABILITY.md.
+// What the service runs with; recorded beside the figures for dev-docs/RELIABILITY.md.
 const SERVICE_ENV = {
   CONCURRENCY: String(CONCURRENCY),
   MAX_ATTEMPTS: String(MAX_ATTEMPTS),

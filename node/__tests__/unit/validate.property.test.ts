@@ -8,7 +8,7 @@ import { recordFigures } from '../helpers/invariants'
 const MAX_ITEMS = 200
 const runs: Record<string, number> = {}
 
-/** Runs a property and remembers how many cases it tried, for docs/RELIABILITY.md. */
+/** Runs a property and remembers how many cases it tried, for dev-docs/RELIABILITY.md. */
 function check<T>(
   name: string,
   arbitrary: fc.Arbitrary<T>,

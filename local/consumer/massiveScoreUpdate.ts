@@ -1,16 +1,17 @@
-import { AppClient, InstanceOptions, IOContext } from '@vtex/api'
+import type { InstanceOptions, IOContext } from '@vtex/api'
+import { AppClient } from '@vtex/api'
 
-export interface ScoreItem {
-  id: number | string
-  score: number | string
+export type ScoreItem = { id: number | string; score: number | string }
+
+export interface ScoreEnvelope {
+  successfulResponses: { elements: unknown[]; quantity: number }
+  failedResponses: { elements: unknown[]; quantity: number }
+  total: number
 }
 
-/**
- * vtex.massive-score-update, called from another VTEX IO app with that app's
- * own token. Declare `"vtex.massive-score-update": "0.x"` in the app's
- * manifest dependencies, and the Catalog policy its token needs
- * (`ManterFormularioProdutoSku` for products).
- */
+const PRODUCT_SCORES = '/_v/private/massive/product/score/update'
+const CATEGORY_SCORES = '/_v/private/massive/catalog/score/update'
+
 export class MassiveScoreUpdate extends AppClient {
   constructor(context: IOContext, options?: InstanceOptions) {
     // A batch may take up to the route's 60 s; a job's state must be read fresh.
@@ -21,34 +22,38 @@ export class MassiveScoreUpdate extends AppClient {
     })
   }
 
-  /** Updates the Score of up to 5,000 products; `dryRun` reads only. */
+  /** A synchronous batch: up to maxItems (5,000 by default). */
   public updateProductScores(items: ScoreItem[], dryRun = false) {
-    return this.http.put('/_v/private/massive/product/score/update', items, {
-      params: dryRun ? { dryRun: 'true' } : {},
+    return this.http.put<ScoreEnvelope>(PRODUCT_SCORES, items, {
+      params: { dryRun },
       metric: 'massive-score-update-products',
     })
   }
 
-  /** Updates the Score of up to 5,000 categories; `dryRun` reads only. */
+  /** The same for categories (synchronous only). */
   public updateCategoryScores(items: ScoreItem[], dryRun = false) {
-    return this.http.put('/_v/private/massive/catalog/score/update', items, {
-      params: dryRun ? { dryRun: 'true' } : {},
+    return this.http.put<ScoreEnvelope>(CATEGORY_SCORES, items, {
+      params: { dryRun },
       metric: 'massive-score-update-categories',
     })
   }
 
-  /** Starts a job for up to 100,000 products; answers its `jobId`. */
-  public startProductJob(items: ScoreItem[]) {
+  /** A job: up to maxAsyncItems (100,000 by default), answered 202 at once. */
+  public startProductJob(items: ScoreItem[], idempotencyKey?: string) {
     return this.http.put<{ jobId: string; status: string }>(
-      '/_v/private/massive/product/score/update',
+      PRODUCT_SCORES,
       items,
-      { params: { async: 'true' }, metric: 'massive-score-update-job' }
+      {
+        params: { async: true },
+        headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {},
+        metric: 'massive-score-update-job-create',
+      }
     )
   }
 
-  /** A job's summary: status, counts by outcome. */
-  public job(jobId: string) {
-    return this.http.get<{ status: string; total: number }>(
+  /** A job's summary: status, progress, counts by outcome. */
+  public jobSummary(jobId: string) {
+    return this.http.get<{ status: string; counts: Record<string, number> }>(
       `/_v/private/massive/score/jobs/${encodeURIComponent(jobId)}`,
       { metric: 'massive-score-update-job-summary' }
     )

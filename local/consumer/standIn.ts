@@ -40,7 +40,7 @@ async function main() {
 
       case 'job': {
         const { jobId } = await client.startProductJob(items)
-        let summary = await client.job(jobId)
+        let summary = await client.jobSummary(jobId)
 
         for (
           let i = 0;
@@ -48,7 +48,7 @@ async function main() {
           i++
         ) {
           await new Promise((resolve) => setTimeout(resolve, 200))
-          summary = await client.job(jobId)
+          summary = await client.jobSummary(jobId)
         }
 
         body = summary

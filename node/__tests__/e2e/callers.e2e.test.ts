@@ -356,6 +356,19 @@ describe('refusals', () => {
   })
 })
 
+describe('job ids', () => {
+  it.each([[37], [5000]])(
+    'a %i-character job id is a 404, never a 500',
+    async (length) => {
+      const answer = await call('GET', `${JOBS}/${'a'.repeat(length)}`, ADMIN)
+
+      expect(answer.status).toBe(404)
+      expect(answer.body.error.code).toBe('JOB_NOT_FOUND')
+      expect(answer.body.error.message.length).toBeLessThan(200)
+    }
+  )
+})
+
 describe('when VTEX ID or License Manager fail', () => {
   let proxy: http.Server
   let service: SpawnedService

@@ -219,6 +219,16 @@ describe('store admins', () => {
     await finished(sameOrigin.body.jobId, ADMIN)
     expect(scoreOf(3)).not.toBe(73)
   })
+
+  it('grant no cross-origin preflight, so no other site can send a PUT', async () => {
+    const preflight = await call('OPTIONS', PRODUCT_PATH, {
+      Origin: 'https://evil.example',
+      'Access-Control-Request-Method': 'PUT',
+    })
+
+    expect(preflight.status).toBe(405)
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull()
+  })
 })
 
 describe('integrations', () => {

@@ -12,6 +12,12 @@ import path from 'path'
  * Like VBase it answers an `ETag` on every read and write and honours
  * `If-Match` on writes and deletes (412 when the file changed), keeps a
  * file's `X-VTEX-TTL` (seconds), and lists a bucket's files by prefix.
+ * It also honours `If-None-Match` on writes as RFC 9110 §13.1.2 defines it
+ * (`*`: 412 when the file exists; ETags: 412 when one matches), which the
+ * job store uses to create a file only if it is absent. @vtex/api's VBase
+ * client sends only `If-Match` (saveJSON, saveFile, deleteFile), so that
+ * VBase honours `If-None-Match` is an assumption the app states, not a
+ * documented fact.
  * With `dir`, files are also kept on disk, so a restart keeps them.
  */
 const FILE_PATH =
@@ -23,7 +29,7 @@ export interface VBaseStats {
   writes: number
   deletes: number
   lists: number
-  /** Writes and deletes refused with 412 because If-Match did not match. */
+  /** Writes and deletes refused with 412 because If-Match or If-None-Match did not hold. */
   preconditionFailed: number
 }
 
@@ -128,6 +134,20 @@ export function createVBase(options: VBaseOptions = {}) {
     header === undefined ||
     (header === '*' ? file !== undefined : file?.etag === header)
 
+  /** If-None-Match holds when absent, `*` with no file, or none of its ETags the file's. */
+  const noneMatches = (
+    header: string | undefined,
+    file: StoredFile | undefined
+  ) => {
+    if (header === undefined || file === undefined) return true
+    if (header.trim() === '*') return false
+
+    return !header
+      .split(',')
+      .map((tag) => tag.trim())
+      .includes(file.etag)
+  }
+
   /** Handles a proxied VBase request; returns false when the URL is not VBase's. */
   const handle = (
     req: http.IncomingMessage,
@@ -183,6 +203,7 @@ export function createVBase(options: VBaseOptions = {}) {
     if (!match) return false
     const key = match.slice(1).map(decodeURIComponent).join('/')
     const ifMatch = req.headers['if-match'] as string | undefined
+    const ifNoneMatch = req.headers['if-none-match'] as string | undefined
 
     if (req.method === 'GET' || req.method === 'HEAD') {
       stats.reads += 1
@@ -204,7 +225,9 @@ export function createVBase(options: VBaseOptions = {}) {
       req.on('data', (chunk: Buffer) => chunks.push(chunk))
       req.on('end', () => {
         // The check and the write happen in one turn of the event loop: atomic.
-        if (!matches(ifMatch, live(key))) {
+        const current = live(key)
+
+        if (!matches(ifMatch, current) || !noneMatches(ifNoneMatch, current)) {
           stats.preconditionFailed += 1
           answer(
             412,

@@ -17,9 +17,9 @@ interface AxiosLikeError {
 /**
  * The job store: @vtex/api's VBase client on the `score-jobs` bucket, with
  * ETags on reads and `If-Match` and a TTL on writes. A 412 (the file changed
- * since it was read) becomes a JobFileConflict. Reads are never memoized:
+ * since it was read, or exists when it had to be absent) becomes a JobFileConflict. Reads are never memoized:
  * a lease must be read as it is now. Reads and plain writes are retried by
- * @vtex/api; a write with If-Match is sent once (the lifecycle reads the
+ * @vtex/api; a write with If-Match or If-None-Match is sent once (the lifecycle reads the
  * state back on a 412 or a lost answer).
  */
 export class JobFilesClient extends VBase implements JobFiles {
@@ -42,13 +42,17 @@ export class JobFilesClient extends VBase implements JobFiles {
     options: WriteOptions = {}
   ): Promise<string | undefined> {
     try {
+      const conditional = Boolean(options.ifMatch || options.ifNoneMatch)
       const response = await this.http.putRaw(fileRoute(path), data, {
         metric: 'score-jobs-save',
         // A conditional write is never re-sent: a retry of one that landed would meet its own ETag (412).
-        ...(options.ifMatch ? { retries: 0 } : {}),
+        ...(conditional ? { retries: 0 } : {}),
         headers: {
           'Content-Type': 'application/json',
           ...(options.ifMatch ? { 'If-Match': options.ifMatch } : {}),
+          ...(options.ifNoneMatch
+            ? { 'If-None-Match': options.ifNoneMatch }
+            : {}),
           ...(options.ttlSec ? { 'X-VTEX-TTL': options.ttlSec } : {}),
         },
       })

@@ -7,6 +7,8 @@ export interface Versioned<T> {
 export interface WriteOptions {
   /** Write only if the file is still at this ETag (VBase If-Match). */
   ifMatch?: string
+  /** `*`: create the file only if it does not exist (If-None-Match: *); a 412 when it does. */
+  ifNoneMatch?: '*'
   /** The file expires after this many seconds (VBase X-VTEX-TTL). */
   ttlSec?: number
 }

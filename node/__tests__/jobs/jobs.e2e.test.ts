@@ -3,6 +3,7 @@ import {
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
 import { spawnService, SpawnedService } from '../../../local/spawnService'
+import { keyHashOf } from '../../jobs/idempotency'
 import {
   APP_KEY,
   APP_KEY_ENTRY,
@@ -523,6 +524,77 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
       ).toBe(202)
     } finally {
       emulator.configure({ latency: { meanMs: 1, jitterMs: 1 } })
+    }
+  })
+})
+
+describe('one Idempotency-Key across three replicas', () => {
+  it('creates exactly one job out of 20 concurrent creations of a new key with different bodies', async () => {
+    const replicas = await Promise.all([
+      startReplica(),
+      startReplica(),
+      startReplica(),
+    ])
+
+    emulator.events.setSubscribers(replicas.map((r) => r.runtimeUrl))
+    try {
+      // A key whose claim shard does not exist yet: every creation races to create it.
+      let key = ''
+
+      for (let n = 0; !key; n++) {
+        const candidate = `race-${Date.now()}-${n}`
+        const shard = keyHashOf('local', 'job', candidate).slice(0, 1)
+
+        if (emulator.vbase.keys(`idempotency/shard-${shard}.json`).length === 0)
+          key = candidate
+      }
+
+      const jobsBefore = emulator.vbase.keys('/job.json').length
+
+      emulator.resetStats()
+      emulator.vbase.resetStats()
+      const bodies = Array.from({ length: 20 }, (_, n) =>
+        batchOf(5, 15_000 + 10 * n, 500 + n)
+      )
+      const answers = await Promise.all(
+        bodies.map((body, n) =>
+          call(
+            replicas[n % 3],
+            'PUT',
+            `${PRODUCT_PATH}?async=true`,
+            JSON.stringify(body),
+            { 'Idempotency-Key': key }
+          )
+        )
+      )
+      const winners = answers.filter((a) => a.status === 202)
+
+      // Before the fix, 2 or 3 creations won: a plain write of the shard wiped a claim.
+      expect(winners.map((w) => w.body.jobId)).toHaveLength(1)
+      const jobId = winners[0].body.jobId as string
+
+      expect(
+        answers
+          .filter((a) => a.status !== 202)
+          .map((a) => [a.status, a.body.error.code])
+      ).toEqual(Array(19).fill([409, 'IDEMPOTENCY_KEY_REUSED']))
+      expect(
+        answers
+          .filter((a) => a.status !== 202)
+          .every((a) => a.body.error.message.includes(jobId))
+      ).toBe(true)
+      // The race happened: creations met each other's shard or claim (412s).
+      expect(emulator.vbase.stats().preconditionFailed).toBeGreaterThan(0)
+      expect(emulator.vbase.keys('/job.json').length).toBe(jobsBefore + 1)
+      await poll(replicas[0], jobId, finished)
+      // Only the winner's body was written, each product once.
+      const winner = bodies[answers.indexOf(winners[0])]
+      const puts = emulator.stats().putsById.product
+
+      expect(winner.every(({ id }) => puts[id] === 1)).toBe(true)
+      expect(Object.keys(puts)).toHaveLength(winner.length)
+    } finally {
+      await Promise.all(replicas.map((r) => r.close()))
     }
   })
 })

@@ -27,10 +27,12 @@ import { FakeClock } from '../helpers/fakeClock'
 // The in-memory store awaits setImmediate steps, so time moves only after many idle turns.
 const IDLE_TURNS = 50
 
-/** VBase's contract in memory: ETags on reads, If-Match on writes (a JobFileConflict on mismatch). */
+/** VBase's contract in memory: ETags on reads, If-Match and If-None-Match: * on writes (a JobFileConflict when one fails). */
 class MemoryFiles implements JobFiles {
   public files = new Map<string, { text: string; etag: string }>()
   public writes = 0
+  /** Paths written with no precondition. */
+  public plainWrites: string[] = []
   public inFlight = 0
   public peakInFlight = 0
   /** Called before each write lands; a test may change the store there. */
@@ -53,6 +55,9 @@ class MemoryFiles implements JobFiles {
 
     if (options.ifMatch !== undefined && current?.etag !== options.ifMatch)
       throw new JobFileConflict(path)
+    if (options.ifNoneMatch === '*' && current) throw new JobFileConflict(path)
+    if (options.ifMatch === undefined && options.ifNoneMatch === undefined)
+      this.plainWrites.push(path)
     const text = JSON.stringify(data)
     const etag = createHash('sha1').update(text).digest('hex')
 
@@ -359,6 +364,63 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
       }
 
     expect(new Set(events.map((e) => e.jobId))).toEqual(new Set([jobId]))
+  })
+
+  it('creates one job out of twenty concurrent creations of a new key with different bodies; nothing on the key path is written unconditionally', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock(IDLE_TURNS)
+    const events: ChunkEvent[] = []
+    const sendEvent = async (_k: string, b: ChunkEvent) => void events.push(b)
+    let shardReads = 0
+    // Every creation reads the shard missing before any creates it: the race of a shard's first use.
+    let releaseAll!: () => void
+    const allRead = new Promise<void>((resolve) => (releaseAll = resolve))
+    const racing: JobFiles = {
+      read: async (p) => {
+        const read = await files.read(p)
+
+        if (p.startsWith('idempotency/') && !read) {
+          if (++shardReads === 20) releaseAll()
+          await allRead
+        }
+
+        return read as never
+      },
+      write: (p, d, o) => files.write(p, d, o),
+      list: (p) => files.list(p),
+    }
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        createJob(
+          racing,
+          sendEvent,
+          clock,
+          {
+            ...input(idOf(n % 10), 'k20', 3),
+            id: `${idOf(n % 10).slice(0, 30)}${String(n).padStart(6, '0')}`,
+            items: items(3, 100 * n),
+          },
+          LIMITS
+        )
+      )
+    )
+
+    expect(shardReads).toBe(20)
+    const created = answers.filter((a) => a.outcome === 'created')
+
+    expect(created).toHaveLength(1)
+    const jobId = created[0].outcome === 'created' ? created[0].job.id : ''
+
+    expect(
+      answers.filter((a) => a.outcome === 'conflict' && a.jobId === jobId)
+    ).toHaveLength(19)
+    expect(
+      (await files.list('jobs/')).filter((p) => p.endsWith('job.json'))
+    ).toEqual([jobPaths.job(jobId)])
+    expect(events).toEqual([{ jobId, chunk: 0 }])
+    expect(
+      files.plainWrites.filter((p) => p.startsWith('idempotency/'))
+    ).toEqual([])
   })
 
   it('re-creates the job on a replay when its creator died after claiming the key, before storing the job', async () => {

@@ -66,6 +66,18 @@ export class JobFilesClient extends VBase implements JobFiles {
     }
   }
 
+  public async remove(path: string, options: { ifMatch: string }) {
+    try {
+      await this.deleteFile(JOBS_BUCKET, path, undefined, options.ifMatch)
+    } catch (error) {
+      const status = (error as AxiosLikeError)?.response?.status
+
+      if (status === 404) return
+      if (status === 412) throw new JobFileConflict(path)
+      throw error
+    }
+  }
+
   public async list(prefix: string): Promise<string[]> {
     const listing = await this.listFiles(JOBS_BUCKET, { prefix })
 

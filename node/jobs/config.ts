@@ -54,3 +54,13 @@ export const clockSkewMsFor = (env: NodeJS.ProcessEnv = process.env) =>
   env.JOB_CLOCK_SKEW_MS !== undefined && /^\d+$/.test(env.JOB_CLOCK_SKEW_MS)
     ? Number(env.JOB_CLOCK_SKEW_MS)
     : 3000
+
+/**
+ * How long a job item's retryable failures (a Catalog down, out of reach)
+ * are retried before the item fails: JOB_ITEM_RETRY_WINDOW_MS locally, to
+ * test an outage in seconds; undefined (the engine's 5 minutes) otherwise.
+ */
+export const itemRetryWindowMsFor = (env: NodeJS.ProcessEnv = process.env) =>
+  env.JOB_ITEM_RETRY_WINDOW_MS && /^\d+$/.test(env.JOB_ITEM_RETRY_WINDOW_MS)
+    ? Number(env.JOB_ITEM_RETRY_WINDOW_MS)
+    : undefined

@@ -2,8 +2,14 @@ import type { Clock } from '../bulk/clock'
 import type { CatalogKind } from '../clients/catalog'
 import { RequestError } from '../input/requestError'
 import type { SendEvent } from './create'
-import { JobFiles, jobPaths } from './files'
-import { CancelMark, CHUNK_EVENT_KEY, JobDefinition, JobOwner } from './model'
+import { JobFileConflict, JobFiles, jobPaths } from './files'
+import {
+  CancelMark,
+  CHUNK_EVENT_KEY,
+  JobDefinition,
+  JobFinal,
+  JobOwner,
+} from './model'
 import { chunkStates, JobSummary } from './summary'
 
 /** Marks a job cancelled (once: a second cancel keeps the first mark). No chunk starts after it. */
@@ -41,9 +47,11 @@ export async function nudgeJob(
 
 /**
  * Resumes a job: sends the event of its first chunk not done. A job that
- * is done, cancelled, or failed (the Catalog refused the app's credentials,
- * so `final.json` is written and the rest was never run) is not resumed:
- * a 409. A failed job's unrun items are in its failed rows
+ * failed on an outage (the Catalog down past the item retry window) is
+ * resumed: its `final.json` is removed (If-Match, so two resumes remove it
+ * once) and the chunk the outage failed runs again. A job that is done,
+ * cancelled, or failed because the Catalog refused the app's credentials is
+ * not resumed: a 409. Such a failed job's unrun items are in its failed rows
  * (`NOT_ATTEMPTED`), to upload again as a new job once the policies are fixed.
  */
 export async function resumeJob(
@@ -56,12 +64,23 @@ export async function resumeJob(
     throw new RequestError(409, 'JOB_DONE', 'The job is already done.')
   if (summary.status === 'cancelled' || summary.status === 'cancelling')
     throw new RequestError(409, 'JOB_CANCELLED', 'The job was cancelled.')
-  if (summary.status === 'failed')
-    throw new RequestError(
-      409,
-      'JOB_FAILED',
-      'The job failed and stays failed; upload its failed rows (report.csv?only=failed) as a new job.'
-    )
+  if (summary.status === 'failed') {
+    if (!summary.error?.resumable)
+      throw new RequestError(
+        409,
+        'JOB_FAILED',
+        'The job failed and stays failed; upload its failed rows (report.csv?only=failed) as a new job.'
+      )
+    const final = await files.read<JobFinal>(jobPaths.final(job.id))
+
+    if (final?.data.resumable)
+      await files
+        .remove(jobPaths.final(job.id), { ifMatch: final.etag })
+        .catch((error) => {
+          // Another resume removed it first.
+          if (!(error instanceof JobFileConflict)) throw error
+        })
+  }
 
   return nudgeJob(files, sendEvent, job)
 }

@@ -23,6 +23,8 @@ export interface JobFiles {
     options?: WriteOptions
   ): Promise<string | undefined>
   list(prefix: string): Promise<string[]>
+  /** Deletes the file if it is still at this ETag; a file already gone is no error; a JobFileConflict on a 412. */
+  remove(path: string, options: { ifMatch: string }): Promise<void>
 }
 
 /** A write refused because the file changed since it was read (412). */

@@ -26,7 +26,7 @@ export async function chunkRows(
   const state = (await files.read<ChunkState>(jobPaths.state(job.id, chunk)))
     ?.data
 
-  if (state?.phase === 'done') {
+  if (state?.phase === 'done' || state?.phase === 'failed') {
     const envelope = (
       await files.read<ScoreEnvelope>(
         jobPaths.results(job.id, chunk, state.attempt)

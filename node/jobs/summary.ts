@@ -3,9 +3,10 @@ import type {
   CancelMark,
   ChunkState,
   JobDefinition,
-  JobFinal,
+  JobFailure,
   OutcomeCounts,
 } from './model'
+import type { JobFinal } from './model'
 
 export const JOBS_PATH = '/_v/massive/score/jobs'
 
@@ -42,7 +43,8 @@ export interface JobSummary {
   expiresAt: string
   cancelledAt?: string
   undoOf?: string
-  error?: JobFinal['error']
+  /** What stopped a failed job; `resumable` when a resume may take it up again (an outage). */
+  error?: JobFailure & { resumable: boolean }
   links: Record<string, string>
 }
 
@@ -202,8 +204,9 @@ export async function summarise(
       started = true
       if ((state.leaseUntil ?? 0) > now) running = true
     }
-    if (state.phase !== 'done') return
-    chunksDone += 1
+    // A chunk an outage failed has its results too: its items count, though the chunk is not done.
+    if (state.phase !== 'done' && state.phase !== 'failed') return
+    if (state.phase === 'done') chunksDone += 1
     done += size
     for (const [code, n] of Object.entries(state.counts ?? {}))
       counts[code] = (counts[code] ?? 0) + n
@@ -246,7 +249,14 @@ export async function summarise(
     expiresAt: job.expiresAt,
     ...(cancel ? { cancelledAt: cancel.data.at } : {}),
     ...(job.undoOf ? { undoOf: job.undoOf } : {}),
-    ...(final?.data.error ? { error: final.data.error } : {}),
+    ...(final?.data.error
+      ? {
+          error: {
+            ...final.data.error,
+            resumable: final.data.resumable === true,
+          },
+        }
+      : {}),
     links: linksOf(job.id),
   }
 }

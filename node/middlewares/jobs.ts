@@ -11,6 +11,7 @@ import { authorizeCatalogEditor, editableKinds } from '../jobs/authorize'
 import {
   appCredentials,
   clockSkewMsFor,
+  itemRetryWindowMsFor,
   jobLimits,
   leaseMsFor,
 } from '../jobs/config'
@@ -335,6 +336,7 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
       leaseMs: leaseMsFor(settings),
       clockSkewMs: clockSkewMsFor(),
       ttlSec: jobLimits().retentionSec,
+      itemRetryWindowMs: itemRetryWindowMsFor(),
       runningHere: RUNNING_HERE,
     },
     { jobId: event.jobId, chunk: event.chunk as number }

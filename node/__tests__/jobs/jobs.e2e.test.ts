@@ -528,6 +528,76 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
   })
 })
 
+describe('a Catalog outage past the item window', () => {
+  it("fails the job with the Catalog's answer, and a resume once the Catalog is back finishes it", async () => {
+    const replica = await startReplica({
+      JOB_ITEM_RETRY_WINDOW_MS: '1000',
+      JOB_CHUNK_SIZE: '20',
+    })
+
+    emulator.events.setSubscribers([replica.runtimeUrl])
+    try {
+      const batch = batchOf(60, 16_000, 321)
+
+      emulator.resetStats()
+      emulator.configure({
+        faults: [
+          {
+            name: 'outage',
+            ids: batch.slice(20, 40).map(({ id }) => id),
+            action: { type: 'status', status: 503, fast: true },
+          },
+        ],
+      })
+      const queued = await call(
+        replica,
+        'PUT',
+        `${PRODUCT_PATH}?async=true`,
+        JSON.stringify(batch)
+      )
+      const seen = await poll(replica, queued.body.jobId, finished, 60_000)
+      const failed = seen[seen.length - 1]
+
+      expect(emulator.stats().faultHits.outage).toBeGreaterThan(20)
+      expect(failed).toMatchObject({
+        status: 'failed',
+        error: {
+          status: 503,
+          code: 'CATALOG_UNAVAILABLE',
+          resumable: true,
+          message: expect.stringMatching(/Catalog answered 503 to GET product/),
+        },
+        progress: { chunksDone: 1 },
+      })
+      expect(failed.error.message).not.toMatch(/credentials/)
+
+      // The Catalog is back: a resume runs the failed chunk again, and the rest.
+      emulator.configure({ faults: [] })
+      const resumed = await call(
+        replica,
+        'POST',
+        `${JOBS}/${queued.body.jobId}/resume`
+      )
+
+      expect(resumed.status).toBe(202)
+      const after = await poll(replica, queued.body.jobId, finished)
+
+      expect(after[after.length - 1]).toMatchObject({
+        status: 'done',
+        counts: { UPDATED: 60 },
+        progress: { done: 60, chunksDone: 3 },
+      })
+      expect(after[after.length - 1].error).toBeUndefined()
+      const puts = emulator.stats().putsById.product
+
+      expect(batch.every(({ id }) => puts[id] === 1)).toBe(true)
+    } finally {
+      emulator.configure({ faults: [] })
+      await replica.close()
+    }
+  })
+})
+
 describe('one Idempotency-Key across three replicas', () => {
   it('creates exactly one job out of 20 concurrent creations of a new key with different bodies', async () => {
     const replicas = await Promise.all([

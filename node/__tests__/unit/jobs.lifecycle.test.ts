@@ -70,6 +70,15 @@ class MemoryFiles implements JobFiles {
   public async list(prefix: string) {
     return [...this.files.keys()].filter((key) => key.startsWith(prefix))
   }
+
+  public async remove(path: string, options: { ifMatch: string }) {
+    await Promise.resolve()
+    const current = this.files.get(path)
+
+    if (!current) return
+    if (current.etag !== options.ifMatch) throw new JobFileConflict(path)
+    this.files.delete(path)
+  }
 }
 
 /** A product as the Catalog GET answers it (every field the PUT requires). */
@@ -96,7 +105,11 @@ const productOf = (id: number, score: number | null) => ({
 
 /** A Catalog with Score 0 everywhere, counting PUTs per id. */
 function scriptedCatalog(
-  options: { refuseFrom?: number; missing?: number[] } = {}
+  options: {
+    refuseFrom?: number
+    missing?: number[]
+    down?: () => boolean
+  } = {}
 ) {
   const scores = new Map<number, number>()
   const puts = new Map<number, number>()
@@ -106,6 +119,8 @@ function scriptedCatalog(
         throw new CatalogError('GET', kind, id, 403, 'Forbidden')
       if (options.missing?.includes(id))
         throw new CatalogError('GET', kind, id, 404, 'Product not found')
+      if (options.down?.())
+        throw new CatalogError('GET', kind, id, 503, 'Service Unavailable')
 
       return productOf(id, scores.get(id) ?? 0)
     }),
@@ -173,6 +188,8 @@ async function setup(n = 35, catalogOptions = {}) {
     owner,
     leaseMs: 6000,
     ttlSec: 3600,
+    // An outage fails an item after 400 ms of retries here, not 5 minutes (runBulk runs on the real clock).
+    itemRetryWindowMs: 400,
   })
 
   if (created.outcome !== 'created') throw new Error('not created')
@@ -317,6 +334,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
       },
       write: (p, d, o) => files.write(p, d, o),
       list: (p) => files.list(p),
+      remove: (p, o) => files.remove(p, o),
     }
     const filesB: JobFiles = {
       read: (p) => files.read(p),
@@ -326,6 +344,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
         return files.write(p, d, o)
       },
       list: (p) => files.list(p),
+      remove: (p, o) => files.remove(p, o),
     }
     const [a, b] = await Promise.all([
       createJob(filesA, sendEvent, clock, input(idOf(1)), LIMITS),
@@ -388,6 +407,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
       },
       write: (p, d, o) => files.write(p, d, o),
       list: (p) => files.list(p),
+      remove: (p, o) => files.remove(p, o),
     }
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, n) =>
@@ -436,6 +456,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
         return files.write(p, d, o)
       },
       list: (p) => files.list(p),
+      remove: (p, o) => files.remove(p, o),
     }
 
     await expect(
@@ -840,6 +861,106 @@ describe('runChunk', () => {
     await drain(s)
     expect(s.catalog.write.mock.calls.length).toBe(puts)
     expect((await summarise(s.files, s.job)).status).toBe('failed')
+  })
+})
+
+describe('typed job failures', () => {
+  it("fails a job on an outage with the Catalog's answer, and resumes it once the Catalog is back", async () => {
+    let down = false
+    const s = await setup(35, { down: () => down })
+    const first = s.events.shift() as ChunkEvent
+
+    await s.clock.run(runChunk(s.runner('replica-a'), first))
+    // The Catalog goes down for longer than the item retry window.
+    down = true
+    const outcomes = await drain(s)
+    const failed = await summarise(s.files, s.job, s.clock.now())
+    const downReads = s.catalog.read.mock.calls.length
+
+    expect(outcomes).toEqual(['ran'])
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error: {
+        status: 503,
+        code: 'CATALOG_UNAVAILABLE',
+        resumable: true,
+        message: expect.stringContaining(
+          'Catalog answered 503 to GET product 11: Service Unavailable'
+        ),
+      },
+      progress: { chunksDone: 1, done: 20 },
+    })
+    // Each item was retried through its window, then failed with the outage as its cause.
+    expect(failed.counts.DEADLINE_EXCEEDED).toBe(10)
+    expect(downReads - 10).toBeGreaterThan(2 * 10)
+    expect(
+      (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 1)))?.data
+    ).toMatchObject({
+      phase: 'failed',
+      failure: { code: 'CATALOG_UNAVAILABLE' },
+    })
+    // A redelivery of the failed chunk's event runs nothing while the job is failed.
+    expect(
+      await s.clock.run(
+        runChunk(s.runner('replica-b'), { jobId: s.job.id, chunk: 1 })
+      )
+    ).toBe('failed')
+    expect(s.catalog.read.mock.calls.length).toBe(downReads)
+
+    // Back: a resume runs the failed chunk again, then the rest.
+    down = false
+    expect(await resumeJob(s.files, s.sendEvent, s.job, failed)).toBe(1)
+    expect((await summarise(s.files, s.job, s.clock.now())).status).toBe(
+      'running'
+    )
+    await drain(s)
+    const done = await summarise(s.files, s.job, s.clock.now())
+
+    expect(done).toMatchObject({
+      status: 'done',
+      counts: { UPDATED: 35 },
+      progress: { done: 35, chunksDone: 4 },
+    })
+    expect(done.error).toBeUndefined()
+    expect(s.puts.size).toBe(35)
+    expect([...s.puts.values()].every((n) => n === 1)).toBe(true)
+  })
+
+  it('keeps a 401/403 a credential failure that no resume takes up', async () => {
+    const s = await setup(25, { refuseFrom: 15 })
+
+    await drain(s)
+    const summary = await summarise(s.files, s.job)
+
+    expect(summary.error).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+      message: expect.stringContaining("refused the app's credentials"),
+      resumable: false,
+    })
+    expect(
+      (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 1)))?.data
+    ).toMatchObject({ phase: 'done', failure: { status: 403 } })
+  })
+
+  it('reads a state stored before typed failures (stoppedBy) as a credential failure', async () => {
+    const s = await setup(25)
+    const path = jobPaths.state(s.job.id, 0)
+    const pending = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      { chunk: 0, phase: 'done', attempt: 1, counts: {}, stoppedBy: 401 },
+      { ifMatch: pending?.etag }
+    )
+    s.events.length = 0
+    await s.clock.run(runChunk(s.runner('a'), { jobId: s.job.id, chunk: 0 }))
+
+    expect((await summarise(s.files, s.job)).error).toMatchObject({
+      status: 401,
+      code: 'UNAUTHORIZED',
+      resumable: false,
+    })
   })
 })
 

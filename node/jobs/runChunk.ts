@@ -340,6 +340,8 @@ async function runClaimed(
       dryRun: job.dryRun,
       allowFieldDrift: job.allowFieldDrift,
       deadlineAt: Number.POSITIVE_INFINITY,
+      // Backoff and the item retry window on the lease's clock: one time for both.
+      clock,
       ...(runner.itemRetryWindowMs
         ? { retryWindowMs: runner.itemRetryWindowMs }
         : {}),

@@ -29,7 +29,7 @@ export interface JobSummary {
     done: number
     chunks: number
     chunksDone: number
-    /** Items of a cancelled job that were never run. */
+    /** Items of a cancelled or failed job that were never run (NOT_ATTEMPTED in counts). */
     notRun: number
   }
   /** How many items ended with each outcome: UPDATED, UNCHANGED, DRY_RUN, or a failure code. */
@@ -49,6 +49,11 @@ export interface JobSummary {
 }
 
 const SUCCESS_CODES = new Set(['UPDATED', 'UNCHANGED', 'DRY_RUN'])
+export const NOT_ATTEMPTED = 'NOT_ATTEMPTED'
+
+/** A running chunk whose holder may still write: its items are pending, not NOT_ATTEMPTED. */
+export const leaseIsLive = (state: ChunkState | undefined, now: number) =>
+  state?.phase === 'running' && (state.leaseUntil ?? 0) > now
 
 export const linksOf = (id: string) => ({
   self: `${JOBS_PATH}/${id}`,
@@ -189,6 +194,8 @@ export async function summarise(
   let running = false
   /** A chunk was claimed, its lease live or not. */
   let started = false
+  /** Items of chunks with no results and no live lease: never run, once no chunk will start. */
+  let notRun = 0
   let startedAt: string | undefined
   let updatedAt = job.createdAt
 
@@ -202,15 +209,31 @@ export async function summarise(
       if (at && at > updatedAt) updatedAt = at
     if (state.phase === 'running') {
       started = true
-      if ((state.leaseUntil ?? 0) > now) running = true
+      if (leaseIsLive(state, now)) {
+        running = true
+
+        return
+      }
     }
+
     // A chunk an outage failed has its results too: its items count, though the chunk is not done.
-    if (state.phase !== 'done' && state.phase !== 'failed') return
+    if (state.phase !== 'done' && state.phase !== 'failed') {
+      notRun += size
+
+      return
+    }
+
     if (state.phase === 'done') chunksDone += 1
     done += size
     for (const [code, n] of Object.entries(state.counts ?? {}))
       counts[code] = (counts[code] ?? 0) + n
   })
+
+  // Once no chunk will start, unrun items are NOT_ATTEMPTED, as the results and both CSVs show them.
+  const noneWillStart = Boolean(final || cancel)
+
+  if (noneWillStart && notRun > 0)
+    counts[NOT_ATTEMPTED] = (counts[NOT_ATTEMPTED] ?? 0) + notRun
 
   const status: JobStatus = final
     ? final.data.status
@@ -237,11 +260,11 @@ export async function summarise(
       done,
       chunks: job.chunks,
       chunksDone,
-      notRun: status === 'cancelled' ? job.total - done : 0,
+      notRun: noneWillStart ? notRun : 0,
     },
     counts,
     succeeded,
-    failed: done - succeeded,
+    failed: done - succeeded + (noneWillStart ? notRun : 0),
     createdAt: job.createdAt,
     ...(startedAt ? { startedAt } : {}),
     updatedAt,
@@ -259,6 +282,18 @@ export async function summarise(
       : {}),
     links: linksOf(job.id),
   }
+}
+
+/** A stored job's summary by id (a replay answers its job as it is now); undefined when it is gone. */
+export async function summaryOf(
+  files: JobFiles,
+  jobId: string,
+  now: number = Date.now(),
+  doneChunks?: DoneChunks
+): Promise<JobSummary | undefined> {
+  const job = (await files.read<JobDefinition>(jobPaths.job(jobId)))?.data
+
+  return job ? summarise(files, job, now, doneChunks) : undefined
 }
 
 /** Whether no chunk will run any more. */

@@ -26,7 +26,13 @@ import {
   resultsPage,
 } from '../jobs/results'
 import { runChunk } from '../jobs/runChunk'
-import { DoneChunks, isFinished, linksOf, summarise } from '../jobs/summary'
+import {
+  DoneChunks,
+  isFinished,
+  linksOf,
+  summarise,
+  summaryOf,
+} from '../jobs/summary'
 import { undoItemsOf, undoJobIdOf } from '../jobs/undo'
 import type { ScoreTarget } from '../scores/targets'
 import { resolveSettings, settingsFromEnv } from '../settings'
@@ -98,13 +104,19 @@ export function startJob(target: ScoreTarget) {
     }
 
     const jobId = created.outcome === 'created' ? created.job.id : created.jobId
+    // A replay answers the job as it is now, not as it was queued.
+    const status =
+      created.outcome === 'created'
+        ? 'queued'
+        : (await summaryOf(ctx.clients.jobFiles, jobId, systemClock.now()))
+            ?.status ?? 'queued'
 
     noStore(ctx)
     if (created.outcome === 'replayed') ctx.set('Idempotent-Replayed', 'true')
     ctx.status = 202
     ctx.body = {
       jobId,
-      status: 'queued',
+      status,
       statusUrl: linksOf(jobId).self,
       links: linksOf(jobId),
     }
@@ -404,13 +416,19 @@ export async function undoJobRoute(ctx: Context) {
   )
 
   const jobId = undoJobIdOf(created, job.id)
+  // Undoing again answers the undo job as it is now.
+  const status =
+    created.outcome === 'created'
+      ? 'queued'
+      : (await summaryOf(ctx.clients.jobFiles, jobId, systemClock.now()))
+          ?.status ?? 'queued'
 
   noStore(ctx)
   ctx.status = 202
   ctx.body = {
     jobId,
     undoOf: job.id,
-    status: 'queued',
+    status,
     items: items.length,
     // Updated items whose Score was empty before: VTEX has no Score to put back.
     unrestorable,

@@ -364,6 +364,20 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
     const puts = emulator.stats().putsById.product
 
     expect(batchOf(50, 6000, 11).every(({ id }) => puts[id] === 1)).toBe(true)
+    // A replay of a finished job answers its status now, not "queued".
+    const later = await call(
+      replica,
+      'PUT',
+      `${PRODUCT_PATH}?async=true`,
+      body,
+      key
+    )
+
+    expect(later.status).toBe(202)
+    expect(later.body).toMatchObject({
+      jobId: first.body.jobId,
+      status: 'done',
+    })
   })
 
   it('writes every product once under five concurrent resumes and duplicated deliveries', async () => {
@@ -445,6 +459,11 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
     ).toBe(undo.body.jobId)
     const seen = await poll(replica, undo.body.jobId, finished)
 
+    // Once it is done, undoing again answers it as done.
+    expect(
+      (await call(replica, 'POST', `${JOBS}/${queued.body.jobId}/undo`)).body
+    ).toMatchObject({ jobId: undo.body.jobId, status: 'done' })
+
     expect(seen[seen.length - 1]).toMatchObject({
       status: 'done',
       undoOf: queued.body.jobId,
@@ -518,6 +537,34 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
 
       expect(written).toBe(final.progress.done)
       expect(batch.every(({ id }) => (puts[id] ?? 0) <= 1)).toBe(true)
+      // Unrun items are NOT_ATTEMPTED alike in counts, the failed rows and the report.
+      expect(final.counts.NOT_ATTEMPTED).toBe(final.progress.notRun)
+      expect(final.failed).toBe(final.progress.notRun)
+      expect(final.succeeded + final.failed).toBe(batch.length)
+      const failedRows = (
+        await call(
+          replica,
+          'GET',
+          `${JOBS}/${queued.body.jobId}/report.csv?only=failed`
+        )
+      ).text
+        .split('\r\n')
+        .slice(1, -1)
+
+      expect(failedRows).toHaveLength(final.failed)
+      expect(
+        failedRows.every((row) => row.split(',')[2] === 'NOT_ATTEMPTED')
+      ).toBe(true)
+      const report = (
+        await call(replica, 'GET', `${JOBS}/${queued.body.jobId}/report.csv`)
+      ).text
+        .split('\r\n')
+        .slice(1, -1)
+
+      expect(report).toHaveLength(batch.length)
+      expect(
+        report.filter((row) => row.split(',')[3] === 'false')
+      ).toHaveLength(final.failed)
       expect(
         (await call(replica, 'POST', `${JOBS}/${queued.body.jobId}/cancel`))
           .status

@@ -188,8 +188,8 @@ async function setup(n = 35, catalogOptions = {}) {
     owner,
     leaseMs: 6000,
     ttlSec: 3600,
-    // An outage fails an item after 400 ms of retries here, not 5 minutes (runBulk runs on the real clock).
-    itemRetryWindowMs: 400,
+    // An outage fails an item after 20 s of retries (virtual time) here, not 5 minutes.
+    itemRetryWindowMs: 20_000,
   })
 
   if (created.outcome !== 'created') throw new Error('not created')
@@ -964,6 +964,145 @@ describe('typed job failures', () => {
   })
 })
 
+describe('counts that agree everywhere', () => {
+  /** The summary, every results page, both CSVs: each item once, by the same code everywhere. */
+  async function agreement(s: Awaited<ReturnType<typeof setup>>) {
+    const now = s.clock.now()
+    const summary = await summarise(s.files, s.job, now)
+    const finished = await noChunkWillStart(s.files, s.job)
+    const codeOf = (row: {
+      success: string
+      code?: string
+      unchanged?: boolean
+      dryRun?: boolean
+    }) =>
+      row.success === 'false'
+        ? (row.code as string)
+        : row.success === 'true'
+        ? row.dryRun
+          ? 'DRY_RUN'
+          : row.unchanged
+          ? 'UNCHANGED'
+          : 'UPDATED'
+        : 'pending'
+    const tally = (codes: string[]) =>
+      codes.reduce<Record<string, number>>(
+        (all, code) => ({ ...all, [code]: (all[code] ?? 0) + 1 }),
+        {}
+      )
+    const pages: string[] = []
+
+    for (let cursor: string | undefined = '0'; cursor !== undefined; ) {
+      const page = await resultsPage(
+        s.files,
+        s.job,
+        Number(cursor),
+        7,
+        finished,
+        now
+      )
+
+      pages.push(...page.elements.map((row) => codeOf(row as never)))
+      cursor = page.nextCursor
+    }
+
+    const csv = async (only?: 'failed') => {
+      const pieces: string[] = []
+
+      for await (const piece of reportCsv(s.files, s.job, true, only, now))
+        pieces.push(piece)
+
+      return pieces.join('').split('\r\n').slice(1, -1)
+    }
+    const report = await csv()
+    const failedRows = await csv('failed')
+
+    return {
+      summary,
+      pages: tally(pages),
+      reportRows: report.length,
+      reportFailed: report.filter((line) => line.split(',')[3] === 'false')
+        .length,
+      failedRows: tally(failedRows.map((line) => line.split(',')[2])),
+    }
+  }
+
+  const expectAgreement = (a: Awaited<ReturnType<typeof agreement>>) => {
+    const { counts, failed, succeeded, progress } = a.summary
+    const failedCounts = Object.fromEntries(
+      Object.entries(counts).filter(
+        ([code]) => !['UPDATED', 'UNCHANGED', 'DRY_RUN'].includes(code)
+      )
+    )
+
+    expect(a.pages).toEqual(counts)
+    expect(a.failedRows).toEqual(failedCounts)
+    expect(a.reportRows).toBe(progress.total)
+    expect(a.reportFailed).toBe(failed)
+    expect(succeeded + failed).toBe(progress.total)
+    // Items a stopped chunk never sent are NOT_ATTEMPTED too, besides those of chunks never run.
+    expect(counts.NOT_ATTEMPTED ?? 0).toBeGreaterThanOrEqual(progress.notRun)
+  }
+
+  it('agrees for a done job with a failed item', async () => {
+    const s = await setup(35, { missing: [7] })
+
+    await drain(s)
+    const a = await agreement(s)
+
+    expect(a.summary.status).toBe('done')
+    expect(a.summary.counts).toEqual({ UPDATED: 34, NOT_FOUND: 1 })
+    expectAgreement(a)
+  })
+
+  it('agrees for a cancelled job: unrun items are NOT_ATTEMPTED in counts, pages and both CSVs', async () => {
+    const s = await setup(35)
+
+    await s.clock.run(runChunk(s.runner('a'), s.events.shift() as ChunkEvent))
+    s.events.length = 0
+    // Chunk 1 was claimed by a replica that died: its lease ran out, so it never runs either.
+    const path = jobPaths.state(s.job.id, 1)
+    const pending = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      { chunk: 1, phase: 'running', attempt: 1, owner: 'dead', leaseUntil: 1 },
+      { ifMatch: pending?.etag }
+    )
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    await s.clock.run(s.clock.sleep(10))
+    const a = await agreement(s)
+
+    expect(a.summary.status).toBe('cancelled')
+    expect(a.summary.counts).toEqual({ UPDATED: 10, NOT_ATTEMPTED: 25 })
+    expect(a.summary.failed).toBe(25)
+    expect(a.summary.progress.notRun).toBe(25)
+    expectAgreement(a)
+  })
+
+  it('agrees for a job failed by the app credentials and for one failed by an outage', async () => {
+    const refused = await setup(25, { refuseFrom: 15 })
+
+    await drain(refused)
+    const r = await agreement(refused)
+
+    expect(r.summary.status).toBe('failed')
+    expect(r.summary.counts.NOT_ATTEMPTED).toBeGreaterThan(0)
+    expectAgreement(r)
+
+    const down = await setup(35, { down: () => true })
+
+    await drain(down)
+    const d = await agreement(down)
+
+    expect(d.summary).toMatchObject({
+      status: 'failed',
+      counts: { DEADLINE_EXCEEDED: 10, NOT_ATTEMPTED: 25 },
+    })
+    expectAgreement(d)
+  })
+})
+
 describe('summarise, polled', () => {
   /** Records the chunk state files a store is asked for. */
   const countStateReads = (files: MemoryFiles) => {
@@ -1114,7 +1253,14 @@ describe('results and report', () => {
     }
 
     const finished = await noChunkWillStart(s.files, s.job)
-    const page = await resultsPage(s.files, s.job, 10, 15, finished)
+    const page = await resultsPage(
+      s.files,
+      s.job,
+      10,
+      15,
+      finished,
+      s.clock.now()
+    )
 
     expect(finished).toBe(true)
     // Items 10..24: chunks 1 and 2 only, of 4.

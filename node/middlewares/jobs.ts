@@ -33,7 +33,7 @@ import {
   summarise,
   summaryOf,
 } from '../jobs/summary'
-import { undoItemsOf, undoJobIdOf } from '../jobs/undo'
+import { startUndo, undoItemsOf } from '../jobs/undo'
 import type { ScoreTarget } from '../scores/targets'
 import { resolveSettings, settingsFromEnv } from '../settings'
 
@@ -365,7 +365,8 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
 /**
  * POST undo: a new job that restores previousScore for every item the job
  * updated, only where the Score is still what the job wrote; any other item
- * is reported CONFLICT and left alone. Undoing a job twice answers the same undo job.
+ * is reported CONFLICT and left alone. Undoing a job twice answers the same undo job,
+ * as it is now; one that was cancelled or failed is started again.
  */
 export async function undoJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
@@ -394,34 +395,14 @@ export async function undoJobRoute(ctx: Context) {
       'The job updated no Score that can be restored.'
     )
 
-  const created = await createJob(
+  // A cancelled or failed undo is started again; any other answers as it is now.
+  const { jobId, status } = await startUndo(
     ctx.clients.jobFiles,
     sendEventOf(ctx.clients),
     systemClock,
-    {
-      id: randomUUID(),
-      kind: job.kind,
-      account: job.account,
-      dryRun: false,
-      // The undo writes the same objects back: the same drift the job accepted.
-      allowFieldDrift: job.allowFieldDrift,
-      items,
-      startedBy: caller,
-      // Its own namespace: no caller's Idempotency-Key can name an undo.
-      idempotencyKey: job.id,
-      idempotencyNamespace: 'undo',
-      undoOf: job.id,
-    },
+    { job, items, startedBy: caller, newId: randomUUID },
     jobLimits()
   )
-
-  const jobId = undoJobIdOf(created, job.id)
-  // Undoing again answers the undo job as it is now.
-  const status =
-    created.outcome === 'created'
-      ? 'queued'
-      : (await summaryOf(ctx.clients.jobFiles, jobId, systemClock.now()))
-          ?.status ?? 'queued'
 
   noStore(ctx)
   ctx.status = 202

@@ -20,7 +20,7 @@ import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
 import { noChunkWillStart, reportCsv, resultsPage } from '../../jobs/results'
 import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
 import { DoneChunks, summarise } from '../../jobs/summary'
-import { undoItemsOf, undoJobIdOf } from '../../jobs/undo'
+import { startUndo, undoItemsOf, undoJobIdOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
 import { FakeClock } from '../helpers/fakeClock'
 
@@ -1516,5 +1516,103 @@ describe('undo', () => {
     expect(s.scores.get(5)).toBe(999)
     expect(s.puts.has(5)).toBe(false)
     expect(s.scores.get(1)).toBe(0)
+  })
+
+  it('starts an undo again when the last one was cancelled or failed, and answers a live one as it is', async () => {
+    const s = await setup(25)
+
+    await drain(s)
+    const { items } = await undoItemsOf(s.files, s.job)
+    let ids = 0
+    const undo = () =>
+      startUndo(
+        s.files,
+        s.sendEvent,
+        s.clock,
+        {
+          job: s.job,
+          items,
+          startedBy: OWNER,
+          newId: () =>
+            `aaaaaaaa-bbbb-cccc-dddd-${String(++ids).padStart(12, '0')}`,
+        },
+        LIMITS
+      )
+    const jobOf = async (id: string) =>
+      (await s.files.read<JobDefinition>(jobPaths.job(id)))
+        ?.data as JobDefinition
+
+    // The first undo is cancelled after its first chunk: 10 items restored.
+    const first = await undo()
+
+    expect(first).toMatchObject({ status: 'queued', created: true })
+    await s.clock.run(runChunk(s.runner('a'), s.events.shift() as ChunkEvent))
+    await cancelJob(s.files, s.clock, await jobOf(first.jobId), OWNER, 3600)
+    await drain(s)
+    expect((await summarise(s.files, await jobOf(first.jobId))).status).toBe(
+      'cancelled'
+    )
+    expect(s.scores.get(1)).toBe(0)
+    expect(s.scores.get(25)).toBe(124)
+
+    // Undo again: a new undo job, not the cancelled one.
+    const second = await undo()
+
+    expect(second.created).toBe(true)
+    expect(second.jobId).not.toBe(first.jobId)
+    // While it is queued, undoing again answers it.
+    expect(await undo()).toEqual({ ...second, created: false })
+    s.puts.clear()
+    await drain(s)
+    const done = await summarise(s.files, await jobOf(second.jobId))
+
+    expect(done).toMatchObject({
+      status: 'done',
+      counts: { UNCHANGED: 10, UPDATED: 15 },
+    })
+    expect([...s.scores.values()].every((score) => score === 0)).toBe(true)
+    expect(s.puts.size).toBe(15)
+    expect(await undo()).toEqual({
+      jobId: second.jobId,
+      status: 'done',
+      created: false,
+    })
+  })
+
+  it('starts an undo again after one the Catalog refused failed', async () => {
+    const s = await setup(12)
+
+    await drain(s)
+    const { items } = await undoItemsOf(s.files, s.job)
+    let ids = 0
+    const undo = () =>
+      startUndo(
+        s.files,
+        s.sendEvent,
+        s.clock,
+        {
+          job: s.job,
+          items,
+          startedBy: OWNER,
+          newId: () =>
+            `aaaaaaaa-bbbb-cccc-eeee-${String(++ids).padStart(12, '0')}`,
+        },
+        LIMITS
+      )
+    const healthy = s.catalog.read.getMockImplementation()!
+
+    s.catalog.read.mockImplementation(async (kind, id) => {
+      throw new CatalogError('GET', kind, id, 403, 'Forbidden')
+    })
+    const failed = await undo()
+
+    await drain(s)
+    s.catalog.read.mockImplementation(healthy)
+    const again = await undo()
+
+    expect(again.created).toBe(true)
+    expect(again.jobId).not.toBe(failed.jobId)
+    await drain(s)
+    expect([...s.scores.values()].every((score) => score === 0)).toBe(true)
   })
 })

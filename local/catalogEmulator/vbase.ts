@@ -44,6 +44,8 @@ interface StoredFile {
 export interface VBaseOptions {
   /** Keep files under this folder too (one JSON file per VBase file). */
   dir?: string
+  /** Files per listing page (VBase answers a page and a `next` token); 1000 by default. */
+  listPageSize?: number
   now?: () => number
 }
 
@@ -53,6 +55,7 @@ const etagOf = (body: Buffer) =>
 export function createVBase(options: VBaseOptions = {}) {
   const now = options.now ?? (() => Date.now())
   const files = new Map<string, StoredFile>()
+  let listPageSize = options.listPageSize ?? 1000
   const emptyStats = (): VBaseStats => ({
     reads: 0,
     writes: 0,
@@ -185,15 +188,31 @@ export function createVBase(options: VBaseOptions = {}) {
       const bucketKey = `${listing.slice(1).map(decodeURIComponent).join('/')}/`
 
       const prefix = url.searchParams.get('prefix') ?? ''
-      const data = [...files.keys()]
-        .filter((key) => key.startsWith(bucketKey + prefix) && live(key))
+      // A page of at most `limit` files after the path in `next` (an opaque token to the client).
+      const limit = Math.min(
+        listPageSize,
+        Number(url.searchParams.get('limit')) || listPageSize
+      )
+      const after = url.searchParams.get('next')
+      const from = after ? Buffer.from(after, 'base64url').toString('utf8') : ''
+      const keys = [...files.keys()]
+        .filter(
+          (key) =>
+            key.startsWith(bucketKey + prefix) &&
+            key.slice(bucketKey.length) > from &&
+            live(key)
+        )
         .sort()
-        .map((key) => ({
-          path: key.slice(bucketKey.length),
-          hash: files.get(key)?.etag,
-        }))
+      const data = keys.slice(0, limit).map((key) => ({
+        path: key.slice(bucketKey.length),
+        hash: files.get(key)?.etag,
+      }))
+      const next =
+        keys.length > limit
+          ? Buffer.from(data[data.length - 1].path).toString('base64url')
+          : null
 
-      answer(200, Buffer.from(JSON.stringify({ data, next: null })))
+      answer(200, Buffer.from(JSON.stringify({ data, next })))
 
       return true
     }
@@ -282,6 +301,10 @@ export function createVBase(options: VBaseOptions = {}) {
     stats: () => ({ ...stats, files: files.size }),
     resetStats: () => {
       stats = emptyStats()
+    },
+    /** Files per listing page from now on (a test of a client that follows `next`). */
+    setListPageSize: (size: number) => {
+      listPageSize = Math.max(1, size)
     },
     /** Test access: the JSON stored at `{account}/{workspace}/{app}/{bucket}/{path}`, by suffix. */
     read: (suffix: string) => {

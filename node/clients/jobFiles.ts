@@ -10,6 +10,9 @@ const appName = () => (process.env.VTEX_APP_ID ?? '').split('@')[0]
 const fileRoute = (path: string) =>
   `/buckets/${appName()}/${JOBS_BUCKET}/files/${path}`
 
+/** A bound on the pages one listing follows (a `next` that never ends is a bug, not data). */
+const MAX_LIST_PAGES = 1000
+
 interface AxiosLikeError {
   response?: { status?: number }
 }
@@ -78,9 +81,24 @@ export class JobFilesClient extends VBase implements JobFiles {
     }
   }
 
+  /** Every file under `prefix`: VBase answers a page at a time, and each page's `next` is followed. */
   public async list(prefix: string): Promise<string[]> {
-    const listing = await this.listFiles(JOBS_BUCKET, { prefix })
+    const paths: string[] = []
+    let next: string | undefined
 
-    return (listing?.data ?? []).map((file) => file.path)
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const listing = await this.listFiles(JOBS_BUCKET, {
+        prefix,
+        ...(next ? { next } : {}),
+      })
+
+      for (const file of listing?.data ?? []) paths.push(file.path)
+      next = listing?.next || undefined
+      if (!next) return paths
+    }
+
+    throw new Error(
+      `More than ${MAX_LIST_PAGES} pages of files under ${prefix}`
+    )
   }
 }

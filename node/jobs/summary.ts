@@ -10,13 +10,16 @@ import type { JobFinal } from './model'
 
 export const JOBS_PATH = '/_v/massive/score/jobs'
 
-export type JobStatus =
-  | 'queued'
-  | 'running'
-  | 'cancelling'
-  | 'cancelled'
-  | 'done'
-  | 'failed'
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'cancelling',
+  'cancelled',
+  'done',
+  'failed',
+] as const
+
+export type JobStatus = (typeof JOB_STATUSES)[number]
 
 export interface JobSummary {
   jobId: string

@@ -29,6 +29,8 @@ import { runChunk } from '../jobs/runChunk'
 import {
   DoneChunks,
   isFinished,
+  JOB_STATUSES,
+  JobStatus,
   linksOf,
   summarise,
   summaryOf,
@@ -285,7 +287,11 @@ export async function resumeJob(ctx: Context) {
   ctx.body = before
 }
 
-/** GET the account's recent jobs of the kinds the caller may edit. */
+/**
+ * GET the account's recent jobs of the kinds the caller may edit, each with
+ * its status and counts; `?status=` (one or more, comma-separated) keeps
+ * jobs of those statuses.
+ */
 export async function listJobs(ctx: Context) {
   const { kinds } = await editableKinds(
     ctx.clients.accessControl,
@@ -293,22 +299,55 @@ export async function listJobs(ctx: Context) {
   )
 
   const limit = Math.max(1, integerQuery(ctx, 'limit', 20, 100))
-  const jobs = await recentJobs(ctx.clients.jobFiles, limit, kinds)
+  const statuses = statusQuery(ctx)
+  const listed = await recentJobs(ctx.clients.jobFiles, limit, kinds, {
+    statuses,
+    now: systemClock.now(),
+    doneChunks: DONE_CHUNKS,
+  })
 
   noStore(ctx)
   ctx.body = {
-    jobs: jobs.map((job) => ({
+    jobs: listed.map(({ job, summary }) => ({
       jobId: job.id,
       kind: job.kind,
+      status: summary.status,
       total: job.total,
       dryRun: job.dryRun,
+      progress: summary.progress,
+      counts: summary.counts,
+      succeeded: summary.succeeded,
+      failed: summary.failed,
       createdAt: job.createdAt,
+      ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),
       expiresAt: job.expiresAt,
       startedBy: job.startedBy,
       ...(job.undoOf ? { undoOf: job.undoOf } : {}),
+      ...(summary.error ? { error: summary.error } : {}),
       links: { self: linksOf(job.id).self },
     })),
   }
+}
+
+/** `?status=running,queued`: the statuses to keep; undefined keeps all. */
+function statusQuery(ctx: Context): JobStatus[] | undefined {
+  const raw = ctx.query.status
+
+  if (raw === undefined || raw === '') return undefined
+  const values = (Array.isArray(raw) ? raw : [raw]).flatMap((value) =>
+    value.split(',')
+  )
+
+  if (!values.every((v) => (JOB_STATUSES as readonly string[]).includes(v)))
+    throw new RequestError(
+      400,
+      'INVALID_QUERY',
+      `Query parameter 'status' must be one or more of ${JOB_STATUSES.join(
+        ', '
+      )}, comma-separated.`
+    )
+
+  return values as JobStatus[]
 }
 
 async function settingsFor(ctx: EventContext<Clients>) {

@@ -573,6 +573,66 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
       emulator.configure({ latency: { meanMs: 1, jitterMs: 1 } })
     }
   })
+
+  it('lists jobs through every VBase listing page, each with its status and counts, filtered by status', async () => {
+    emulator.vbase.setListPageSize(2)
+    emulator.vbase.resetStats()
+    try {
+      const indexed = emulator.vbase.keys('score-jobs/index/').length
+      const all = await call(replica, 'GET', `${JOBS}?limit=100`)
+
+      expect(indexed).toBeGreaterThan(4)
+      expect(all.status).toBe(200)
+      // Every index entry, though VBase answered two a page.
+      expect(all.body.jobs).toHaveLength(indexed)
+      expect(emulator.vbase.stats().lists).toBeGreaterThanOrEqual(
+        Math.ceil(indexed / 2)
+      )
+      for (const job of all.body.jobs) {
+        expect([
+          'queued',
+          'running',
+          'cancelling',
+          'cancelled',
+          'done',
+          'failed',
+        ]).toContain(job.status)
+        expect(job.succeeded + job.failed).toBe(
+          job.status === 'done' ||
+            job.status === 'cancelled' ||
+            job.status === 'failed'
+            ? job.total
+            : job.progress.done
+        )
+      }
+      const cancelled = await call(replica, 'GET', `${JOBS}?status=cancelled`)
+
+      expect(cancelled.body.jobs.length).toBeGreaterThan(0)
+      expect(
+        cancelled.body.jobs.every(
+          (job: any) =>
+            job.status === 'cancelled' && job.counts.NOT_ATTEMPTED > 0
+        )
+      ).toBe(true)
+      const finishedJobs = await call(
+        replica,
+        'GET',
+        `${JOBS}?status=done,cancelled&limit=100`
+      )
+
+      expect(finishedJobs.body.jobs.map((j: any) => j.jobId)).toEqual(
+        all.body.jobs
+          .filter((j: any) => ['done', 'cancelled'].includes(j.status))
+          .map((j: any) => j.jobId)
+      )
+      const wrong = await call(replica, 'GET', `${JOBS}?status=finished`)
+
+      expect(wrong.status).toBe(400)
+      expect(wrong.body.error.code).toBe('INVALID_QUERY')
+    } finally {
+      emulator.vbase.setListPageSize(1000)
+    }
+  })
 })
 
 describe('a Catalog outage past the item window', () => {

@@ -1408,10 +1408,39 @@ describe('recentJobs', () => {
 
     const products = await recentJobs(files, 2, ['product'])
 
-    expect(products.map((job) => job.id)).toEqual([ids[4], ids[2]])
+    expect(products.map(({ job }) => job.id)).toEqual([ids[4], ids[2]])
     expect(
-      (await recentJobs(files, 10, ['category'])).map((j) => j.id)
+      (await recentJobs(files, 10, ['category'])).map(({ job }) => job.id)
     ).toEqual([ids[5], ids[3], ids[1]])
+    // Each with its status; filtered by status.
+    await cancelJob(
+      files,
+      clock,
+      (await files.read<JobDefinition>(jobPaths.job(ids[3])))!.data,
+      OWNER,
+      3600
+    )
+    const listed = await recentJobs(files, 10, ['product', 'category'], {
+      now: clock.now(),
+    })
+
+    expect(listed.map(({ summary }) => summary.status)).toEqual([
+      'queued',
+      'queued',
+      'cancelled',
+      'queued',
+      'queued',
+      'queued',
+    ])
+    expect(listed[2].summary.counts).toEqual({ NOT_ATTEMPTED: 2 })
+    expect(
+      (
+        await recentJobs(files, 10, ['product', 'category'], {
+          statuses: ['cancelled'],
+          now: clock.now(),
+        })
+      ).map(({ job }) => job.id)
+    ).toEqual([ids[3]])
   })
 })
 

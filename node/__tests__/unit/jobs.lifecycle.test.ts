@@ -302,6 +302,63 @@ describe('createJob', () => {
   })
 })
 
+describe('the first event', () => {
+  const job = (id: string) => ({
+    id,
+    kind: 'product' as const,
+    account: 'store',
+    dryRun: false,
+    items: items(3),
+    startedBy: OWNER,
+  })
+
+  it('is sent again, with backoff, when the bus refuses it', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock(IDLE_TURNS)
+    const attempts: number[] = []
+    const sendEvent = async () => {
+      attempts.push(clock.now())
+      if (attempts.length < 3) throw new Error('courier answered 503')
+    }
+    const created = await clock.run(
+      createJob(
+        files,
+        sendEvent,
+        clock,
+        job('cccccccc-2222-3333-4444-555555555555'),
+        LIMITS
+      )
+    )
+
+    expect(created.outcome).toBe('created')
+    expect(attempts).toEqual([0, 250, 750])
+  })
+
+  it('fails the creation after four refusals, so the caller knows the job did not start', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock(IDLE_TURNS)
+    let attempts = 0
+    const sendEvent = async () => {
+      attempts += 1
+      throw new Error('courier unreachable')
+    }
+
+    await expect(
+      clock.run(
+        createJob(
+          files,
+          sendEvent,
+          clock,
+          job('cccccccc-2222-3333-4444-666666666666'),
+          LIMITS
+        )
+      )
+    ).rejects.toThrow('courier unreachable')
+    expect(attempts).toBe(4)
+    expect(clock.now()).toBe(250 + 500 + 1000)
+  })
+})
+
 describe('createJob with an Idempotency-Key under concurrency', () => {
   const input = (id: string, key = 'k1', n = 5) => ({
     id,

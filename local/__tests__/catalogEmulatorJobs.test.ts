@@ -77,6 +77,42 @@ describe('emulated VBase', () => {
     expect(vbase.stats().preconditionFailed).toBe(1)
   })
 
+  it('creates a file with If-None-Match: * only while it is absent, and never over another write', async () => {
+    const vbase = createVBase()
+    const creates = await Promise.all(
+      [1, 2, 3, 4, 5].map((v) =>
+        viaProxy(vbase.handle, 'PUT', FILE, `{"v":${v}}`, {
+          'If-None-Match': '*',
+        })
+      )
+    )
+
+    expect(creates.map((c) => c.status).sort()).toEqual([
+      204, 412, 412, 412, 412,
+    ])
+    const winner = creates.findIndex((c) => c.status === 204) + 1
+
+    expect(vbase.read('a/state.json')).toEqual({ v: winner })
+    expect(vbase.stats().preconditionFailed).toBe(4)
+    // A stale ETag in If-None-Match does not block; the current one does.
+    const read = await viaProxy(vbase.handle, 'GET', FILE)
+
+    expect(
+      (
+        await viaProxy(vbase.handle, 'PUT', FILE, '{"v":9}', {
+          'If-None-Match': String(read.headers.etag),
+        })
+      ).status
+    ).toBe(412)
+    expect(
+      (
+        await viaProxy(vbase.handle, 'PUT', FILE, '{"v":9}', {
+          'If-None-Match': '"stale"',
+        })
+      ).status
+    ).toBe(204)
+  })
+
   it('expires files after their X-VTEX-TTL, lists by prefix, and keeps files on disk across a restart', async () => {
     let now = 0
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vbase-'))

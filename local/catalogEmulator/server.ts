@@ -279,6 +279,7 @@ export async function startCatalogEmulator(
       read: vbase.read,
       keys: vbase.keys,
       resetStats: vbase.resetStats,
+      setListPageSize: vbase.setListPageSize,
     },
     events,
     licenseManager: {

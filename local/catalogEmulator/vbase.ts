@@ -12,6 +12,12 @@ import path from 'path'
  * Like VBase it answers an `ETag` on every read and write and honours
  * `If-Match` on writes and deletes (412 when the file changed), keeps a
  * file's `X-VTEX-TTL` (seconds), and lists a bucket's files by prefix.
+ * It also honours `If-None-Match` on writes as RFC 9110 §13.1.2 defines it
+ * (`*`: 412 when the file exists; ETags: 412 when one matches), which the
+ * job store uses to create a file only if it is absent. @vtex/api's VBase
+ * client sends only `If-Match` (saveJSON, saveFile, deleteFile), so that
+ * VBase honours `If-None-Match` is an assumption the app states, not a
+ * documented fact.
  * With `dir`, files are also kept on disk, so a restart keeps them.
  */
 const FILE_PATH =
@@ -23,7 +29,7 @@ export interface VBaseStats {
   writes: number
   deletes: number
   lists: number
-  /** Writes and deletes refused with 412 because If-Match did not match. */
+  /** Writes and deletes refused with 412 because If-Match or If-None-Match did not hold. */
   preconditionFailed: number
 }
 
@@ -38,6 +44,8 @@ interface StoredFile {
 export interface VBaseOptions {
   /** Keep files under this folder too (one JSON file per VBase file). */
   dir?: string
+  /** Files per listing page (VBase answers a page and a `next` token); 1000 by default. */
+  listPageSize?: number
   now?: () => number
 }
 
@@ -47,6 +55,7 @@ const etagOf = (body: Buffer) =>
 export function createVBase(options: VBaseOptions = {}) {
   const now = options.now ?? (() => Date.now())
   const files = new Map<string, StoredFile>()
+  let listPageSize = options.listPageSize ?? 1000
   const emptyStats = (): VBaseStats => ({
     reads: 0,
     writes: 0,
@@ -128,6 +137,20 @@ export function createVBase(options: VBaseOptions = {}) {
     header === undefined ||
     (header === '*' ? file !== undefined : file?.etag === header)
 
+  /** If-None-Match holds when absent, `*` with no file, or none of its ETags the file's. */
+  const noneMatches = (
+    header: string | undefined,
+    file: StoredFile | undefined
+  ) => {
+    if (header === undefined || file === undefined) return true
+    if (header.trim() === '*') return false
+
+    return !header
+      .split(',')
+      .map((tag) => tag.trim())
+      .includes(file.etag)
+  }
+
   /** Handles a proxied VBase request; returns false when the URL is not VBase's. */
   const handle = (
     req: http.IncomingMessage,
@@ -165,15 +188,31 @@ export function createVBase(options: VBaseOptions = {}) {
       const bucketKey = `${listing.slice(1).map(decodeURIComponent).join('/')}/`
 
       const prefix = url.searchParams.get('prefix') ?? ''
-      const data = [...files.keys()]
-        .filter((key) => key.startsWith(bucketKey + prefix) && live(key))
+      // A page of at most `limit` files after the path in `next` (an opaque token to the client).
+      const limit = Math.min(
+        listPageSize,
+        Number(url.searchParams.get('limit')) || listPageSize
+      )
+      const after = url.searchParams.get('next')
+      const from = after ? Buffer.from(after, 'base64url').toString('utf8') : ''
+      const keys = [...files.keys()]
+        .filter(
+          (key) =>
+            key.startsWith(bucketKey + prefix) &&
+            key.slice(bucketKey.length) > from &&
+            live(key)
+        )
         .sort()
-        .map((key) => ({
-          path: key.slice(bucketKey.length),
-          hash: files.get(key)?.etag,
-        }))
+      const data = keys.slice(0, limit).map((key) => ({
+        path: key.slice(bucketKey.length),
+        hash: files.get(key)?.etag,
+      }))
+      const next =
+        keys.length > limit
+          ? Buffer.from(data[data.length - 1].path).toString('base64url')
+          : null
 
-      answer(200, Buffer.from(JSON.stringify({ data, next: null })))
+      answer(200, Buffer.from(JSON.stringify({ data, next })))
 
       return true
     }
@@ -183,6 +222,7 @@ export function createVBase(options: VBaseOptions = {}) {
     if (!match) return false
     const key = match.slice(1).map(decodeURIComponent).join('/')
     const ifMatch = req.headers['if-match'] as string | undefined
+    const ifNoneMatch = req.headers['if-none-match'] as string | undefined
 
     if (req.method === 'GET' || req.method === 'HEAD') {
       stats.reads += 1
@@ -204,7 +244,9 @@ export function createVBase(options: VBaseOptions = {}) {
       req.on('data', (chunk: Buffer) => chunks.push(chunk))
       req.on('end', () => {
         // The check and the write happen in one turn of the event loop: atomic.
-        if (!matches(ifMatch, live(key))) {
+        const current = live(key)
+
+        if (!matches(ifMatch, current) || !noneMatches(ifNoneMatch, current)) {
           stats.preconditionFailed += 1
           answer(
             412,
@@ -259,6 +301,10 @@ export function createVBase(options: VBaseOptions = {}) {
     stats: () => ({ ...stats, files: files.size }),
     resetStats: () => {
       stats = emptyStats()
+    },
+    /** Files per listing page from now on (a test of a client that follows `next`). */
+    setListPageSize: (size: number) => {
+      listPageSize = Math.max(1, size)
     },
     /** Test access: the JSON stored at `{account}/{workspace}/{app}/{bucket}/{path}`, by suffix. */
     read: (suffix: string) => {

@@ -10,6 +10,9 @@ const appName = () => (process.env.VTEX_APP_ID ?? '').split('@')[0]
 const fileRoute = (path: string) =>
   `/buckets/${appName()}/${JOBS_BUCKET}/files/${path}`
 
+/** A bound on the pages one listing follows (a `next` that never ends is a bug, not data). */
+const MAX_LIST_PAGES = 1000
+
 interface AxiosLikeError {
   response?: { status?: number }
 }
@@ -17,9 +20,9 @@ interface AxiosLikeError {
 /**
  * The job store: @vtex/api's VBase client on the `score-jobs` bucket, with
  * ETags on reads and `If-Match` and a TTL on writes. A 412 (the file changed
- * since it was read) becomes a JobFileConflict. Reads are never memoized:
+ * since it was read, or exists when it had to be absent) becomes a JobFileConflict. Reads are never memoized:
  * a lease must be read as it is now. Reads and plain writes are retried by
- * @vtex/api; a write with If-Match is sent once (the lifecycle reads the
+ * @vtex/api; a write with If-Match or If-None-Match is sent once (the lifecycle reads the
  * state back on a 412 or a lost answer).
  */
 export class JobFilesClient extends VBase implements JobFiles {
@@ -42,13 +45,17 @@ export class JobFilesClient extends VBase implements JobFiles {
     options: WriteOptions = {}
   ): Promise<string | undefined> {
     try {
+      const conditional = Boolean(options.ifMatch || options.ifNoneMatch)
       const response = await this.http.putRaw(fileRoute(path), data, {
         metric: 'score-jobs-save',
         // A conditional write is never re-sent: a retry of one that landed would meet its own ETag (412).
-        ...(options.ifMatch ? { retries: 0 } : {}),
+        ...(conditional ? { retries: 0 } : {}),
         headers: {
           'Content-Type': 'application/json',
           ...(options.ifMatch ? { 'If-Match': options.ifMatch } : {}),
+          ...(options.ifNoneMatch
+            ? { 'If-None-Match': options.ifNoneMatch }
+            : {}),
           ...(options.ttlSec ? { 'X-VTEX-TTL': options.ttlSec } : {}),
         },
       })
@@ -62,9 +69,36 @@ export class JobFilesClient extends VBase implements JobFiles {
     }
   }
 
-  public async list(prefix: string): Promise<string[]> {
-    const listing = await this.listFiles(JOBS_BUCKET, { prefix })
+  public async remove(path: string, options: { ifMatch: string }) {
+    try {
+      await this.deleteFile(JOBS_BUCKET, path, undefined, options.ifMatch)
+    } catch (error) {
+      const status = (error as AxiosLikeError)?.response?.status
 
-    return (listing?.data ?? []).map((file) => file.path)
+      if (status === 404) return
+      if (status === 412) throw new JobFileConflict(path)
+      throw error
+    }
+  }
+
+  /** Every file under `prefix`: VBase answers a page at a time, and each page's `next` is followed. */
+  public async list(prefix: string): Promise<string[]> {
+    const paths: string[] = []
+    let next: string | undefined
+
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const listing = await this.listFiles(JOBS_BUCKET, {
+        prefix,
+        ...(next ? { next } : {}),
+      })
+
+      for (const file of listing?.data ?? []) paths.push(file.path)
+      next = listing?.next || undefined
+      if (!next) return paths
+    }
+
+    throw new Error(
+      `More than ${MAX_LIST_PAGES} pages of files under ${prefix}`
+    )
   }
 }

@@ -72,3 +72,13 @@ export function localJobsRefusal(
     'This local service runs against a store without an app key pair, so it has no credentials to run jobs with: restart it with VTEX_APP_KEY and VTEX_APP_TOKEN (an app key whose role has "Product and SKU Management"), or send the batch without ?async=true.'
   )
 }
+
+/**
+ * How long a job item's retryable failures (a Catalog down, out of reach)
+ * are retried before the item fails: JOB_ITEM_RETRY_WINDOW_MS locally, to
+ * test an outage in seconds; undefined (the engine's 5 minutes) otherwise.
+ */
+export const itemRetryWindowMsFor = (env: NodeJS.ProcessEnv = process.env) =>
+  env.JOB_ITEM_RETRY_WINDOW_MS && /^\d+$/.test(env.JOB_ITEM_RETRY_WINDOW_MS)
+    ? Number(env.JOB_ITEM_RETRY_WINDOW_MS)
+    : undefined

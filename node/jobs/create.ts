@@ -27,6 +27,30 @@ export interface JobLimits {
   creationGraceMs?: number
 }
 
+/** Attempts at a job's first event, and the wait before the second (doubling after). */
+export const FIRST_EVENT_ATTEMPTS = 4
+export const FIRST_EVENT_BACKOFF_MS = 250
+
+/**
+ * Sends a job's first event, again on a failure (up to FIRST_EVENT_ATTEMPTS,
+ * 250, 500, 1000 ms apart): a job stored whose first event was lost never
+ * starts by itself. Sending it twice is harmless (the handler is idempotent).
+ */
+export async function sendFirstEvent(
+  sendEvent: SendEvent,
+  clock: Clock,
+  event: ChunkEvent
+) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendEvent(CHUNK_EVENT_KEY, event)
+    } catch (error) {
+      if (attempt >= FIRST_EVENT_ATTEMPTS) throw error
+      await clock.sleep(FIRST_EVENT_BACKOFF_MS * 2 ** (attempt - 1))
+    }
+  }
+}
+
 /** Longer than storing any job takes (200 chunks at bounded parallelism): a live creation is never taken over. */
 export const DEFAULT_CREATION_GRACE_MS = 120_000
 
@@ -80,7 +104,7 @@ export const bodyHashOf = (
  * first chunk. With an Idempotency-Key, the key is claimed first with
  * If-Match (of concurrent creations one claim lands; the others answer
  * replayed, or inProgress while it stores its job) and committed once the
- * job is stored, before its first event; a claim whose creator died
+ * job is stored, before its first event (retried: sendFirstEvent); a claim whose creator died
  * uncommitted is taken over after a grace period, so the job is re-created.
  */
 export async function createJob(
@@ -120,7 +144,7 @@ export async function createJob(
 
     if (claim.outcome === 'replayed') {
       // The first creation may have died before its first event: send it again (idempotent).
-      await sendEvent(CHUNK_EVENT_KEY, { jobId: claim.jobId, chunk: 0 })
+      await sendFirstEvent(sendEvent, clock, { jobId: claim.jobId, chunk: 0 })
 
       return claim
     }
@@ -181,7 +205,7 @@ export async function createJob(
     { jobId: job.id, createdAt: job.createdAt },
     { ttlSec }
   )
-  await sendEvent(CHUNK_EVENT_KEY, { jobId: job.id, chunk: 0 })
+  await sendFirstEvent(sendEvent, clock, { jobId: job.id, chunk: 0 })
 
   return { outcome: 'created', job }
 }

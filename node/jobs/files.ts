@@ -7,6 +7,8 @@ export interface Versioned<T> {
 export interface WriteOptions {
   /** Write only if the file is still at this ETag (VBase If-Match). */
   ifMatch?: string
+  /** `*`: create the file only if it does not exist (If-None-Match: *); a 412 when it does. */
+  ifNoneMatch?: '*'
   /** The file expires after this many seconds (VBase X-VTEX-TTL). */
   ttlSec?: number
 }
@@ -21,6 +23,8 @@ export interface JobFiles {
     options?: WriteOptions
   ): Promise<string | undefined>
   list(prefix: string): Promise<string[]>
+  /** Deletes the file if it is still at this ETag; a file already gone is no error; a JobFileConflict on a 412. */
+  remove(path: string, options: { ifMatch: string }): Promise<void>
 }
 
 /** A write refused because the file changed since it was read (412). */

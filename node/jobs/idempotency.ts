@@ -33,17 +33,23 @@ export const keyHashOf = (account: string, namespace: string, key: string) =>
 const MAX_TRIES = 20
 
 /**
- * Reads the shard, creating it empty on its first use. VBase has no
- * create-only write, so that first write is unconditional: two creations
- * racing on a shard's very first use can both win (documented). Every
- * later change is written with If-Match.
+ * Reads the shard, creating it empty on its first use, only if it is still
+ * absent (If-None-Match: *): a plain write there could land after another
+ * creation's claim and wipe it, and both would create a job. A 412 (another
+ * creation made it first), or a create whose answer was lost, is followed by
+ * a read. Every later change is written with If-Match: nothing on a key's
+ * path is ever written unconditionally.
  */
 async function readShard(files: JobFiles, path: string) {
   for (let tries = 0; tries < MAX_TRIES; tries++) {
     const shard = await files.read<Shard>(path)
 
     if (shard) return shard
-    await files.write<Shard>(path, { claims: {} })
+    try {
+      await files.write<Shard>(path, { claims: {} }, { ifNoneMatch: '*' })
+    } catch (error) {
+      if (!(error instanceof JobFileConflict)) throw error
+    }
   }
 
   throw new Error(`${path} could not be created`)

@@ -28,7 +28,19 @@ export interface JobDefinition {
   undoOf?: string
 }
 
-export type ChunkPhase = 'pending' | 'running' | 'done'
+/**
+ * `failed`: the Catalog was down for the whole chunk (an outage); its
+ * results are kept, the job is failed, and a resume claims the chunk again.
+ */
+export type ChunkPhase = 'pending' | 'running' | 'done' | 'failed'
+
+/** What stopped a job: the Catalog's status, a code and a message. */
+export interface JobFailure {
+  status: number
+  /** UNAUTHORIZED or FORBIDDEN (the app's credentials), or CATALOG_UNAVAILABLE (an outage). */
+  code: string
+  message: string
+}
 
 /** Counts of a chunk's outcomes: UPDATED, UNCHANGED, DRY_RUN, or a failure code. */
 export type OutcomeCounts = Record<string, number>
@@ -48,7 +60,9 @@ export interface ChunkState {
   finishedAt?: string
   /** Once done: the outcome of every item of the chunk. */
   counts?: OutcomeCounts
-  /** Once done: the status that stopped the batch (401/403), when it stopped. */
+  /** Once done or failed: what stopped the chunk (a 401/403, or an outage), when something did. */
+  failure?: JobFailure
+  /** Stored before typed failures: the 401/403 that stopped the chunk. Read only. */
   stoppedBy?: number
 }
 
@@ -58,11 +72,13 @@ export interface CancelMark {
   by: JobOwner
 }
 
-/** `final.json`: written by whoever finishes the job. */
+/** `final.json`: written by whoever finishes the job; a resume of a resumable failure removes it. */
 export interface JobFinal {
   status: 'done' | 'failed'
   finishedAt: string
-  error?: { status: number; code: string; message: string }
+  error?: JobFailure
+  /** A failure a resume may take up again (an outage, not a credential refusal). */
+  resumable?: boolean
 }
 
 /** The body of a chunk event. */

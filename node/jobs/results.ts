@@ -7,6 +7,7 @@ import type {
 import type { ScoreItem } from '../scores/validate'
 import { JobFiles, jobPaths } from './files'
 import type { CancelMark, ChunkState, JobDefinition, JobFinal } from './model'
+import { leaseIsLive, NOT_ATTEMPTED } from './summary'
 
 /** One item's result: an envelope element, or why it has none yet. */
 export type ResultRow =
@@ -16,17 +17,22 @@ export type ResultRow =
 
 export const MAX_PAGE = 1000
 
-/** The rows of one chunk, in request order; rows of a chunk not run are pending or NOT_ATTEMPTED. */
+/**
+ * The rows of one chunk, in request order; rows of a chunk not run are
+ * pending, or NOT_ATTEMPTED once `finished` (no chunk will start) unless a
+ * live lease still runs the chunk: the rule the summary counts by.
+ */
 export async function chunkRows(
   files: JobFiles,
   job: JobDefinition,
   chunk: number,
-  finished: boolean
+  finished: boolean,
+  now: number = Date.now()
 ): Promise<ResultRow[]> {
   const state = (await files.read<ChunkState>(jobPaths.state(job.id, chunk)))
     ?.data
 
-  if (state?.phase === 'done') {
+  if (state?.phase === 'done' || state?.phase === 'failed') {
     const envelope = (
       await files.read<ScoreEnvelope>(
         jobPaths.results(job.id, chunk, state.attempt)
@@ -43,7 +49,7 @@ export async function chunkRows(
   const items =
     (await files.read<ScoreItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
   // A chunk claimed when the job was cancelled may still finish: its rows are pending until then.
-  const neverRuns = finished && state?.phase !== 'running'
+  const neverRuns = finished && !leaseIsLive(state, now)
 
   return items.map((item) =>
     neverRuns
@@ -51,7 +57,7 @@ export async function chunkRows(
           ...item,
           success: 'false' as const,
           error: 409,
-          code: 'NOT_ATTEMPTED',
+          code: NOT_ATTEMPTED,
           errorMessage:
             'Not attempted: the job was cancelled or stopped before this item.',
           attempts: 0,
@@ -80,7 +86,8 @@ export async function resultsPage(
   job: JobDefinition,
   cursor: number,
   limit: number,
-  finished: boolean
+  finished: boolean,
+  now: number = Date.now()
 ) {
   const rows: ResultRow[] = []
   const end = Math.min(job.total, cursor + limit)
@@ -90,7 +97,7 @@ export async function resultsPage(
     chunk * job.chunkSize < end;
     chunk++
   ) {
-    for (const row of await chunkRows(files, job, chunk, finished))
+    for (const row of await chunkRows(files, job, chunk, finished, now))
       if (row.index >= cursor && row.index < end) rows.push(row)
   }
 
@@ -122,11 +129,12 @@ export async function* reportCsv(
   files: JobFiles,
   job: JobDefinition,
   finished: boolean,
-  only?: 'failed'
+  only?: 'failed',
+  now: number = Date.now()
 ): AsyncGenerator<string> {
   yield toCsv(only ? FAILED_COLUMNS : REPORT_COLUMNS, [])
   for (let chunk = 0; chunk < job.chunks; chunk++) {
-    const rows = await chunkRows(files, job, chunk, finished)
+    const rows = await chunkRows(files, job, chunk, finished, now)
     const cells: unknown[][] = []
 
     for (const row of rows) {

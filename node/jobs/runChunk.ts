@@ -10,6 +10,7 @@ import type { ScoreItem } from '../scores/validate'
 import type { ScoreSettings } from '../settings'
 import type { SendEvent } from './create'
 import { JobFileConflict, JobFiles, jobPaths, Versioned } from './files'
+import { chunkFailureOf, failureOfState, isResumable } from './failure'
 import { guardedCatalog, markConflicts } from './undo'
 import {
   CancelMark,
@@ -40,6 +41,8 @@ export interface ChunkRunner {
    */
   clockSkewMs?: number
   ttlSec: number
+  /** How long an item's retryable failures are retried (default: JOB_ITEM_RETRY_WINDOW_MS). */
+  itemRetryWindowMs?: number
   /** Chunks this process runs now (`jobId:chunk`), so a duplicate delivery here returns at once. */
   runningHere: Set<string>
 }
@@ -53,6 +56,8 @@ export type ChunkOutcome =
   | 'held'
   /** The job was cancelled before the chunk started. */
   | 'cancelled'
+  /** The job failed on this chunk (an outage) and was not resumed: nothing ran. */
+  | 'failed'
   /** No such job or chunk (expired, or never stored). */
   | 'gone'
 
@@ -134,6 +139,13 @@ async function claimAndRun(
 
       return 'skipped'
     }
+
+    // An outage failed the job here: only a resume (which removes final.json) runs the chunk again.
+    if (
+      state.phase === 'failed' &&
+      (await files.read<JobFinal>(jobPaths.final(job.id)))
+    )
+      return 'failed'
 
     const now = clock.now()
     const heldUntil = (state.leaseUntil ?? 0) + (runner.clockSkewMs ?? 0)
@@ -327,6 +339,11 @@ async function runClaimed(
       dryRun: job.dryRun,
       allowFieldDrift: job.allowFieldDrift,
       deadlineAt: Number.POSITIVE_INFINITY,
+      // Backoff and the item retry window on the lease's clock: one time for both.
+      clock,
+      ...(runner.itemRetryWindowMs
+        ? { retryWindowMs: runner.itemRetryWindowMs }
+        : {}),
     })
     const result = job.undoOf
       ? { ...ran, envelope: markConflicts(ran.envelope) }
@@ -348,15 +365,17 @@ async function runClaimed(
     )
 
     const finishedAt = new Date(clock.now()).toISOString()
+    const failure = chunkFailureOf(result.status, result.envelope)
     const done: ChunkState = {
       chunk,
-      phase: 'done',
+      // An outage leaves the chunk to run again on a resume; a credential refusal ends it.
+      phase: isResumable(failure) ? 'failed' : 'done',
       attempt: claim.data.attempt,
       owner: claim.data.owner,
       startedAt: claim.data.startedAt,
       finishedAt,
       counts: outcomeCountsOf(result.envelope),
-      ...(result.status !== 200 ? { stoppedBy: result.status } : {}),
+      ...(failure ? { failure } : {}),
     }
 
     try {
@@ -374,23 +393,21 @@ async function runClaimed(
   }
 }
 
-/** After a done chunk: the next chunk's event, or the job's end. */
+/** After a done (or failed) chunk: the next chunk's event, or the job's end. */
 async function sendNext(
   runner: ChunkRunner,
   job: JobDefinition,
   done: ChunkState
 ) {
   const { files, clock } = runner
+  const failure = failureOfState(done)
 
-  if (done.stoppedBy) {
+  if (failure) {
     const final: JobFinal = {
       status: 'failed',
       finishedAt: done.finishedAt ?? new Date(clock.now()).toISOString(),
-      error: {
-        status: done.stoppedBy,
-        code: done.stoppedBy === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
-        message: `The Catalog refused the app's credentials (${done.stoppedBy}); check the app's License Manager policies.`,
-      },
+      error: failure,
+      ...(isResumable(failure) ? { resumable: true } : {}),
     }
 
     await files.write(jobPaths.final(job.id), final, { ttlSec: runner.ttlSec })

@@ -3,19 +3,23 @@ import type {
   CancelMark,
   ChunkState,
   JobDefinition,
-  JobFinal,
+  JobFailure,
   OutcomeCounts,
 } from './model'
+import type { JobFinal } from './model'
 
 export const JOBS_PATH = '/_v/massive/score/jobs'
 
-export type JobStatus =
-  | 'queued'
-  | 'running'
-  | 'cancelling'
-  | 'cancelled'
-  | 'done'
-  | 'failed'
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'cancelling',
+  'cancelled',
+  'done',
+  'failed',
+] as const
+
+export type JobStatus = (typeof JOB_STATUSES)[number]
 
 export interface JobSummary {
   jobId: string
@@ -28,7 +32,7 @@ export interface JobSummary {
     done: number
     chunks: number
     chunksDone: number
-    /** Items of a cancelled job that were never run. */
+    /** Items of a cancelled or failed job that were never run (NOT_ATTEMPTED in counts). */
     notRun: number
   }
   /** How many items ended with each outcome: UPDATED, UNCHANGED, DRY_RUN, or a failure code. */
@@ -42,11 +46,17 @@ export interface JobSummary {
   expiresAt: string
   cancelledAt?: string
   undoOf?: string
-  error?: JobFinal['error']
+  /** What stopped a failed job; `resumable` when a resume may take it up again (an outage). */
+  error?: JobFailure & { resumable: boolean }
   links: Record<string, string>
 }
 
 const SUCCESS_CODES = new Set(['UPDATED', 'UNCHANGED', 'DRY_RUN'])
+export const NOT_ATTEMPTED = 'NOT_ATTEMPTED'
+
+/** A running chunk whose holder may still write: its items are pending, not NOT_ATTEMPTED. */
+export const leaseIsLive = (state: ChunkState | undefined, now: number) =>
+  state?.phase === 'running' && (state.leaseUntil ?? 0) > now
 
 export const linksOf = (id: string) => ({
   self: `${JOBS_PATH}/${id}`,
@@ -187,6 +197,8 @@ export async function summarise(
   let running = false
   /** A chunk was claimed, its lease live or not. */
   let started = false
+  /** Items of chunks with no results and no live lease: never run, once no chunk will start. */
+  let notRun = 0
   let startedAt: string | undefined
   let updatedAt = job.createdAt
 
@@ -200,14 +212,31 @@ export async function summarise(
       if (at && at > updatedAt) updatedAt = at
     if (state.phase === 'running') {
       started = true
-      if ((state.leaseUntil ?? 0) > now) running = true
+      if (leaseIsLive(state, now)) {
+        running = true
+
+        return
+      }
     }
-    if (state.phase !== 'done') return
-    chunksDone += 1
+
+    // A chunk an outage failed has its results too: its items count, though the chunk is not done.
+    if (state.phase !== 'done' && state.phase !== 'failed') {
+      notRun += size
+
+      return
+    }
+
+    if (state.phase === 'done') chunksDone += 1
     done += size
     for (const [code, n] of Object.entries(state.counts ?? {}))
       counts[code] = (counts[code] ?? 0) + n
   })
+
+  // Once no chunk will start, unrun items are NOT_ATTEMPTED, as the results and both CSVs show them.
+  const noneWillStart = Boolean(final || cancel)
+
+  if (noneWillStart && notRun > 0)
+    counts[NOT_ATTEMPTED] = (counts[NOT_ATTEMPTED] ?? 0) + notRun
 
   const status: JobStatus = final
     ? final.data.status
@@ -234,11 +263,11 @@ export async function summarise(
       done,
       chunks: job.chunks,
       chunksDone,
-      notRun: status === 'cancelled' ? job.total - done : 0,
+      notRun: noneWillStart ? notRun : 0,
     },
     counts,
     succeeded,
-    failed: done - succeeded,
+    failed: done - succeeded + (noneWillStart ? notRun : 0),
     createdAt: job.createdAt,
     ...(startedAt ? { startedAt } : {}),
     updatedAt,
@@ -246,9 +275,28 @@ export async function summarise(
     expiresAt: job.expiresAt,
     ...(cancel ? { cancelledAt: cancel.data.at } : {}),
     ...(job.undoOf ? { undoOf: job.undoOf } : {}),
-    ...(final?.data.error ? { error: final.data.error } : {}),
+    ...(final?.data.error
+      ? {
+          error: {
+            ...final.data.error,
+            resumable: final.data.resumable === true,
+          },
+        }
+      : {}),
     links: linksOf(job.id),
   }
+}
+
+/** A stored job's summary by id (a replay answers its job as it is now); undefined when it is gone. */
+export async function summaryOf(
+  files: JobFiles,
+  jobId: string,
+  now: number = Date.now(),
+  doneChunks?: DoneChunks
+): Promise<JobSummary | undefined> {
+  const job = (await files.read<JobDefinition>(jobPaths.job(jobId)))?.data
+
+  return job ? summarise(files, job, now, doneChunks) : undefined
 }
 
 /** Whether no chunk will run any more. */

@@ -1,12 +1,14 @@
+import type { Clock } from '../bulk/clock'
 import { CatalogError } from '../clients/catalog'
 import type { CatalogClient } from '../clients/catalog'
 import { RequestError } from '../input/requestError'
 import type { ScoreEnvelope } from '../scores/envelope'
 import type { ScoreItem } from '../scores/validate'
-import type { Created } from './create'
+import { createJob, Created, JobLimits, SendEvent } from './create'
 import type { JobFiles } from './files'
-import type { JobDefinition } from './model'
+import type { JobDefinition, JobOwner } from './model'
 import { chunkRows } from './results'
+import { JobStatus, summaryOf } from './summary'
 
 /** An item of an undo job: restore `score` only while the Score is still `expect`. */
 export interface UndoItem extends ScoreItem {
@@ -126,5 +128,76 @@ export function undoJobIdOf(created: Created, undoOf: string): string {
     409,
     'UNDO_CONFLICT',
     `Job ${undoOf} was already undone by job ${created.jobId}, with other items.`
+  )
+}
+
+/** Undos of one job that may be started again after each was cancelled or failed. */
+export const MAX_UNDO_ATTEMPTS = 20
+
+/** The undo job a POST undo answers, as it is now. */
+export interface UndoStarted {
+  jobId: string
+  status: JobStatus
+  created: boolean
+}
+
+/**
+ * Starts the undo of a finished job, or answers the undo already started.
+ * Each undo is claimed under the job's id in the `undo` namespace, so
+ * concurrent undos make one job; when the undo found there was cancelled
+ * or failed, the next claim (`{jobId}:{n}`) starts one again: a cancelled
+ * or failed undo never blocks later ones. An undo started again restores
+ * what is still at the job's Score (items the earlier undo restored read
+ * UNCHANGED). A failed undo an outage stopped may also be resumed.
+ */
+export async function startUndo(
+  files: JobFiles,
+  sendEvent: SendEvent,
+  clock: Clock,
+  input: {
+    job: JobDefinition
+    items: UndoItem[]
+    startedBy: JobOwner
+    newId: () => string
+  },
+  limits: JobLimits
+): Promise<UndoStarted> {
+  const { job } = input
+
+  for (let n = 0; n < MAX_UNDO_ATTEMPTS; n++) {
+    const created = await createJob(
+      files,
+      sendEvent,
+      clock,
+      {
+        id: input.newId(),
+        kind: job.kind,
+        account: job.account,
+        dryRun: false,
+        // The undo writes the same objects back: the same drift the job accepted.
+        allowFieldDrift: job.allowFieldDrift,
+        items: input.items,
+        startedBy: input.startedBy,
+        // Its own namespace: no caller's Idempotency-Key can name an undo.
+        idempotencyKey: n === 0 ? job.id : `${job.id}:${n}`,
+        idempotencyNamespace: 'undo',
+        undoOf: job.id,
+      },
+      limits
+    )
+
+    if (created.outcome === 'created')
+      return { jobId: created.job.id, status: 'queued', created: true }
+    const jobId = undoJobIdOf(created, job.id)
+    const status = (await summaryOf(files, jobId, clock.now()))?.status
+
+    if (status !== 'cancelled' && status !== 'failed')
+      return { jobId, status: status ?? 'queued', created: false }
+  }
+
+  throw new RequestError(
+    409,
+    'TOO_MANY_UNDOS',
+    `Job ${job.id} was undone ${MAX_UNDO_ATTEMPTS} times, each cancelled or failed; upload its report's previousScore column as a new job.`
   )
 }

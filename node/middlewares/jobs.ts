@@ -11,6 +11,7 @@ import { RequestError } from '../input/requestError'
 import {
   appCredentials,
   clockSkewMsFor,
+  itemRetryWindowMsFor,
   jobLimits,
   leaseMsFor,
   localJobsRefusal,
@@ -26,8 +27,16 @@ import {
   resultsPage,
 } from '../jobs/results'
 import { runChunk } from '../jobs/runChunk'
-import { DoneChunks, isFinished, linksOf, summarise } from '../jobs/summary'
-import { undoItemsOf, undoJobIdOf } from '../jobs/undo'
+import {
+  DoneChunks,
+  isFinished,
+  JOB_STATUSES,
+  JobStatus,
+  linksOf,
+  summarise,
+  summaryOf,
+} from '../jobs/summary'
+import { startUndo, undoItemsOf } from '../jobs/undo'
 import type { ScoreTarget } from '../scores/targets'
 import { resolveSettings, settingsFromEnv } from '../settings'
 
@@ -112,13 +121,19 @@ export function startJob(target: ScoreTarget) {
     }
 
     const jobId = created.outcome === 'created' ? created.job.id : created.jobId
+    // A replay answers the job as it is now, not as it was queued.
+    const status =
+      created.outcome === 'created'
+        ? 'queued'
+        : (await summaryOf(ctx.clients.jobFiles, jobId, systemClock.now()))
+            ?.status ?? 'queued'
 
     noStore(ctx)
     if (created.outcome === 'replayed') ctx.set('Idempotent-Replayed', 'true')
     ctx.status = 202
     ctx.body = {
       jobId,
-      status: 'queued',
+      status,
       statusUrl: linksOf(jobId).self,
       links: linksOf(jobId),
     }
@@ -284,26 +299,63 @@ export async function resumeJob(ctx: Context) {
   ctx.body = before
 }
 
-/** GET the account's recent jobs of the kinds the caller may edit. */
+/**
+ * GET the account's recent jobs of the kinds the caller may edit, each with
+ * its status and counts; `?status=` (one or more, comma-separated) keeps
+ * jobs of those statuses.
+ */
 export async function listJobs(ctx: Context) {
   await jobCaller(ctx)
   const limit = Math.max(1, integerQuery(ctx, 'limit', 20, 100))
-  const jobs = await recentJobs(ctx.clients.jobFiles, limit, ['product'])
+  const statuses = statusQuery(ctx)
+  const listed = await recentJobs(ctx.clients.jobFiles, limit, ['product'], {
+    statuses,
+    now: systemClock.now(),
+    doneChunks: DONE_CHUNKS,
+  })
 
   noStore(ctx)
   ctx.body = {
-    jobs: jobs.map((job) => ({
+    jobs: listed.map(({ job, summary }) => ({
       jobId: job.id,
       kind: job.kind,
+      status: summary.status,
       total: job.total,
       dryRun: job.dryRun,
+      progress: summary.progress,
+      counts: summary.counts,
+      succeeded: summary.succeeded,
+      failed: summary.failed,
       createdAt: job.createdAt,
+      ...(summary.finishedAt ? { finishedAt: summary.finishedAt } : {}),
       expiresAt: job.expiresAt,
       startedBy: job.startedBy,
       ...(job.undoOf ? { undoOf: job.undoOf } : {}),
+      ...(summary.error ? { error: summary.error } : {}),
       links: { self: linksOf(job.id).self },
     })),
   }
+}
+
+/** `?status=running,queued`: the statuses to keep; undefined keeps all. */
+function statusQuery(ctx: Context): JobStatus[] | undefined {
+  const raw = ctx.query.status
+
+  if (raw === undefined || raw === '') return undefined
+  const values = (Array.isArray(raw) ? raw : [raw]).flatMap((value) =>
+    value.split(',')
+  )
+
+  if (!values.every((v) => (JOB_STATUSES as readonly string[]).includes(v)))
+    throw new RequestError(
+      400,
+      'INVALID_QUERY',
+      `Query parameter 'status' must be one or more of ${JOB_STATUSES.join(
+        ', '
+      )}, comma-separated.`
+    )
+
+  return values as JobStatus[]
 }
 
 async function settingsFor(ctx: EventContext<Clients>) {
@@ -343,6 +395,7 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
       leaseMs: leaseMsFor(settings),
       clockSkewMs: clockSkewMsFor(),
       ttlSec: jobLimits().retentionSec,
+      itemRetryWindowMs: itemRetryWindowMsFor(),
       runningHere: RUNNING_HERE,
     },
     { jobId: event.jobId, chunk: event.chunk as number }
@@ -359,7 +412,8 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
 /**
  * POST undo: a new job that restores previousScore for every item the job
  * updated, only where the Score is still what the job wrote; any other item
- * is reported CONFLICT and left alone. Undoing a job twice answers the same undo job.
+ * is reported CONFLICT and left alone. Undoing a job twice answers the same undo job,
+ * as it is now; one that was cancelled or failed is started again.
  */
 export async function undoJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
@@ -390,35 +444,21 @@ export async function undoJobRoute(ctx: Context) {
       'The job updated no Score that can be restored.'
     )
 
-  const created = await createJob(
+  // A cancelled or failed undo is started again; any other answers as it is now.
+  const { jobId, status } = await startUndo(
     ctx.clients.jobFiles,
     sendEventOf(ctx.clients),
     systemClock,
-    {
-      id: randomUUID(),
-      kind: job.kind,
-      account: job.account,
-      dryRun: false,
-      // The undo writes the same objects back: the same drift the job accepted.
-      allowFieldDrift: job.allowFieldDrift,
-      items,
-      startedBy: caller,
-      // Its own namespace: no caller's Idempotency-Key can name an undo.
-      idempotencyKey: job.id,
-      idempotencyNamespace: 'undo',
-      undoOf: job.id,
-    },
+    { job, items, startedBy: caller, newId: randomUUID },
     jobLimits()
   )
-
-  const jobId = undoJobIdOf(created, job.id)
 
   noStore(ctx)
   ctx.status = 202
   ctx.body = {
     jobId,
     undoOf: job.id,
-    status: 'queued',
+    status,
     items: items.length,
     // Updated items whose Score was empty before: VTEX has no Score to put back.
     unrestorable,

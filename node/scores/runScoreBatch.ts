@@ -1,4 +1,4 @@
-import { BulkStats, Outcome, runBulk } from '../bulk'
+import { BulkStats, Clock, Outcome, runBulk } from '../bulk'
 import type {
   CatalogCallOptions,
   CatalogClient,
@@ -28,6 +28,8 @@ export interface ScoreBatch {
    */
   retryWindowMs?: number
   onOutcome?(index: number, outcome: Outcome<unknown>): void
+  /** The engine's clock (backoff, retry window); the system clock by default. */
+  clock?: Clock
 }
 
 export interface ScoreBatchResult {
@@ -103,6 +105,7 @@ export async function runScoreBatch(
           : JOB_ITEM_RETRY_WINDOW_MS),
       stop,
       onOutcome: batch.onOutcome,
+      ...(batch.clock ? { clock: batch.clock } : {}),
     }
   )
 

@@ -3,6 +3,7 @@ import {
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
 import { spawnService, SpawnedService } from '../../../local/spawnService'
+import { keyHashOf } from '../../jobs/idempotency'
 import {
   APP_KEY,
   APP_KEY_ENTRY,
@@ -368,6 +369,20 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
     const puts = emulator.stats().putsById.product
 
     expect(batchOf(50, 6000, 11).every(({ id }) => puts[id] === 1)).toBe(true)
+    // A replay of a finished job answers its status now, not "queued".
+    const later = await call(
+      replica,
+      'PUT',
+      `${PRODUCT_PATH}?async=true`,
+      body,
+      key
+    )
+
+    expect(later.status).toBe(202)
+    expect(later.body).toMatchObject({
+      jobId: first.body.jobId,
+      status: 'done',
+    })
   })
 
   it('writes every product once under five concurrent resumes and duplicated deliveries', async () => {
@@ -449,6 +464,11 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
     ).toBe(undo.body.jobId)
     const seen = await poll(replica, undo.body.jobId, finished)
 
+    // Once it is done, undoing again answers it as done.
+    expect(
+      (await call(replica, 'POST', `${JOBS}/${queued.body.jobId}/undo`)).body
+    ).toMatchObject({ jobId: undo.body.jobId, status: 'done' })
+
     expect(seen[seen.length - 1]).toMatchObject({
       status: 'done',
       undoOf: queued.body.jobId,
@@ -522,12 +542,241 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
 
       expect(written).toBe(final.progress.done)
       expect(batch.every(({ id }) => (puts[id] ?? 0) <= 1)).toBe(true)
+      // Unrun items are NOT_ATTEMPTED alike in counts, the failed rows and the report.
+      expect(final.counts.NOT_ATTEMPTED).toBe(final.progress.notRun)
+      expect(final.failed).toBe(final.progress.notRun)
+      expect(final.succeeded + final.failed).toBe(batch.length)
+      const failedRows = (
+        await call(
+          replica,
+          'GET',
+          `${JOBS}/${queued.body.jobId}/report.csv?only=failed`
+        )
+      ).text
+        .split('\r\n')
+        .slice(1, -1)
+
+      expect(failedRows).toHaveLength(final.failed)
+      expect(
+        failedRows.every((row) => row.split(',')[2] === 'NOT_ATTEMPTED')
+      ).toBe(true)
+      const report = (
+        await call(replica, 'GET', `${JOBS}/${queued.body.jobId}/report.csv`)
+      ).text
+        .split('\r\n')
+        .slice(1, -1)
+
+      expect(report).toHaveLength(batch.length)
+      expect(
+        report.filter((row) => row.split(',')[3] === 'false')
+      ).toHaveLength(final.failed)
       expect(
         (await call(replica, 'POST', `${JOBS}/${queued.body.jobId}/cancel`))
           .status
       ).toBe(202)
     } finally {
       emulator.configure({ latency: { meanMs: 1, jitterMs: 1 } })
+    }
+  })
+
+  it('lists jobs through every VBase listing page, each with its status and counts, filtered by status', async () => {
+    emulator.vbase.setListPageSize(2)
+    emulator.vbase.resetStats()
+    try {
+      const indexed = emulator.vbase.keys('score-jobs/index/').length
+      const all = await call(replica, 'GET', `${JOBS}?limit=100`)
+
+      expect(indexed).toBeGreaterThan(4)
+      expect(all.status).toBe(200)
+      // Every index entry, though VBase answered two a page.
+      expect(all.body.jobs).toHaveLength(indexed)
+      expect(emulator.vbase.stats().lists).toBeGreaterThanOrEqual(
+        Math.ceil(indexed / 2)
+      )
+      for (const job of all.body.jobs) {
+        expect([
+          'queued',
+          'running',
+          'cancelling',
+          'cancelled',
+          'done',
+          'failed',
+        ]).toContain(job.status)
+        expect(job.succeeded + job.failed).toBe(
+          job.status === 'done' ||
+            job.status === 'cancelled' ||
+            job.status === 'failed'
+            ? job.total
+            : job.progress.done
+        )
+      }
+      const cancelled = await call(replica, 'GET', `${JOBS}?status=cancelled`)
+
+      expect(cancelled.body.jobs.length).toBeGreaterThan(0)
+      expect(
+        cancelled.body.jobs.every(
+          (job: any) =>
+            job.status === 'cancelled' && job.counts.NOT_ATTEMPTED > 0
+        )
+      ).toBe(true)
+      const finishedJobs = await call(
+        replica,
+        'GET',
+        `${JOBS}?status=done,cancelled&limit=100`
+      )
+
+      expect(finishedJobs.body.jobs.map((j: any) => j.jobId)).toEqual(
+        all.body.jobs
+          .filter((j: any) => ['done', 'cancelled'].includes(j.status))
+          .map((j: any) => j.jobId)
+      )
+      const wrong = await call(replica, 'GET', `${JOBS}?status=finished`)
+
+      expect(wrong.status).toBe(400)
+      expect(wrong.body.error.code).toBe('INVALID_QUERY')
+    } finally {
+      emulator.vbase.setListPageSize(1000)
+    }
+  })
+})
+
+describe('a Catalog outage past the item window', () => {
+  it("fails the job with the Catalog's answer, and a resume once the Catalog is back finishes it", async () => {
+    const replica = await startReplica({
+      JOB_ITEM_RETRY_WINDOW_MS: '1000',
+      JOB_CHUNK_SIZE: '20',
+    })
+
+    emulator.events.setSubscribers([replica.runtimeUrl])
+    try {
+      const batch = batchOf(60, 16_000, 321)
+
+      emulator.resetStats()
+      emulator.configure({
+        faults: [
+          {
+            name: 'outage',
+            ids: batch.slice(20, 40).map(({ id }) => id),
+            action: { type: 'status', status: 503, fast: true },
+          },
+        ],
+      })
+      const queued = await call(
+        replica,
+        'PUT',
+        `${PRODUCT_PATH}?async=true`,
+        JSON.stringify(batch)
+      )
+      const seen = await poll(replica, queued.body.jobId, finished, 60_000)
+      const failed = seen[seen.length - 1]
+
+      expect(emulator.stats().faultHits.outage).toBeGreaterThan(20)
+      expect(failed).toMatchObject({
+        status: 'failed',
+        error: {
+          status: 503,
+          code: 'CATALOG_UNAVAILABLE',
+          resumable: true,
+          message: expect.stringMatching(/Catalog answered 503 to GET product/),
+        },
+        progress: { chunksDone: 1 },
+      })
+      expect(failed.error.message).not.toMatch(/credentials/)
+
+      // The Catalog is back: a resume runs the failed chunk again, and the rest.
+      emulator.configure({ faults: [] })
+      const resumed = await call(
+        replica,
+        'POST',
+        `${JOBS}/${queued.body.jobId}/resume`
+      )
+
+      expect(resumed.status).toBe(202)
+      const after = await poll(replica, queued.body.jobId, finished)
+
+      expect(after[after.length - 1]).toMatchObject({
+        status: 'done',
+        counts: { UPDATED: 60 },
+        progress: { done: 60, chunksDone: 3 },
+      })
+      expect(after[after.length - 1].error).toBeUndefined()
+      const puts = emulator.stats().putsById.product
+
+      expect(batch.every(({ id }) => puts[id] === 1)).toBe(true)
+    } finally {
+      emulator.configure({ faults: [] })
+      await replica.close()
+    }
+  })
+})
+
+describe('one Idempotency-Key across three replicas', () => {
+  it('creates exactly one job out of 20 concurrent creations of a new key with different bodies', async () => {
+    const replicas = await Promise.all([
+      startReplica(),
+      startReplica(),
+      startReplica(),
+    ])
+
+    emulator.events.setSubscribers(replicas.map((r) => r.runtimeUrl))
+    try {
+      // A key whose claim shard does not exist yet: every creation races to create it.
+      let key = ''
+
+      for (let n = 0; !key; n++) {
+        const candidate = `race-${Date.now()}-${n}`
+        const shard = keyHashOf('local', 'job', candidate).slice(0, 1)
+
+        if (emulator.vbase.keys(`idempotency/shard-${shard}.json`).length === 0)
+          key = candidate
+      }
+
+      const jobsBefore = emulator.vbase.keys('/job.json').length
+
+      emulator.resetStats()
+      emulator.vbase.resetStats()
+      const bodies = Array.from({ length: 20 }, (_, n) =>
+        batchOf(5, 15_000 + 10 * n, 500 + n)
+      )
+      const answers = await Promise.all(
+        bodies.map((body, n) =>
+          call(
+            replicas[n % 3],
+            'PUT',
+            `${PRODUCT_PATH}?async=true`,
+            JSON.stringify(body),
+            { 'Idempotency-Key': key }
+          )
+        )
+      )
+      const winners = answers.filter((a) => a.status === 202)
+
+      // Before the fix, 2 or 3 creations won: a plain write of the shard wiped a claim.
+      expect(winners.map((w) => w.body.jobId)).toHaveLength(1)
+      const jobId = winners[0].body.jobId as string
+
+      expect(
+        answers
+          .filter((a) => a.status !== 202)
+          .map((a) => [a.status, a.body.error.code])
+      ).toEqual(Array(19).fill([409, 'IDEMPOTENCY_KEY_REUSED']))
+      expect(
+        answers
+          .filter((a) => a.status !== 202)
+          .every((a) => a.body.error.message.includes(jobId))
+      ).toBe(true)
+      // The race happened: creations met each other's shard or claim (412s).
+      expect(emulator.vbase.stats().preconditionFailed).toBeGreaterThan(0)
+      expect(emulator.vbase.keys('/job.json').length).toBe(jobsBefore + 1)
+      await poll(replicas[0], jobId, finished)
+      // Only the winner's body was written, each product once.
+      const winner = bodies[answers.indexOf(winners[0])]
+      const puts = emulator.stats().putsById.product
+
+      expect(winner.every(({ id }) => puts[id] === 1)).toBe(true)
+      expect(Object.keys(puts)).toHaveLength(winner.length)
+    } finally {
+      await Promise.all(replicas.map((r) => r.close()))
     }
   })
 })

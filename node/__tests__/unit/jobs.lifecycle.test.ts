@@ -19,17 +19,19 @@ import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
 import { noChunkWillStart, reportCsv, resultsPage } from '../../jobs/results'
 import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
 import { DoneChunks, summarise } from '../../jobs/summary'
-import { undoItemsOf, undoJobIdOf } from '../../jobs/undo'
+import { startUndo, undoItemsOf, undoJobIdOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
 import { FakeClock } from '../helpers/fakeClock'
 
 // The in-memory store awaits setImmediate steps, so time moves only after many idle turns.
 const IDLE_TURNS = 50
 
-/** VBase's contract in memory: ETags on reads, If-Match on writes (a JobFileConflict on mismatch). */
+/** VBase's contract in memory: ETags on reads, If-Match and If-None-Match: * on writes (a JobFileConflict when one fails). */
 class MemoryFiles implements JobFiles {
   public files = new Map<string, { text: string; etag: string }>()
   public writes = 0
+  /** Paths written with no precondition. */
+  public plainWrites: string[] = []
   public inFlight = 0
   public peakInFlight = 0
   /** Called before each write lands; a test may change the store there. */
@@ -52,6 +54,9 @@ class MemoryFiles implements JobFiles {
 
     if (options.ifMatch !== undefined && current?.etag !== options.ifMatch)
       throw new JobFileConflict(path)
+    if (options.ifNoneMatch === '*' && current) throw new JobFileConflict(path)
+    if (options.ifMatch === undefined && options.ifNoneMatch === undefined)
+      this.plainWrites.push(path)
     const text = JSON.stringify(data)
     const etag = createHash('sha1').update(text).digest('hex')
 
@@ -63,6 +68,15 @@ class MemoryFiles implements JobFiles {
 
   public async list(prefix: string) {
     return [...this.files.keys()].filter((key) => key.startsWith(prefix))
+  }
+
+  public async remove(path: string, options: { ifMatch: string }) {
+    await Promise.resolve()
+    const current = this.files.get(path)
+
+    if (!current) return
+    if (current.etag !== options.ifMatch) throw new JobFileConflict(path)
+    this.files.delete(path)
   }
 }
 
@@ -90,7 +104,11 @@ const productOf = (id: number, score: number | null) => ({
 
 /** A Catalog with Score 0 everywhere, counting PUTs per id. */
 function scriptedCatalog(
-  options: { refuseFrom?: number; missing?: number[] } = {}
+  options: {
+    refuseFrom?: number
+    missing?: number[]
+    down?: () => boolean
+  } = {}
 ) {
   const scores = new Map<number, number>()
   const puts = new Map<number, number>()
@@ -100,6 +118,8 @@ function scriptedCatalog(
         throw new CatalogError('GET', kind, id, 403, 'Forbidden')
       if (options.missing?.includes(id))
         throw new CatalogError('GET', kind, id, 404, 'Product not found')
+      if (options.down?.())
+        throw new CatalogError('GET', kind, id, 503, 'Service Unavailable')
 
       return productOf(id, scores.get(id) ?? 0)
     }),
@@ -167,6 +187,8 @@ async function setup(n = 35, catalogOptions = {}) {
     owner,
     leaseMs: 6000,
     ttlSec: 3600,
+    // An outage fails an item after 20 s of retries (virtual time) here, not 5 minutes.
+    itemRetryWindowMs: 20_000,
   })
 
   if (created.outcome !== 'created') throw new Error('not created')
@@ -279,6 +301,63 @@ describe('createJob', () => {
   })
 })
 
+describe('the first event', () => {
+  const job = (id: string) => ({
+    id,
+    kind: 'product' as const,
+    account: 'store',
+    dryRun: false,
+    items: items(3),
+    startedBy: OWNER,
+  })
+
+  it('is sent again, with backoff, when the bus refuses it', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock(IDLE_TURNS)
+    const attempts: number[] = []
+    const sendEvent = async () => {
+      attempts.push(clock.now())
+      if (attempts.length < 3) throw new Error('courier answered 503')
+    }
+    const created = await clock.run(
+      createJob(
+        files,
+        sendEvent,
+        clock,
+        job('cccccccc-2222-3333-4444-555555555555'),
+        LIMITS
+      )
+    )
+
+    expect(created.outcome).toBe('created')
+    expect(attempts).toEqual([0, 250, 750])
+  })
+
+  it('fails the creation after four refusals, so the caller knows the job did not start', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock(IDLE_TURNS)
+    let attempts = 0
+    const sendEvent = async () => {
+      attempts += 1
+      throw new Error('courier unreachable')
+    }
+
+    await expect(
+      clock.run(
+        createJob(
+          files,
+          sendEvent,
+          clock,
+          job('cccccccc-2222-3333-4444-666666666666'),
+          LIMITS
+        )
+      )
+    ).rejects.toThrow('courier unreachable')
+    expect(attempts).toBe(4)
+    expect(clock.now()).toBe(250 + 500 + 1000)
+  })
+})
+
 describe('createJob with an Idempotency-Key under concurrency', () => {
   const input = (id: string, key = 'k1', n = 5) => ({
     id,
@@ -311,6 +390,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
       },
       write: (p, d, o) => files.write(p, d, o),
       list: (p) => files.list(p),
+      remove: (p, o) => files.remove(p, o),
     }
     const filesB: JobFiles = {
       read: (p) => files.read(p),
@@ -320,6 +400,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
         return files.write(p, d, o)
       },
       list: (p) => files.list(p),
+      remove: (p, o) => files.remove(p, o),
     }
     const [a, b] = await Promise.all([
       createJob(filesA, sendEvent, clock, input(idOf(1)), LIMITS),
@@ -360,6 +441,64 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
     expect(new Set(events.map((e) => e.jobId))).toEqual(new Set([jobId]))
   })
 
+  it('creates one job out of twenty concurrent creations of a new key with different bodies; nothing on the key path is written unconditionally', async () => {
+    const files = new MemoryFiles()
+    const clock = new FakeClock(IDLE_TURNS)
+    const events: ChunkEvent[] = []
+    const sendEvent = async (_k: string, b: ChunkEvent) => void events.push(b)
+    let shardReads = 0
+    // Every creation reads the shard missing before any creates it: the race of a shard's first use.
+    let releaseAll!: () => void
+    const allRead = new Promise<void>((resolve) => (releaseAll = resolve))
+    const racing: JobFiles = {
+      read: async (p) => {
+        const read = await files.read(p)
+
+        if (p.startsWith('idempotency/') && !read) {
+          if (++shardReads === 20) releaseAll()
+          await allRead
+        }
+
+        return read as never
+      },
+      write: (p, d, o) => files.write(p, d, o),
+      list: (p) => files.list(p),
+      remove: (p, o) => files.remove(p, o),
+    }
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        createJob(
+          racing,
+          sendEvent,
+          clock,
+          {
+            ...input(idOf(n % 10), 'k20', 3),
+            id: `${idOf(n % 10).slice(0, 30)}${String(n).padStart(6, '0')}`,
+            items: items(3, 100 * n),
+          },
+          LIMITS
+        )
+      )
+    )
+
+    expect(shardReads).toBe(20)
+    const created = answers.filter((a) => a.outcome === 'created')
+
+    expect(created).toHaveLength(1)
+    const jobId = created[0].outcome === 'created' ? created[0].job.id : ''
+
+    expect(
+      answers.filter((a) => a.outcome === 'conflict' && a.jobId === jobId)
+    ).toHaveLength(19)
+    expect(
+      (await files.list('jobs/')).filter((p) => p.endsWith('job.json'))
+    ).toEqual([jobPaths.job(jobId)])
+    expect(events).toEqual([{ jobId, chunk: 0 }])
+    expect(
+      files.plainWrites.filter((p) => p.startsWith('idempotency/'))
+    ).toEqual([])
+  })
+
   it('re-creates the job on a replay when its creator died after claiming the key, before storing the job', async () => {
     const files = new MemoryFiles()
     const clock = new FakeClock(IDLE_TURNS)
@@ -373,6 +512,7 @@ describe('createJob with an Idempotency-Key under concurrency', () => {
         return files.write(p, d, o)
       },
       list: (p) => files.list(p),
+      remove: (p, o) => files.remove(p, o),
     }
 
     await expect(
@@ -780,6 +920,245 @@ describe('runChunk', () => {
   })
 })
 
+describe('typed job failures', () => {
+  it("fails a job on an outage with the Catalog's answer, and resumes it once the Catalog is back", async () => {
+    let down = false
+    const s = await setup(35, { down: () => down })
+    const first = s.events.shift() as ChunkEvent
+
+    await s.clock.run(runChunk(s.runner('replica-a'), first))
+    // The Catalog goes down for longer than the item retry window.
+    down = true
+    const outcomes = await drain(s)
+    const failed = await summarise(s.files, s.job, s.clock.now())
+    const downReads = s.catalog.read.mock.calls.length
+
+    expect(outcomes).toEqual(['ran'])
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error: {
+        status: 503,
+        code: 'CATALOG_UNAVAILABLE',
+        resumable: true,
+        message: expect.stringContaining(
+          'Catalog answered 503 to GET product 11: Service Unavailable'
+        ),
+      },
+      progress: { chunksDone: 1, done: 20 },
+    })
+    // Each item was retried through its window, then failed with the outage as its cause.
+    expect(failed.counts.DEADLINE_EXCEEDED).toBe(10)
+    expect(downReads - 10).toBeGreaterThan(2 * 10)
+    expect(
+      (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 1)))?.data
+    ).toMatchObject({
+      phase: 'failed',
+      failure: { code: 'CATALOG_UNAVAILABLE' },
+    })
+    // A redelivery of the failed chunk's event runs nothing while the job is failed.
+    expect(
+      await s.clock.run(
+        runChunk(s.runner('replica-b'), { jobId: s.job.id, chunk: 1 })
+      )
+    ).toBe('failed')
+    expect(s.catalog.read.mock.calls.length).toBe(downReads)
+
+    // Back: a resume runs the failed chunk again, then the rest.
+    down = false
+    expect(await resumeJob(s.files, s.sendEvent, s.job, failed)).toBe(1)
+    expect((await summarise(s.files, s.job, s.clock.now())).status).toBe(
+      'running'
+    )
+    await drain(s)
+    const done = await summarise(s.files, s.job, s.clock.now())
+
+    expect(done).toMatchObject({
+      status: 'done',
+      counts: { UPDATED: 35 },
+      progress: { done: 35, chunksDone: 4 },
+    })
+    expect(done.error).toBeUndefined()
+    expect(s.puts.size).toBe(35)
+    expect([...s.puts.values()].every((n) => n === 1)).toBe(true)
+  })
+
+  it('keeps a 401/403 a credential failure that no resume takes up', async () => {
+    const s = await setup(25, { refuseFrom: 15 })
+
+    await drain(s)
+    const summary = await summarise(s.files, s.job)
+
+    expect(summary.error).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+      message: expect.stringContaining("refused the app's credentials"),
+      resumable: false,
+    })
+    expect(
+      (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 1)))?.data
+    ).toMatchObject({ phase: 'done', failure: { status: 403 } })
+  })
+
+  it('reads a state stored before typed failures (stoppedBy) as a credential failure', async () => {
+    const s = await setup(25)
+    const path = jobPaths.state(s.job.id, 0)
+    const pending = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      { chunk: 0, phase: 'done', attempt: 1, counts: {}, stoppedBy: 401 },
+      { ifMatch: pending?.etag }
+    )
+    s.events.length = 0
+    await s.clock.run(runChunk(s.runner('a'), { jobId: s.job.id, chunk: 0 }))
+
+    expect((await summarise(s.files, s.job)).error).toMatchObject({
+      status: 401,
+      code: 'UNAUTHORIZED',
+      resumable: false,
+    })
+  })
+})
+
+describe('counts that agree everywhere', () => {
+  /** The summary, every results page, both CSVs: each item once, by the same code everywhere. */
+  async function agreement(s: Awaited<ReturnType<typeof setup>>) {
+    const now = s.clock.now()
+    const summary = await summarise(s.files, s.job, now)
+    const finished = await noChunkWillStart(s.files, s.job)
+    const codeOf = (row: {
+      success: string
+      code?: string
+      unchanged?: boolean
+      dryRun?: boolean
+    }) =>
+      row.success === 'false'
+        ? (row.code as string)
+        : row.success === 'true'
+        ? row.dryRun
+          ? 'DRY_RUN'
+          : row.unchanged
+          ? 'UNCHANGED'
+          : 'UPDATED'
+        : 'pending'
+    const tally = (codes: string[]) =>
+      codes.reduce<Record<string, number>>(
+        (all, code) => ({ ...all, [code]: (all[code] ?? 0) + 1 }),
+        {}
+      )
+    const pages: string[] = []
+
+    for (let cursor: string | undefined = '0'; cursor !== undefined; ) {
+      const page = await resultsPage(
+        s.files,
+        s.job,
+        Number(cursor),
+        7,
+        finished,
+        now
+      )
+
+      pages.push(...page.elements.map((row) => codeOf(row as never)))
+      cursor = page.nextCursor
+    }
+
+    const csv = async (only?: 'failed') => {
+      const pieces: string[] = []
+
+      for await (const piece of reportCsv(s.files, s.job, true, only, now))
+        pieces.push(piece)
+
+      return pieces.join('').split('\r\n').slice(1, -1)
+    }
+    const report = await csv()
+    const failedRows = await csv('failed')
+
+    return {
+      summary,
+      pages: tally(pages),
+      reportRows: report.length,
+      reportFailed: report.filter((line) => line.split(',')[3] === 'false')
+        .length,
+      failedRows: tally(failedRows.map((line) => line.split(',')[2])),
+    }
+  }
+
+  const expectAgreement = (a: Awaited<ReturnType<typeof agreement>>) => {
+    const { counts, failed, succeeded, progress } = a.summary
+    const failedCounts = Object.fromEntries(
+      Object.entries(counts).filter(
+        ([code]) => !['UPDATED', 'UNCHANGED', 'DRY_RUN'].includes(code)
+      )
+    )
+
+    expect(a.pages).toEqual(counts)
+    expect(a.failedRows).toEqual(failedCounts)
+    expect(a.reportRows).toBe(progress.total)
+    expect(a.reportFailed).toBe(failed)
+    expect(succeeded + failed).toBe(progress.total)
+    // Items a stopped chunk never sent are NOT_ATTEMPTED too, besides those of chunks never run.
+    expect(counts.NOT_ATTEMPTED ?? 0).toBeGreaterThanOrEqual(progress.notRun)
+  }
+
+  it('agrees for a done job with a failed item', async () => {
+    const s = await setup(35, { missing: [7] })
+
+    await drain(s)
+    const a = await agreement(s)
+
+    expect(a.summary.status).toBe('done')
+    expect(a.summary.counts).toEqual({ UPDATED: 34, NOT_FOUND: 1 })
+    expectAgreement(a)
+  })
+
+  it('agrees for a cancelled job: unrun items are NOT_ATTEMPTED in counts, pages and both CSVs', async () => {
+    const s = await setup(35)
+
+    await s.clock.run(runChunk(s.runner('a'), s.events.shift() as ChunkEvent))
+    s.events.length = 0
+    // Chunk 1 was claimed by a replica that died: its lease ran out, so it never runs either.
+    const path = jobPaths.state(s.job.id, 1)
+    const pending = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      { chunk: 1, phase: 'running', attempt: 1, owner: 'dead', leaseUntil: 1 },
+      { ifMatch: pending?.etag }
+    )
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    await s.clock.run(s.clock.sleep(10))
+    const a = await agreement(s)
+
+    expect(a.summary.status).toBe('cancelled')
+    expect(a.summary.counts).toEqual({ UPDATED: 10, NOT_ATTEMPTED: 25 })
+    expect(a.summary.failed).toBe(25)
+    expect(a.summary.progress.notRun).toBe(25)
+    expectAgreement(a)
+  })
+
+  it('agrees for a job failed by the app credentials and for one failed by an outage', async () => {
+    const refused = await setup(25, { refuseFrom: 15 })
+
+    await drain(refused)
+    const r = await agreement(refused)
+
+    expect(r.summary.status).toBe('failed')
+    expect(r.summary.counts.NOT_ATTEMPTED).toBeGreaterThan(0)
+    expectAgreement(r)
+
+    const down = await setup(35, { down: () => true })
+
+    await drain(down)
+    const d = await agreement(down)
+
+    expect(d.summary).toMatchObject({
+      status: 'failed',
+      counts: { DEADLINE_EXCEEDED: 10, NOT_ATTEMPTED: 25 },
+    })
+    expectAgreement(d)
+  })
+})
+
 describe('summarise, polled', () => {
   /** Records the chunk state files a store is asked for. */
   const countStateReads = (files: MemoryFiles) => {
@@ -930,7 +1309,14 @@ describe('results and report', () => {
     }
 
     const finished = await noChunkWillStart(s.files, s.job)
-    const page = await resultsPage(s.files, s.job, 10, 15, finished)
+    const page = await resultsPage(
+      s.files,
+      s.job,
+      10,
+      15,
+      finished,
+      s.clock.now()
+    )
 
     expect(finished).toBe(true)
     // Items 10..24: chunks 1 and 2 only, of 4.
@@ -992,10 +1378,39 @@ describe('recentJobs', () => {
 
     const products = await recentJobs(files, 2, ['product'])
 
-    expect(products.map((job) => job.id)).toEqual([ids[4], ids[2]])
+    expect(products.map(({ job }) => job.id)).toEqual([ids[4], ids[2]])
     expect(
-      (await recentJobs(files, 10, ['category'])).map((j) => j.id)
+      (await recentJobs(files, 10, ['category'])).map(({ job }) => job.id)
     ).toEqual([ids[5], ids[3], ids[1]])
+    // Each with its status; filtered by status.
+    await cancelJob(
+      files,
+      clock,
+      (await files.read<JobDefinition>(jobPaths.job(ids[3])))!.data,
+      OWNER,
+      3600
+    )
+    const listed = await recentJobs(files, 10, ['product', 'category'], {
+      now: clock.now(),
+    })
+
+    expect(listed.map(({ summary }) => summary.status)).toEqual([
+      'queued',
+      'queued',
+      'cancelled',
+      'queued',
+      'queued',
+      'queued',
+    ])
+    expect(listed[2].summary.counts).toEqual({ NOT_ATTEMPTED: 2 })
+    expect(
+      (
+        await recentJobs(files, 10, ['product', 'category'], {
+          statuses: ['cancelled'],
+          now: clock.now(),
+        })
+      ).map(({ job }) => job.id)
+    ).toEqual([ids[3]])
   })
 })
 
@@ -1100,5 +1515,103 @@ describe('undo', () => {
     expect(s.scores.get(5)).toBe(999)
     expect(s.puts.has(5)).toBe(false)
     expect(s.scores.get(1)).toBe(0)
+  })
+
+  it('starts an undo again when the last one was cancelled or failed, and answers a live one as it is', async () => {
+    const s = await setup(25)
+
+    await drain(s)
+    const { items } = await undoItemsOf(s.files, s.job)
+    let ids = 0
+    const undo = () =>
+      startUndo(
+        s.files,
+        s.sendEvent,
+        s.clock,
+        {
+          job: s.job,
+          items,
+          startedBy: OWNER,
+          newId: () =>
+            `aaaaaaaa-bbbb-cccc-dddd-${String(++ids).padStart(12, '0')}`,
+        },
+        LIMITS
+      )
+    const jobOf = async (id: string) =>
+      (await s.files.read<JobDefinition>(jobPaths.job(id)))
+        ?.data as JobDefinition
+
+    // The first undo is cancelled after its first chunk: 10 items restored.
+    const first = await undo()
+
+    expect(first).toMatchObject({ status: 'queued', created: true })
+    await s.clock.run(runChunk(s.runner('a'), s.events.shift() as ChunkEvent))
+    await cancelJob(s.files, s.clock, await jobOf(first.jobId), OWNER, 3600)
+    await drain(s)
+    expect((await summarise(s.files, await jobOf(first.jobId))).status).toBe(
+      'cancelled'
+    )
+    expect(s.scores.get(1)).toBe(0)
+    expect(s.scores.get(25)).toBe(124)
+
+    // Undo again: a new undo job, not the cancelled one.
+    const second = await undo()
+
+    expect(second.created).toBe(true)
+    expect(second.jobId).not.toBe(first.jobId)
+    // While it is queued, undoing again answers it.
+    expect(await undo()).toEqual({ ...second, created: false })
+    s.puts.clear()
+    await drain(s)
+    const done = await summarise(s.files, await jobOf(second.jobId))
+
+    expect(done).toMatchObject({
+      status: 'done',
+      counts: { UNCHANGED: 10, UPDATED: 15 },
+    })
+    expect([...s.scores.values()].every((score) => score === 0)).toBe(true)
+    expect(s.puts.size).toBe(15)
+    expect(await undo()).toEqual({
+      jobId: second.jobId,
+      status: 'done',
+      created: false,
+    })
+  })
+
+  it('starts an undo again after one the Catalog refused failed', async () => {
+    const s = await setup(12)
+
+    await drain(s)
+    const { items } = await undoItemsOf(s.files, s.job)
+    let ids = 0
+    const undo = () =>
+      startUndo(
+        s.files,
+        s.sendEvent,
+        s.clock,
+        {
+          job: s.job,
+          items,
+          startedBy: OWNER,
+          newId: () =>
+            `aaaaaaaa-bbbb-cccc-eeee-${String(++ids).padStart(12, '0')}`,
+        },
+        LIMITS
+      )
+    const healthy = s.catalog.read.getMockImplementation()!
+
+    s.catalog.read.mockImplementation(async (kind, id) => {
+      throw new CatalogError('GET', kind, id, 403, 'Forbidden')
+    })
+    const failed = await undo()
+
+    await drain(s)
+    s.catalog.read.mockImplementation(healthy)
+    const again = await undo()
+
+    expect(again.created).toBe(true)
+    expect(again.jobId).not.toBe(failed.jobId)
+    await drain(s)
+    expect([...s.scores.values()].every((score) => score === 0)).toBe(true)
   })
 })

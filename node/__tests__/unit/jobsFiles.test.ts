@@ -46,6 +46,20 @@ describe('JobFilesClient.write', () => {
     expect(configs[1]).not.toHaveProperty('retries')
   })
 
+  it('creates a file with If-None-Match: * sent once', async () => {
+    const { client, configs } = capturing(async () => ({
+      headers: { etag: '"e1"' },
+    }))
+
+    await client.write('idempotency/shard-a.json', {}, { ifNoneMatch: '*' })
+
+    expect(configs[0]).toMatchObject({
+      retries: 0,
+      headers: expect.objectContaining({ 'If-None-Match': '*' }),
+    })
+    expect(configs[0].headers).not.toHaveProperty('If-Match')
+  })
+
   it('turns a 412 into a JobFileConflict', async () => {
     const { client } = capturing(async () => {
       throw Object.assign(new Error('412'), { response: { status: 412 } })

@@ -24,6 +24,7 @@ import {
   startJob,
   undoJobRoute,
 } from './middlewares/jobs'
+import { limitJobCreation } from './middlewares/limitJobCreation'
 import { loadSettings } from './middlewares/loadSettings'
 import { parseBatch } from './middlewares/parseBatch'
 import { sameOrigin } from './middlewares/sameOrigin'
@@ -89,6 +90,7 @@ const scoreRoute = (target: ScoreTarget) =>
       sameOrigin,
       loadSettings,
       parseBatch,
+      limitJobCreation((ctx) => ctx.state.async),
       runOrQueue(target),
     ],
     DEFAULT: [handleErrors, methodNotAllowed('PUT')],
@@ -97,7 +99,8 @@ const scoreRoute = (target: ScoreTarget) =>
 function jobRoute(
   verb: 'GET' | 'POST',
   handler: (ctx: Context) => Promise<void>,
-  withJob = true
+  withJob = true,
+  before: Array<(ctx: Context, next: () => Promise<void>) => Promise<void>> = []
 ) {
   return method({
     [verb]: [
@@ -106,6 +109,7 @@ function jobRoute(
       ...(verb === 'POST' ? [sameOrigin] : []),
       loadSettings,
       ...(withJob ? [loadJob] : []),
+      ...before,
       handler,
     ],
     DEFAULT: [handleErrors, methodNotAllowed(verb)],
@@ -124,7 +128,7 @@ const publicRoutes = {
   scoreJobReport: jobRoute('GET', jobReport),
   scoreJobCancel: jobRoute('POST', cancelJobRoute),
   scoreJobResume: jobRoute('POST', resumeJob),
-  scoreJobUndo: jobRoute('POST', undoJobRoute),
+  scoreJobUndo: jobRoute('POST', undoJobRoute, true, [limitJobCreation()]),
 }
 
 /**

@@ -112,3 +112,11 @@ export async function authorizeJobCaller(
 
   return verdict.owner
 }
+
+/** The caller of a job route, checked with the request's own clients and account. */
+export const jobCallerOf = (ctx: Context) =>
+  authorizeJobCaller(
+    { vtexId: ctx.clients.vtexId, licenseManager: ctx.clients.accessControl },
+    ctx.state.credentials,
+    ctx.vtex.account
+  )

@@ -4,7 +4,7 @@ import { Readable } from 'stream'
 
 import type { EventContext } from '@vtex/api'
 
-import { AccessPorts, authorizeJobCaller } from '../access/authorize'
+import { jobCallerOf } from '../access/authorize'
 import { systemClock } from '../bulk/clock'
 import type { Clients } from '../clients'
 import { RequestError } from '../input/requestError'
@@ -54,14 +54,8 @@ const sendEventOf =
 
 const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store')
 
-const accessOf = (ctx: Context): AccessPorts => ({
-  vtexId: ctx.clients.vtexId,
-  licenseManager: ctx.clients.accessControl,
-})
-
 /** Who calls a job route, if VTEX ID and License Manager let them manage this account's jobs. */
-const jobCaller = (ctx: Context) =>
-  authorizeJobCaller(accessOf(ctx), ctx.state.credentials, ctx.vtex.account)
+const jobCaller = jobCallerOf
 
 /** A job needs credentials to run with; a local run against a store may have none. */
 function assertJobsCanRun() {

@@ -473,6 +473,49 @@ describe('when VTEX ID or License Manager fail', () => {
   })
 })
 
+describe('job creation', () => {
+  it("is limited per account (429 with Retry-After), and refused callers spend none of the account's budget", async () => {
+    const fresh = await spawnService({
+      CATALOG_URL: stack.emulator.url,
+      VBASE_PROXY_URL: stack.emulator.url,
+      VTEX_APP_KEY: APP_KEY,
+      VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
+    })
+    const create = (headers: Record<string, string>, n: number) =>
+      call(
+        'PUT',
+        `${PRODUCT_PATH}?async=true&dryRun=true`,
+        headers,
+        [{ id: 12, score: n }],
+        fresh
+      )
+
+    try {
+      const refused = []
+
+      for (let n = 0; n < 12; n++)
+        refused.push(
+          await create({ VtexIdclientAutCookie: READ_ONLY_TOKEN }, n)
+        )
+      const answers = []
+
+      for (let n = 0; n < 12; n++) answers.push(await create(ADMIN, n))
+
+      expect(refused.map((a) => a.status)).toEqual(Array(12).fill(403))
+      expect(answers.slice(0, 10).map((a) => a.status)).toEqual(
+        Array(10).fill(202)
+      )
+      for (const limited of answers.slice(10)) {
+        expect(limited.status).toBe(429)
+        expect(limited.body.error.code).toBe('TOO_MANY_JOBS')
+        expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+      }
+    } finally {
+      await fresh.close()
+    }
+  })
+})
+
 describe('a local run against a store without an app key pair', () => {
   it('refuses jobs with how to fix it, and still runs synchronous batches', async () => {
     const local = await spawnService({

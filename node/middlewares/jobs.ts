@@ -17,12 +17,13 @@ import {
 } from '../jobs/config'
 import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
 import { createJob, SendEvent } from '../jobs/create'
+import { delimiterNamed, resultSheet, sheetType } from '../jobs/csvWriter'
 import { jobPaths } from '../jobs/files'
 import type { ChunkEvent, JobDefinition } from '../jobs/model'
 import {
+  chunkRows,
   MAX_PAGE,
   noChunkWillStart,
-  reportCsv,
   resultsPage,
 } from '../jobs/results'
 import { runChunk } from '../jobs/runChunk'
@@ -195,16 +196,29 @@ export async function jobResults(ctx: Context) {
   )
 }
 
-/** GET the CSV report (or, with `?only=failed`, the failed rows to fix and upload again), streamed chunk by chunk. */
+/**
+ * GET the CSV report (or, with `?only=failed`, the failed rows to fix and
+ * upload again, in the same columns), streamed chunk by chunk, with a BOM,
+ * delimited by `?delimiter=` (comma, semicolon or tab; a comma by default).
+ */
 export async function jobReport(ctx: Context) {
   const { job } = ctx.state
-  const only = ctx.query.only
+  const { only, delimiter: delimiterName = 'comma' } = ctx.query
 
   if (only !== undefined && only !== 'failed')
     throw new RequestError(
       400,
       'INVALID_QUERY',
       "Query parameter 'only' must be 'failed'."
+    )
+
+  const delimiter = delimiterNamed(delimiterName)
+
+  if (!delimiter)
+    throw new RequestError(
+      400,
+      'INVALID_QUERY',
+      "Query parameter 'delimiter' must be 'comma', 'semicolon' or 'tab'."
     )
 
   const summary = await summarise(
@@ -221,14 +235,22 @@ export async function jobReport(ctx: Context) {
       'The report is available once the job is done, failed or cancelled.'
     )
 
+  const { type, extension } = sheetType(delimiter)
+
   noStore(ctx)
-  ctx.type = 'text/csv; charset=utf-8'
+  ctx.type = type
   ctx.set(
     'Content-Disposition',
-    `attachment; filename="score-job-${job.id}${only ? '-failed' : ''}.csv"`
+    `attachment; filename="score-job-${job.id}${
+      only ? '-failed' : ''
+    }.${extension}"`
   )
   ctx.body = Readable.from(
-    reportCsv(ctx.clients.jobFiles, job, true, only ? 'failed' : undefined)
+    resultSheet(
+      (chunk) => chunkRows(ctx.clients.jobFiles, job, chunk, true),
+      job.chunks,
+      { delimiter, ...(only ? { only: 'failed' as const } : {}) }
+    )
   )
 }
 

@@ -4,10 +4,18 @@ import {
   parseJsonBody,
   readBody,
 } from '../input/body'
-import { parseCsvBatch } from '../input/csv'
-import { buildValidationEnvelope } from '../scores/envelope'
+import { CsvKind, Delimiter, parseCsvBatch } from '../input/csv'
+import { spreadsheetProblems } from '../input/csvMessages'
 import { RequestError } from '../input/requestError'
+import { buildValidationEnvelope } from '../scores/envelope'
 import { validateBatch } from '../scores/validate'
+
+declare global {
+  interface State {
+    /** The delimiter of a CSV upload: a CSV answer or report uses it too. */
+    csvDelimiter?: Delimiter
+  }
+}
 
 function booleanQuery(ctx: Context, name: string): boolean {
   const value = ctx.query[name]
@@ -30,6 +38,7 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
   ctx.state.async = booleanQuery(ctx, 'async')
   ctx.state.allowFieldDrift = booleanQuery(ctx, 'allowFieldDrift')
   const runsAsJobs = ctx.state.target?.runsAsJobs ?? true
+  const kind: CsvKind = ctx.state.target?.kind ?? 'product'
 
   if (ctx.state.async && !runsAsJobs)
     throw new RequestError(
@@ -39,7 +48,7 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
     )
 
   const text = decodeBody(await readBody(ctx.req))
-  const csv = format === 'csv' ? parseCsvBatch(text) : undefined
+  const csv = format === 'csv' ? parseCsvBatch(text, kind) : undefined
   const body = csv ? csv.items : parseJsonBody(text)
   const { maxItems, maxAsyncItems } = ctx.state.settings
   const validation = validateBatch(body, {
@@ -52,7 +61,9 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
     ctx.status = 400
     ctx.set('Cache-Control', 'no-store')
     ctx.body = buildValidationEnvelope(
-      validation.invalid,
+      csv
+        ? spreadsheetProblems(validation.invalid, csv, kind)
+        : validation.invalid,
       (body as unknown[]).length
     )
 
@@ -60,5 +71,6 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
   }
 
   ctx.state.items = validation.items
+  if (csv) ctx.state.csvDelimiter = csv.delimiter
   await next()
 }

@@ -7,6 +7,7 @@ import type { EventContext } from '@vtex/api'
 import { AccessPorts, authorizeJobCaller } from '../access/authorize'
 import { systemClock } from '../bulk/clock'
 import type { Clients } from '../clients'
+import { assertKnownQuery, integerQuery } from '../input/query'
 import { RequestError } from '../input/requestError'
 import {
   appCredentials,
@@ -150,6 +151,7 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
 
 /** GET a job: its constant-size summary. */
 export async function jobSummary(ctx: Context) {
+  assertKnownQuery(ctx.query, [])
   noStore(ctx)
   ctx.body = await summarise(
     ctx.clients.jobFiles,
@@ -159,30 +161,21 @@ export async function jobSummary(ctx: Context) {
   )
 }
 
-const integerQuery = (
-  ctx: Context,
-  name: string,
-  fallback: number,
-  max: number
-) => {
-  const raw = ctx.query[name]
-
-  if (raw === undefined || raw === '') return fallback
-  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) > max)
-    throw new RequestError(
-      400,
-      'INVALID_QUERY',
-      `Query parameter '${name}' must be an integer from 0 to ${max}.`
-    )
-
-  return Number(raw)
-}
-
 /** GET a job's results, a page at a time: `?cursor=` (from the previous page's nextCursor) and `?limit=` (at most 1000). */
 export async function jobResults(ctx: Context) {
   const { job } = ctx.state
-  const cursor = integerQuery(ctx, 'cursor', 0, job.total)
-  const limit = Math.max(1, integerQuery(ctx, 'limit', 100, MAX_PAGE))
+
+  assertKnownQuery(ctx.query, ['cursor', 'limit'])
+  const cursor = integerQuery(ctx.query, 'cursor', {
+    fallback: 0,
+    min: 0,
+    max: job.total,
+  })
+  const limit = integerQuery(ctx.query, 'limit', {
+    fallback: 100,
+    min: 1,
+    max: MAX_PAGE,
+  })
   // Two small files, not every chunk's state: a page costs what it covers.
   const finished = await noChunkWillStart(ctx.clients.jobFiles, job)
 
@@ -203,6 +196,8 @@ export async function jobResults(ctx: Context) {
  */
 export async function jobReport(ctx: Context) {
   const { job } = ctx.state
+
+  assertKnownQuery(ctx.query, ['only', 'delimiter'])
   const { only, delimiter: delimiterName = 'comma' } = ctx.query
 
   if (only !== undefined && only !== 'failed')
@@ -257,6 +252,8 @@ export async function jobReport(ctx: Context) {
 /** POST cancel: chunks not started are not run; the summary says what was written. */
 export async function cancelJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
+
+  assertKnownQuery(ctx.query, [])
   const before = await summarise(
     ctx.clients.jobFiles,
     job,
@@ -292,6 +289,7 @@ export async function cancelJobRoute(ctx: Context) {
 export async function resumeJob(ctx: Context) {
   const { job } = ctx.state
 
+  assertKnownQuery(ctx.query, [])
   assertJobsCanRun()
   const before = await summarise(
     ctx.clients.jobFiles,
@@ -309,7 +307,12 @@ export async function resumeJob(ctx: Context) {
 /** GET the account's recent jobs of the kinds the caller may edit. */
 export async function listJobs(ctx: Context) {
   await jobCaller(ctx)
-  const limit = Math.max(1, integerQuery(ctx, 'limit', 20, 100))
+  assertKnownQuery(ctx.query, ['limit'])
+  const limit = integerQuery(ctx.query, 'limit', {
+    fallback: 20,
+    min: 1,
+    max: 100,
+  })
   const jobs = await recentJobs(ctx.clients.jobFiles, limit, ['product'])
 
   noStore(ctx)
@@ -386,6 +389,7 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
 export async function undoJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
 
+  assertKnownQuery(ctx.query, [])
   assertJobsCanRun()
   const summary = await summarise(
     ctx.clients.jobFiles,

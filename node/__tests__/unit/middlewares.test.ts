@@ -480,6 +480,65 @@ describe('parseBatch', () => {
     }
   )
 
+  it.each([
+    [{ dryrun: 'true' }, "'dryrun' is written 'dryRun'"],
+    [{ DryRun: 'true', async: 'true' }, "'DryRun' is written 'dryRun'"],
+    [{ force: 'true' }, "Unknown query parameter 'force'"],
+  ])(
+    'refuses the unknown query parameters %p before reading the body',
+    async (query, detail) => {
+      const { ctx } = fakeContext({
+        headers: { 'Content-Type': 'application/json' },
+        body: '[{"id":1,"score":1}]',
+        query,
+        state: { settings: DEFAULT_SETTINGS },
+      })
+      const next = jest.fn()
+      const error = await parseBatch(ctx, next).catch((e) => e)
+
+      expect(error).toMatchObject({
+        status: 400,
+        code: 'UNKNOWN_QUERY_PARAMETER',
+      })
+      expect(error.message).toContain(detail)
+      expect(error.message).toContain(
+        "This route accepts: 'dryRun', 'async', 'allowFieldDrift'."
+      )
+      expect(next).not.toHaveBeenCalled()
+      expect(ctx.state.items).toBeUndefined()
+    }
+  )
+
+  it('refuses an Idempotency-Key on a synchronous batch, and takes it with ?async=true', async () => {
+    const headers = {
+      'Content-Type': 'application/json',
+      'Idempotency-Key': 'k-1',
+    }
+    const refused = fakeContext({
+      headers,
+      body: '[{"id":1,"score":1}]',
+      query: { dryRun: 'true' },
+      state: { settings: DEFAULT_SETTINGS },
+    })
+    const next = jest.fn()
+
+    await expect(parseBatch(refused.ctx, next)).rejects.toMatchObject({
+      status: 400,
+      code: 'IDEMPOTENCY_KEY_NOT_SUPPORTED',
+      message: expect.stringContaining('send the batch with ?async=true'),
+    })
+    expect(next).not.toHaveBeenCalled()
+
+    const { ctx, next: jobNext } = await run({
+      headers,
+      body: '[{"id":1,"score":1}]',
+      query: { async: 'true' },
+    })
+
+    expect(jobNext).toHaveBeenCalledTimes(1)
+    expect(ctx.state.async).toBe(true)
+  })
+
   it('reads a CSV with the route kind, keeps its delimiter and tells invalid rows in its words', async () => {
     const { ctx, next } = await run({
       headers: { 'Content-Type': 'text/csv' },

@@ -2,11 +2,26 @@ import { parse } from 'csv-parse/sync'
 
 import { RequestError } from './requestError'
 
+/** What a CSV upload sets: product or category Scores. */
+export type CsvKind = 'product' | 'category'
+
+/** A header cell the upload reads, as the file names it. */
+export interface CsvColumn {
+  /** The header cell as written (trimmed), for messages that speak the file's words. */
+  name: string
+  /** 1-based, as spreadsheets count. */
+  column: number
+}
+
 export interface CsvBatch {
   /** `{ id, score }` per data row, as strings; validated like a JSON body. */
   items: Array<{ id?: string; score?: string }>
   /** The CSV line each item starts on, so errors can cite it. */
   lines: number[]
+  /** The file's delimiter: results sent back as CSV use it too. */
+  delimiter: Delimiter
+  /** The columns read, as the header names them. */
+  columns: { id: CsvColumn; score: CsvColumn }
 }
 
 /** What spreadsheets write: a comma, a semicolon (locales with a decimal comma), or a tab. */
@@ -135,6 +150,59 @@ function headerEnd(text: string): number {
 
 const normalizeName = (name: string) => name.trim().toLowerCase()
 
+/**
+ * A header cell reduced to what tells columns apart: lower case, without a
+ * trailing note in parentheses ("(Não alterável)"), leading underscores,
+ * spaces, underscores, hyphens or dots. "Product ID", "_ProductId" and
+ * "product_id" are all "productid".
+ */
+export const headerKey = (name: string) =>
+  name
+    .trim()
+    .toLowerCase()
+    .replace(/\s*\([^)]*\)\s*$/, '')
+    .replace(/[\s_.-]+/g, '')
+
+/**
+ * The id headers accepted, by key: `id`, and the id column of VTEX's own
+ * spreadsheets: "Product ID" / "Category ID" (Catalog > Products and SKUs >
+ * Export), "ProductId" / "CategoryId" and, in Portuguese, "IdProduto" /
+ * "IdCategoria" (the legacy Import and Export spreadsheet, whose headers
+ * read "_IDProduto (Não alterável)" and "_IDCategoria").
+ */
+export const ID_HEADERS: Record<CsvKind, readonly string[]> = {
+  product: ['id', 'productid', 'idproduto'],
+  category: ['id', 'categoryid', 'idcategoria'],
+}
+
+/** Headers that name another kind's ids: said to the caller, never read. */
+const OTHER_IDS: Record<CsvKind, Record<string, string>> = {
+  product: {
+    categoryid:
+      'holds category ids: upload the file to /_v/massive/catalog/score/update',
+    idcategoria:
+      'holds category ids: upload the file to /_v/massive/catalog/score/update',
+    skuid: 'holds SKU ids; the Score is set per product: use its product id',
+    idsku: 'holds SKU ids; the Score is set per product: use its product id',
+  },
+  category: {
+    productid:
+      'holds product ids: upload the file to /_v/massive/product/score/update',
+    idproduto:
+      'holds product ids: upload the file to /_v/massive/product/score/update',
+  },
+}
+
+const isIdHeader = (kind: CsvKind, name: string) =>
+  ID_HEADERS[kind].includes(headerKey(name))
+const isScoreHeader = (name: string) => headerKey(name) === 'score'
+
+/** The kind's id header names, as a message lists them. */
+const idHeaderNames = (kind: CsvKind) =>
+  kind === 'product'
+    ? "'id', 'Product ID' or '_IDProduto' (the id column of VTEX's product export)"
+    : "'id', 'Category ID' or '_IDCategoria'"
+
 /** Cells of the header row, split with `delimiter` (quotes respected). */
 function headerCells(header: string, delimiter: Delimiter): string[] {
   try {
@@ -153,14 +221,20 @@ function headerCells(header: string, delimiter: Delimiter): string[] {
 
 /**
  * The delimiter the header row is written with: the one that splits it into
- * cells naming both `id` and `score`, else the one it holds most of, else a comma.
+ * cells naming both an id column and `score`, else the one it holds most
+ * of, else a comma.
  */
-export function detectDelimiter(text: string): Delimiter {
+export function detectDelimiter(
+  text: string,
+  kind: CsvKind = 'product'
+): Delimiter {
   const header = text.slice(0, headerEnd(text))
   const naming = DELIMITERS.filter((delimiter) => {
     const cells = headerCells(header, delimiter)
 
-    return cells.includes('id') && cells.includes('score')
+    return (
+      cells.some((cell) => isIdHeader(kind, cell)) && cells.some(isScoreHeader)
+    )
   })
 
   if (naming.length === 1) return naming[0]
@@ -233,37 +307,77 @@ function parserError(error: unknown): RequestError {
   }
 }
 
-/** Refuses a header whose columns cannot be told apart, or that lacks `id` or `score`. */
-function checkHeader(names: string[], delimiter: Delimiter) {
+const cellAt = (name: string, index: number) =>
+  `'${name.slice(0, 40)}' in column ${index + 1} (${columnLetter(index + 1)})`
+
+/**
+ * Finds the id and score columns of the header row (cells as written,
+ * trimmed), and refuses a header whose columns cannot be told apart, or
+ * that lacks either.
+ */
+function readHeader(
+  names: string[],
+  delimiter: Delimiter,
+  kind: CsvKind
+): { id: CsvColumn; score: CsvColumn } {
   const firstColumnOf = new Map<string, number>()
 
   names.forEach((name, index) => {
     if (name === '') return
 
-    const first = firstColumnOf.get(name)
+    const normalized = normalizeName(name)
+    const first = firstColumnOf.get(normalized)
 
     if (first !== undefined) {
       throw csvError(
         'CSV_DUPLICATE_COLUMN',
-        `${at(1)}: the header names the column '${name}' twice, in columns ${
-          first + 1
-        } (${columnLetter(first + 1)}) and ${index + 1} (${columnLetter(
-          index + 1
-        )}), so it is not clear which to read. Rename or delete one of them.`
+        `${at(1)}: the header names the same column twice: ${cellAt(
+          names[first],
+          first
+        )} and ${cellAt(
+          name,
+          index
+        )}, so it is not clear which to read. Rename or delete one of them.`
       )
     }
 
-    firstColumnOf.set(name, index)
+    firstColumnOf.set(normalized, index)
   })
 
-  if (!firstColumnOf.has('id') || !firstColumnOf.has('score')) {
+  const ids = names.flatMap((name, index) =>
+    isIdHeader(kind, name) ? [index] : []
+  )
+  const scores = names.flatMap((name, index) =>
+    isScoreHeader(name) ? [index] : []
+  )
+
+  if (ids.length > 1 || scores.length > 1) {
+    const [what, columns] =
+      ids.length > 1 ? (['id', ids] as const) : (['score', scores] as const)
+
+    throw csvError(
+      'CSV_DUPLICATE_COLUMN',
+      `${at(1)}: the header names the ${what} column more than once: ${columns
+        .map((index) => cellAt(names[index], index))
+        .join(
+          ' and '
+        )}, so it is not clear which to read. Rename or delete all but one of them.`
+    )
+  }
+
+  if (ids.length === 0 || scores.length === 0) {
     const named = names.filter((name) => name !== '')
+    const hints = names.flatMap((name, index) => {
+      const hint = OTHER_IDS[kind][headerKey(name)]
+
+      return hint ? [`${cellAt(name, index)} ${hint}`] : []
+    })
 
     throw csvError(
       'CSV_MISSING_COLUMNS',
-      `${at(
-        1
-      )}: the header row must name the columns 'id' and 'score'; read with a ${
+      `${at(1)}: the header row must name an id column (${idHeaderNames(
+        kind
+      )}) and a 'score' column, in any order and any case; read with a ${
         DELIMITER_NAMES[delimiter]
       } as the delimiter, it names ${
         named.length > 0
@@ -272,8 +386,13 @@ function checkHeader(names: string[], delimiter: Delimiter) {
               .map((name) => `'${name.slice(0, 40)}'`)
               .join(', ')
           : 'nothing'
-      }.`
+      }.${hints.length > 0 ? ` ${hints.slice(0, 2).join('; ')}.` : ''}`
     )
+  }
+
+  return {
+    id: { name: names[ids[0]], column: ids[0] + 1 },
+    score: { name: names[scores[0]], column: scores[0] + 1 },
   }
 }
 
@@ -317,16 +436,21 @@ function checkRowLengths(rows: string[][], lines: number[], width: number) {
 }
 
 /**
- * Reads a CSV upload as spreadsheets write it: a header row naming `id` and
- * `score` (any order, any case, other columns ignored), the delimiter read
+ * Reads a CSV upload as spreadsheets write it: a header row naming an id
+ * column (`id`, or the id column of VTEX's own spreadsheets for `kind`:
+ * see ID_HEADERS) and `score` (any order, any case, other columns
+ * ignored), the delimiter read
  * from that row (comma, semicolon or tab), an optional BOM, CRLF or LF line
  * ends, and quoted cells that may hold delimiters, quotes and line breaks.
  * Rows whose cells are all empty are skipped. Any doubt about which cell
  * belongs to which column refuses the whole upload.
  */
-export function parseCsvBatch(input: string): CsvBatch {
+export function parseCsvBatch(
+  input: string,
+  kind: CsvKind = 'product'
+): CsvBatch {
   const text = input.replace(/^\uFEFF/, '')
-  const delimiter = detectDelimiter(text)
+  const delimiter = detectDelimiter(text, kind)
   const { recordLines, problem } = scan(text, delimiter)
 
   if (problem) throw quoteError(problem)
@@ -354,13 +478,14 @@ export function parseCsvBatch(input: string): CsvBatch {
   if (records.length === 0) {
     throw csvError(
       'CSV_MISSING_COLUMNS',
-      "The CSV is empty: its first row must name the columns 'id' and 'score'."
+      `The CSV is empty: its first row must name an id column (${idHeaderNames(
+        kind
+      )}) and a 'score' column.`
     )
   }
 
-  const names = records[0].record.map(normalizeName)
-
-  checkHeader(names, delimiter)
+  const names = records[0].record.map((name) => name.trim())
+  const columns = readHeader(names, delimiter, kind)
 
   const rows: string[][] = []
   const lines: number[] = []
@@ -373,14 +498,13 @@ export function parseCsvBatch(input: string): CsvBatch {
 
   checkRowLengths(rows, lines, names.length)
 
-  const idColumn = names.indexOf('id')
-  const scoreColumn = names.indexOf('score')
-
   return {
     items: rows.map((row) => ({
-      id: row[idColumn] || undefined,
-      score: row[scoreColumn] || undefined,
+      id: row[columns.id.column - 1] || undefined,
+      score: row[columns.score.column - 1] || undefined,
     })),
     lines,
+    delimiter,
+    columns,
   }
 }

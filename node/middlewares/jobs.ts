@@ -7,6 +7,7 @@ import type { EventContext } from '@vtex/api'
 import { jobCallerOf } from '../access/authorize'
 import { systemClock } from '../bulk/clock'
 import type { Clients } from '../clients'
+import { assertKnownQuery, integerQuery } from '../input/query'
 import { RequestError } from '../input/requestError'
 import {
   appCredentials,
@@ -18,12 +19,13 @@ import {
 } from '../jobs/config'
 import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
 import { createJob, SendEvent } from '../jobs/create'
+import { delimiterNamed, resultSheet, sheetType } from '../jobs/csvWriter'
 import { jobPaths } from '../jobs/files'
 import type { ChunkEvent, JobDefinition } from '../jobs/model'
 import {
+  chunkRows,
   MAX_PAGE,
   noChunkWillStart,
-  reportCsv,
   resultsPage,
 } from '../jobs/results'
 import { runChunk } from '../jobs/runChunk'
@@ -158,6 +160,7 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
 
 /** GET a job: its constant-size summary. */
 export async function jobSummary(ctx: Context) {
+  assertKnownQuery(ctx.query, [])
   noStore(ctx)
   ctx.body = await summarise(
     ctx.clients.jobFiles,
@@ -167,30 +170,21 @@ export async function jobSummary(ctx: Context) {
   )
 }
 
-const integerQuery = (
-  ctx: Context,
-  name: string,
-  fallback: number,
-  max: number
-) => {
-  const raw = ctx.query[name]
-
-  if (raw === undefined || raw === '') return fallback
-  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) > max)
-    throw new RequestError(
-      400,
-      'INVALID_QUERY',
-      `Query parameter '${name}' must be an integer from 0 to ${max}.`
-    )
-
-  return Number(raw)
-}
-
 /** GET a job's results, a page at a time: `?cursor=` (from the previous page's nextCursor) and `?limit=` (at most 1000). */
 export async function jobResults(ctx: Context) {
   const { job } = ctx.state
-  const cursor = integerQuery(ctx, 'cursor', 0, job.total)
-  const limit = Math.max(1, integerQuery(ctx, 'limit', 100, MAX_PAGE))
+
+  assertKnownQuery(ctx.query, ['cursor', 'limit'])
+  const cursor = integerQuery(ctx.query, 'cursor', {
+    fallback: 0,
+    min: 0,
+    max: job.total,
+  })
+  const limit = integerQuery(ctx.query, 'limit', {
+    fallback: 100,
+    min: 1,
+    max: MAX_PAGE,
+  })
   // Two small files, not every chunk's state: a page costs what it covers.
   const finished = await noChunkWillStart(ctx.clients.jobFiles, job)
 
@@ -204,16 +198,31 @@ export async function jobResults(ctx: Context) {
   )
 }
 
-/** GET the CSV report (or, with `?only=failed`, the failed rows to fix and upload again), streamed chunk by chunk. */
+/**
+ * GET the CSV report (or, with `?only=failed`, the failed rows to fix and
+ * upload again, in the same columns), streamed chunk by chunk, with a BOM,
+ * delimited by `?delimiter=` (comma, semicolon or tab; a comma by default).
+ */
 export async function jobReport(ctx: Context) {
   const { job } = ctx.state
-  const only = ctx.query.only
+
+  assertKnownQuery(ctx.query, ['only', 'delimiter'])
+  const { only, delimiter: delimiterName = 'comma' } = ctx.query
 
   if (only !== undefined && only !== 'failed')
     throw new RequestError(
       400,
       'INVALID_QUERY',
       "Query parameter 'only' must be 'failed'."
+    )
+
+  const delimiter = delimiterNamed(delimiterName)
+
+  if (!delimiter)
+    throw new RequestError(
+      400,
+      'INVALID_QUERY',
+      "Query parameter 'delimiter' must be 'comma', 'semicolon' or 'tab'."
     )
 
   const summary = await summarise(
@@ -230,20 +239,30 @@ export async function jobReport(ctx: Context) {
       'The report is available once the job is done, failed or cancelled.'
     )
 
+  const { type, extension } = sheetType(delimiter)
+
   noStore(ctx)
-  ctx.type = 'text/csv; charset=utf-8'
+  ctx.type = type
   ctx.set(
     'Content-Disposition',
-    `attachment; filename="score-job-${job.id}${only ? '-failed' : ''}.csv"`
+    `attachment; filename="score-job-${job.id}${
+      only ? '-failed' : ''
+    }.${extension}"`
   )
   ctx.body = Readable.from(
-    reportCsv(ctx.clients.jobFiles, job, true, only ? 'failed' : undefined)
+    resultSheet(
+      (chunk) => chunkRows(ctx.clients.jobFiles, job, chunk, true),
+      job.chunks,
+      { delimiter, ...(only ? { only: 'failed' as const } : {}) }
+    )
   )
 }
 
 /** POST cancel: chunks not started are not run; the summary says what was written. */
 export async function cancelJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
+
+  assertKnownQuery(ctx.query, [])
   const before = await summarise(
     ctx.clients.jobFiles,
     job,
@@ -279,6 +298,7 @@ export async function cancelJobRoute(ctx: Context) {
 export async function resumeJob(ctx: Context) {
   const { job } = ctx.state
 
+  assertKnownQuery(ctx.query, [])
   assertJobsCanRun()
   const before = await summarise(
     ctx.clients.jobFiles,
@@ -300,7 +320,12 @@ export async function resumeJob(ctx: Context) {
  */
 export async function listJobs(ctx: Context) {
   await jobCaller(ctx)
-  const limit = Math.max(1, integerQuery(ctx, 'limit', 20, 100))
+  assertKnownQuery(ctx.query, ['limit', 'status'])
+  const limit = integerQuery(ctx.query, 'limit', {
+    fallback: 20,
+    min: 1,
+    max: 100,
+  })
   const statuses = statusQuery(ctx)
   const listed = await recentJobs(ctx.clients.jobFiles, limit, ['product'], {
     statuses,
@@ -412,6 +437,7 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
 export async function undoJobRoute(ctx: Context) {
   const { job, caller } = ctx.state
 
+  assertKnownQuery(ctx.query, [])
   assertJobsCanRun()
   const summary = await summarise(
     ctx.clients.jobFiles,

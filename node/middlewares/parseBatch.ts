@@ -4,32 +4,54 @@ import {
   parseJsonBody,
   readBody,
 } from '../input/body'
-import { parseCsvBatch } from '../input/csv'
-import { buildValidationEnvelope } from '../scores/envelope'
+import { CsvKind, Delimiter, parseCsvBatch } from '../input/csv'
+import { spreadsheetProblems } from '../input/csvMessages'
+import { assertKnownQuery, booleanQuery } from '../input/query'
 import { RequestError } from '../input/requestError'
+import { buildValidationEnvelope } from '../scores/envelope'
 import { validateBatch } from '../scores/validate'
 
-function booleanQuery(ctx: Context, name: string): boolean {
-  const value = ctx.query[name]
+declare global {
+  interface State {
+    /** The delimiter of a CSV upload: a CSV answer or report uses it too. */
+    csvDelimiter?: Delimiter
+  }
+}
 
-  if (value === undefined || value === 'false') return false
-  if (value === 'true' || value === '') return true
+/** What the score routes read from the query string; any other name is refused. */
+export const SCORE_QUERY_PARAMETERS = ['dryRun', 'async', 'allowFieldDrift']
+
+/**
+ * `Idempotency-Key` is honoured by jobs only. A synchronous batch never
+ * silently ignores it: the caller is told, and nothing is written.
+ */
+function refuseSynchronousIdempotencyKey(ctx: Context, runsAsJobs: boolean) {
+  if (!ctx.get('Idempotency-Key')) return
 
   throw new RequestError(
     400,
-    'INVALID_QUERY',
-    `Query parameter '${name}' must be 'true' or 'false'.`
+    'IDEMPOTENCY_KEY_NOT_SUPPORTED',
+    `Idempotency-Key is honoured only for jobs (?async=true${
+      runsAsJobs ? '' : ', products only'
+    }); nothing was done. A synchronous batch can be sent again as it is: items already at their Score are reported "unchanged": true and not written again. ${
+      runsAsJobs
+        ? 'Remove the header, or send the batch with ?async=true.'
+        : 'Remove the header.'
+    }`
   )
 }
 
 /** Reads and validates the whole body; an invalid batch is answered here and nothing is written. */
 export async function parseBatch(ctx: Context, next: () => Promise<void>) {
+  assertKnownQuery(ctx.query, SCORE_QUERY_PARAMETERS)
+
   const format = bodyFormatOf(ctx.get('Content-Type') || undefined)
 
-  ctx.state.dryRun = booleanQuery(ctx, 'dryRun')
-  ctx.state.async = booleanQuery(ctx, 'async')
-  ctx.state.allowFieldDrift = booleanQuery(ctx, 'allowFieldDrift')
+  ctx.state.dryRun = booleanQuery(ctx.query, 'dryRun')
+  ctx.state.async = booleanQuery(ctx.query, 'async')
+  ctx.state.allowFieldDrift = booleanQuery(ctx.query, 'allowFieldDrift')
   const runsAsJobs = ctx.state.target?.runsAsJobs ?? true
+  const kind: CsvKind = ctx.state.target?.kind ?? 'product'
 
   if (ctx.state.async && !runsAsJobs)
     throw new RequestError(
@@ -38,8 +60,10 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
       `Category batches run synchronously only: jobs write with the app's own token, and VTEX publishes no License Manager policy for "Categories Management" that the app could declare. Send the batch without ?async=true, in requests of up to ${ctx.state.settings.maxItems} items.`
     )
 
+  if (!ctx.state.async) refuseSynchronousIdempotencyKey(ctx, runsAsJobs)
+
   const text = decodeBody(await readBody(ctx.req))
-  const csv = format === 'csv' ? parseCsvBatch(text) : undefined
+  const csv = format === 'csv' ? parseCsvBatch(text, kind) : undefined
   const body = csv ? csv.items : parseJsonBody(text)
   const { maxItems, maxAsyncItems } = ctx.state.settings
   const validation = validateBatch(body, {
@@ -52,7 +76,9 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
     ctx.status = 400
     ctx.set('Cache-Control', 'no-store')
     ctx.body = buildValidationEnvelope(
-      validation.invalid,
+      csv
+        ? spreadsheetProblems(validation.invalid, csv, kind)
+        : validation.invalid,
       (body as unknown[]).length
     )
 
@@ -60,5 +86,6 @@ export async function parseBatch(ctx: Context, next: () => Promise<void>) {
   }
 
   ctx.state.items = validation.items
+  if (csv) ctx.state.csvDelimiter = csv.delimiter
   await next()
 }

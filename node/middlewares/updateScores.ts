@@ -1,8 +1,14 @@
+import { prefersCsv } from '../input/accept'
+import { envelopeSheet, sheetType } from '../jobs/csvWriter'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import type { ScoreTarget } from '../scores/targets'
 import { batchBudgetMs } from '../settings'
 
-/** Runs a validated batch against the Catalog and answers with the envelope. */
+/**
+ * Runs a validated batch against the Catalog and answers with the envelope;
+ * with `Accept: text/csv`, with the same result as a sheet: the columns of
+ * a job's report, the upload's delimiter (a comma for a JSON body), a BOM.
+ */
 export function updateScores(target: ScoreTarget) {
   return async function updateScoresFor(ctx: Context) {
     const { settings, credentials, items, dryRun, allowFieldDrift } = ctx.state
@@ -35,6 +41,17 @@ export function updateScores(target: ScoreTarget) {
 
     ctx.status = result.status
     ctx.set('Cache-Control', 'no-store')
+    ctx.set('Vary', 'Accept')
+
+    if (prefersCsv(ctx.get('Accept') || undefined)) {
+      const delimiter = ctx.state.csvDelimiter ?? ','
+
+      ctx.set('Content-Type', sheetType(delimiter).type)
+      ctx.body = envelopeSheet(result.envelope, delimiter)
+
+      return
+    }
+
     ctx.body = result.envelope
   }
 }

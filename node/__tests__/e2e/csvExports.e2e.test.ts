@@ -175,7 +175,7 @@ describe('files that could write the wrong thing are refused whole', () => {
     await expectRefused(
       'id;sku;ID;score\r\n16;x;17;56\r\n',
       'CSV_DUPLICATE_COLUMN',
-      /'id' twice, in columns 1 \(A\) and 3 \(C\)/
+      /twice: 'id' in column 1 \(A\) and 'ID' in column 3 \(C\)/
     )
   })
 

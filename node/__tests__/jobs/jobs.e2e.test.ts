@@ -224,10 +224,11 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
     const lines = report.text.split('\r\n')
 
     expect(report.status).toBe(200)
+    // fetch's text() drops the BOM (spreadsheetContract.e2e.test.ts reads the bytes).
     expect(lines.slice(0, 3)).toEqual([
-      'id,score,previousScore,success,error,errorMessage',
-      expect.stringMatching(/^1,5,\d*,true,,$/),
-      '999998,2,,false,404,Catalog answered 404 to GET product 999998: Product not found',
+      'id,score,previousScore,success,code,error,errorMessage',
+      expect.stringMatching(/^1,5,\d*,true,(UPDATED|UNCHANGED),,$/),
+      '999998,2,,false,NOT_FOUND,404,Catalog answered 404 to GET product 999998: Product not found',
     ])
     expect(lines).toHaveLength(1 + 302 + 1)
 
@@ -237,8 +238,9 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
       `${JOBS}/${queued.body.jobId}/report.csv?only=failed`
     )
 
+    // The failed rows share the full report's columns.
     expect(failedRows.text).toBe(
-      'id,score,error_code,error_message\r\n999998,2,NOT_FOUND,Catalog answered 404 to GET product 999998: Product not found\r\n'
+      'id,score,previousScore,success,code,error,errorMessage\r\n999998,2,,false,NOT_FOUND,404,Catalog answered 404 to GET product 999998: Product not found\r\n'
     )
   })
 
@@ -494,8 +496,12 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
     )
 
     expect(failed.text.split('\r\n').slice(1, 3)).toEqual([
-      expect.stringMatching(new RegExp(`^${edited1},\\d+,CONFLICT,.*now 777`)),
-      expect.stringMatching(new RegExp(`^${edited2},\\d+,CONFLICT,.*now 777`)),
+      expect.stringMatching(
+        new RegExp(`^${edited1},\\d+,,false,CONFLICT,\\d+,.*now 777`)
+      ),
+      expect.stringMatching(
+        new RegExp(`^${edited2},\\d+,,false,CONFLICT,\\d+,.*now 777`)
+      ),
     ])
   })
 

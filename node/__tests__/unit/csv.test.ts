@@ -70,7 +70,7 @@ describe('parseCsvBatch: what spreadsheets write', () => {
     ],
     ['LF line ends', 'name,id,score\n"Shirt, blue",5,40\nMug,6,0\n'],
   ])('%s', (_name, text) => {
-    expect(parseCsvBatch(text)).toEqual(expected)
+    expect(parseCsvBatch(text)).toMatchObject(expected)
   })
 
   it('cites the line a row starts on, after a multi-line cell and blank lines', () => {
@@ -177,13 +177,21 @@ describe('parseCsvBatch: refusals name the line and column', () => {
   })
 
   it.each([
-    ['id,score,id\r\n1,2,3\r\n', "'id' twice, in columns 1 (A) and 3 (C)"],
-    ['ID;score;Id\r\n1;2;3\r\n', "'id' twice"],
+    [
+      'id,score,id\r\n1,2,3\r\n',
+      "twice: 'id' in column 1 (A) and 'id' in column 3 (C)",
+    ],
+    ['ID;score;Id\r\n1;2;3\r\n', "'ID' in column 1 (A) and 'Id' in column 3"],
     [
       'id,score,Score \r\n1,2,3\r\n',
-      "'score' twice, in columns 2 (B) and 3 (C)",
+      "'score' in column 2 (B) and 'Score' in column 3 (C)",
     ],
-    ['name,id,score,name\r\na,1,2,b\r\n', "'name' twice"],
+    ['name,id,score,name\r\na,1,2,b\r\n', "'name' in column 1 (A)"],
+    // Two headers the route reads as its id: which one is meant is not clear.
+    [
+      'ID;Product ID;score\r\n1;2;3\r\n',
+      "the id column more than once: 'ID' in column 1 (A) and 'Product ID' in column 2 (B)",
+    ],
   ])('a repeated column name in %p', (text, detail) => {
     const error = refusal(text)
 
@@ -200,11 +208,75 @@ describe('parseCsvBatch: refusals name the line and column', () => {
     const error = refusal('product|value\r\n1|2\r\n')
 
     expect(error.code).toBe('CSV_MISSING_COLUMNS')
-    expect(error.message).toContain("'id' and 'score'")
+    expect(error.message).toContain("an id column ('id', 'Product ID'")
+    expect(error.message).toContain("and a 'score' column")
     expect(error.message).toContain("'product|value'")
   })
 
   it('an empty upload', () => {
     expect(refusal('\uFEFF\r\n').code).toBe('CSV_MISSING_COLUMNS')
+  })
+})
+
+describe('parseCsvBatch: id headers spreadsheets already have', () => {
+  it.each([
+    ['id'],
+    ['ID'],
+    ['Product ID'],
+    ['product_id'],
+    ['ProductId'],
+    ['_ProductId'],
+    // VTEX's legacy Catalog export, in Portuguese.
+    ['_IDProduto (Não alterável)'],
+    ['IdProduto'],
+  ])('reads a product sheet whose id column is %p', (header) => {
+    const batch = parseCsvBatch(
+      `Nome;${header};SKU ID;Category ID;Score\r\nCamisa;5;51;9;40\r\n`
+    )
+
+    expect(batch.items).toEqual([{ id: '5', score: '40' }])
+    expect(batch.delimiter).toBe(';')
+    expect(batch.columns).toEqual({
+      id: { name: header, column: 2 },
+      score: { name: 'Score', column: 5 },
+    })
+  })
+
+  it.each([['id'], ['Category ID'], ['CategoryId'], ['_IDCategoria']])(
+    'reads a category sheet whose id column is %p',
+    (header) => {
+      const batch = parseCsvBatch(
+        `Name,${header},score\r\nShoes,9,3\r\n`,
+        'category'
+      )
+
+      expect(batch.items).toEqual([{ id: '9', score: '3' }])
+    }
+  )
+
+  it('does not read a product export as category ids, nor SKU ids as product ids', () => {
+    expect(
+      parseCsvBatch('Product ID,Category ID,score\r\n5,9,3\r\n', 'category')
+        .items
+    ).toEqual([{ id: '9', score: '3' }])
+
+    const sku = refusal('SKU ID;score\r\n51;3\r\n')
+
+    expect(sku.code).toBe('CSV_MISSING_COLUMNS')
+    expect(sku.message).toContain(
+      "'SKU ID' in column 1 (A) holds SKU ids; the Score is set per product"
+    )
+  })
+
+  it('points a category sheet sent to the product route to the category route', () => {
+    const error = refusal('Category ID,score\r\n9,3\r\n')
+
+    expect(error.code).toBe('CSV_MISSING_COLUMNS')
+    expect(error.message).toContain('/_v/massive/catalog/score/update')
+  })
+
+  it('reads the delimiter from a header naming an accepted id column', () => {
+    expect(detectDelimiter('Product ID;Score\r\n1;2')).toBe(';')
+    expect(detectDelimiter('Category ID\tScore\r\n1\t2', 'category')).toBe('\t')
   })
 })

@@ -480,6 +480,92 @@ describe('parseBatch', () => {
     }
   )
 
+  it.each([
+    [{ dryrun: 'true' }, "'dryrun' is written 'dryRun'"],
+    [{ DryRun: 'true', async: 'true' }, "'DryRun' is written 'dryRun'"],
+    [{ force: 'true' }, "Unknown query parameter 'force'"],
+  ])(
+    'refuses the unknown query parameters %p before reading the body',
+    async (query, detail) => {
+      const { ctx } = fakeContext({
+        headers: { 'Content-Type': 'application/json' },
+        body: '[{"id":1,"score":1}]',
+        query,
+        state: { settings: DEFAULT_SETTINGS },
+      })
+      const next = jest.fn()
+      const error = await parseBatch(ctx, next).catch((e) => e)
+
+      expect(error).toMatchObject({
+        status: 400,
+        code: 'UNKNOWN_QUERY_PARAMETER',
+      })
+      expect(error.message).toContain(detail)
+      expect(error.message).toContain(
+        "This route accepts: 'dryRun', 'async', 'allowFieldDrift'."
+      )
+      expect(next).not.toHaveBeenCalled()
+      expect(ctx.state.items).toBeUndefined()
+    }
+  )
+
+  it('refuses an Idempotency-Key on a synchronous batch, and takes it with ?async=true', async () => {
+    const headers = {
+      'Content-Type': 'application/json',
+      'Idempotency-Key': 'k-1',
+    }
+    const refused = fakeContext({
+      headers,
+      body: '[{"id":1,"score":1}]',
+      query: { dryRun: 'true' },
+      state: { settings: DEFAULT_SETTINGS },
+    })
+    const next = jest.fn()
+
+    await expect(parseBatch(refused.ctx, next)).rejects.toMatchObject({
+      status: 400,
+      code: 'IDEMPOTENCY_KEY_NOT_SUPPORTED',
+      message: expect.stringContaining('send the batch with ?async=true'),
+    })
+    expect(next).not.toHaveBeenCalled()
+
+    const { ctx, next: jobNext } = await run({
+      headers,
+      body: '[{"id":1,"score":1}]',
+      query: { async: 'true' },
+    })
+
+    expect(jobNext).toHaveBeenCalledTimes(1)
+    expect(ctx.state.async).toBe(true)
+  })
+
+  it('reads a CSV with the route kind, keeps its delimiter and tells invalid rows in its words', async () => {
+    const { ctx, next } = await run({
+      headers: { 'Content-Type': 'text/csv' },
+      body: 'Product ID;Score\r\n5;40\r\n',
+    })
+
+    expect(next).toHaveBeenCalledTimes(1)
+    expect(ctx.state.items).toEqual([{ index: 0, id: 5, score: 40 }])
+    expect(ctx.state.csvDelimiter).toBe(';')
+
+    const invalid = await run({
+      headers: { 'Content-Type': 'text/csv' },
+      body: 'Product ID;Score\r\n5;4,5\r\n',
+    })
+    const body = invalid.ctx.body as ValidationEnvelope
+
+    expect(invalid.next).not.toHaveBeenCalled()
+    expect(body.failedResponses.elements[0][0]).toMatchObject({
+      index: 0,
+      line: 2,
+      code: 'INVALID_SCORE',
+      errorMessage: expect.stringMatching(
+        /^Line 2, 'Score' column \(B\): '4,5' is not a whole number\. Write the Score with no decimals or thousands separators/
+      ),
+    })
+  })
+
   it('is answered as 400 INVALID_QUERY behind handleErrors', async () => {
     const { ctx } = fakeContext({
       headers: { 'Content-Type': 'application/json' },
@@ -586,6 +672,39 @@ describe('updateScores', () => {
       })
     )
     expect(JSON.stringify(logger.info.mock.calls)).not.toContain(TOKEN)
+  })
+
+  it('answers as a sheet with Accept: text/csv, in the upload delimiter, with a BOM', async () => {
+    const read: Read = jest.fn(
+      async (_kind: string, id: number, _options: unknown) => {
+        if (id === 2)
+          throw new CatalogError('GET', 'product', 2, 404, 'Not found; =1')
+
+        return { ...VALID_PRODUCT, Id: id, Score: id === 3 ? 30 : 1 }
+      }
+    )
+    const write: Write = jest.fn().mockResolvedValue({})
+    const { ctx, set } = fakeContext({
+      read,
+      write,
+      headers: { Accept: 'text/csv' },
+      state: batchState([1, 2, 3], { csvDelimiter: ';' }),
+    })
+
+    await updateScores(PRODUCT_TARGET)(ctx)
+
+    expect(ctx.status).toBe(200)
+    expect(set).toHaveBeenCalledWith('Content-Type', 'text/csv; charset=utf-8')
+    expect(set).toHaveBeenCalledWith('Vary', 'Accept')
+    const lines = (ctx.body as string).split('\r\n')
+
+    expect(lines[0]).toBe(
+      '\uFEFFid;score;previousScore;success;code;error;errorMessage'
+    )
+    expect(lines[1]).toBe('1;10;1;true;UPDATED;;')
+    expect(lines[2]).toMatch(/^2;20;;false;NOT_FOUND;404;"/)
+    expect(lines[3]).toBe('3;30;30;true;UNCHANGED;;')
+    expect(lines).toHaveLength(5)
   })
 
   it('marks the answer as a dry run and writes nothing', async () => {

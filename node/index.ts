@@ -69,6 +69,8 @@ declare global {
     caller: JobOwner
     /** What a score route updates. */
     target: ScoreTarget
+    /** Whether the request created a job (false: an Idempotency-Key replay). */
+    jobCreated?: boolean
   }
 }
 

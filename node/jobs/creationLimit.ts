@@ -17,6 +17,20 @@ export const DEFAULT_CREATION_LIMIT: CreationLimit = {
   perMinute: 30,
 }
 
+const positive = (value: string | undefined) =>
+  value && /^\d{1,6}$/.test(value) && Number(value) > 0
+    ? Number(value)
+    : undefined
+
+/** The limit, which JOB_CREATION_BURST / JOB_CREATIONS_PER_MINUTE may change locally (tests that create many jobs). */
+export const creationLimitFor = (
+  env: NodeJS.ProcessEnv = process.env
+): CreationLimit => ({
+  burst: positive(env.JOB_CREATION_BURST) ?? DEFAULT_CREATION_LIMIT.burst,
+  perMinute:
+    positive(env.JOB_CREATIONS_PER_MINUTE) ?? DEFAULT_CREATION_LIMIT.perMinute,
+})
+
 export class JobCreationLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>()
 
@@ -25,27 +39,37 @@ export class JobCreationLimiter {
     private readonly limit: CreationLimit = DEFAULT_CREATION_LIMIT
   ) {}
 
-  /** Takes one creation for the account: undefined when allowed, else the seconds to wait. */
-  public take(account: string): number | undefined {
+  /** Undefined when the account may create a job now, else the seconds to wait. */
+  public waitFor(account: string): number | undefined {
+    const tokens = this.tokensOf(account, this.now())
+
+    return tokens >= 1
+      ? undefined
+      : Math.max(1, Math.ceil((1 - tokens) / this.perMs() / 1000))
+  }
+
+  /** Counts a job the account created. */
+  public take(account: string) {
     const now = this.now()
-    const perMs = this.limit.perMinute / 60_000
-    const bucket = this.buckets.get(account) ?? {
-      tokens: this.limit.burst,
+
+    this.buckets.set(account, {
+      tokens: this.tokensOf(account, now) - 1,
       at: now,
-    }
-    const tokens = Math.min(
-      this.limit.burst,
-      bucket.tokens + (now - bucket.at) * perMs
-    )
+    })
+  }
 
-    if (tokens >= 1) {
-      this.buckets.set(account, { tokens: tokens - 1, at: now })
+  private perMs() {
+    return this.limit.perMinute / 60_000
+  }
 
-      return undefined
-    }
+  private tokensOf(account: string, now: number) {
+    const bucket = this.buckets.get(account)
 
-    this.buckets.set(account, { tokens, at: now })
-
-    return Math.max(1, Math.ceil((1 - tokens) / perMs / 1000))
+    return bucket
+      ? Math.min(
+          this.limit.burst,
+          bucket.tokens + (now - bucket.at) * this.perMs()
+        )
+      : this.limit.burst
   }
 }

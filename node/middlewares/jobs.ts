@@ -126,6 +126,7 @@ export function startJob(target: ScoreTarget) {
 
     noStore(ctx)
     if (created.outcome === 'replayed') ctx.set('Idempotent-Replayed', 'true')
+    ctx.state.jobCreated = created.outcome === 'created'
     ctx.status = 202
     ctx.body = {
       jobId,

@@ -693,4 +693,26 @@ describe('FlowController', () => {
     ;(await clock.run(flow.admit())).done({ status: 200 })
     expect(flow.snapshot().ratePerSec).toBeNull()
   })
+
+  it('forgets a run of cuts after a long idle time: slow start is not capped by a limit from before it', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 1000 })
+    const unlimited = () => ({ answer: { status: 200 }, latencyMs: 100 })
+
+    // 20 calls in flight, then an outage (the breaker opens, the cuts begin)
+    // that the batch leaves before any call is answered again.
+    await drive(clock, flow, 20, 1_000, unlimited)
+    await drive(clock, flow, 20, 3_000, () => ({
+      answer: { status: 503 },
+      latencyMs: 100,
+    }))
+    await clock.run(clock.sleep(120_000))
+
+    // Forgotten: slow start from 10 doubles each round trip (as from a cold
+    // start). The old forget() kept `cutting` and `limitBeforeCuts`: the first
+    // answer set the threshold from the 20 calls before the idle time, and
+    // the pool crawled up by sqrt(limit) a round trip.
+    await drive(clock, flow, 1000, clock.now() + 450, unlimited)
+    expect(flow.snapshot().limit).toBeGreaterThanOrEqual(120)
+  })
 })

@@ -24,6 +24,7 @@ export type {
   Answer,
   FlowLimits,
   FlowOptions,
+  FlowSignal,
   FlowSnapshot,
 } from './flowTypes'
 
@@ -313,7 +314,7 @@ export class FlowController {
     const { latency, limit, breaker, gate } = this.learned
 
     this.lastActivityAt = now
-    if (answer.status === 429) {
+    if (answer.signal === 'rateLimited') {
       this.counters.rateLimited += 1
       const limitAtWindow = limit.value
       const verdict = gate.onRateLimited(
@@ -326,7 +327,7 @@ export class FlowController {
       if (verdict === 'repeat') return
       if (verdict === 'unmeasured') limit.halve()
       limit.capThreshold(limitAtWindow)
-    } else if (isOverload(answer)) {
+    } else if (answer.signal === 'overload') {
       this.counters.overloaded += 1
       limit.onOverload(sentAt, now)
       const wait = breaker.onOverload(sentAt, now, gate.probing)
@@ -350,12 +351,6 @@ export class FlowController {
     this.counters.pausedMs += addedMs
     this.queue.rejectBefore(gate.pausedUntil, now, gate.pauseReason)
   }
-}
-
-function isOverload({ status, network }: Answer) {
-  if (network) return true
-
-  return status !== undefined && (status === 408 || status >= 500)
 }
 
 function positiveOrNull(value: number | null | undefined) {

@@ -1,12 +1,17 @@
 /** What the flow controller takes and tells: its options, its admissions, what a call saw. */
 import type { RateHeaders } from './rateHeaders'
 
-/** What one call saw; the controller decides what it means. */
+/**
+ * What an answer says of the load, as the upstream's fault model reads it:
+ * accepted (any answer that is not the two others, a 404 included), rate
+ * limited (429), or overload (503, 5xx, timeouts, resets, refused connections).
+ */
+export type FlowSignal = 'accepted' | 'rateLimited' | 'overload'
+
+/** What one call saw. */
 export interface Answer {
-  /** The HTTP status, undefined when no answer came. */
-  status?: number
-  /** Why no answer came. */
-  network?: 'timeout' | 'unreachable' | 'reset'
+  signal: FlowSignal
+  /** The rate headers of the answer, if any. */
   headers?: RateHeaders
 }
 

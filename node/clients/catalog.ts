@@ -6,6 +6,7 @@ import {
 } from '@vtex/api'
 
 import type { FlowLimits } from '../bulk'
+import type { CatalogKind, CatalogObject } from '../scores/catalogPort'
 import { defaultAccountUrl, withoutAppToken } from './accountHost'
 import {
   CatalogFault,
@@ -17,10 +18,7 @@ import {
 import { accountFlow } from './catalogFlow'
 import type { CallerCredentials } from './credentials'
 
-export type CatalogKind = 'product' | 'category'
-
-/** A Catalog object as the GET returns it; it goes back whole on the PUT. */
-export type CatalogObject = Record<string, unknown>
+export type { CatalogKind, CatalogObject }
 
 export const catalogRoutes: Record<CatalogKind, (id: number) => string> = {
   product: (id: number) => `/api/catalog/pvt/product/${id}`,

@@ -1,11 +1,8 @@
 import { BulkStats, Outcome, runBulk } from '../bulk'
-import type {
-  CatalogCallOptions,
-  CatalogClient,
-  CatalogObject,
-} from '../clients/catalog'
+import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
 import { JOB_ITEM_RETRY_WINDOW_MS, ScoreSettings } from '../settings'
 import { batchStatus, classifyCatalogError } from './classify'
+import type { CatalogPort } from './catalogPort'
 import { buildEnvelope, ScoreChange, ScoreEnvelope } from './envelope'
 import type { ScoreTarget } from './targets'
 import { ScoreState, updateScoreTask } from './updateScore'
@@ -39,18 +36,6 @@ export interface ScoreBatchResult {
 
 type CatalogAccess = Pick<CatalogClient, 'read' | 'write'>
 
-/** What the per-item task may ask of the Catalog. */
-export interface CatalogTaskPort {
-  /** `again`: the item already sent a call (a re-read, a retry): it goes before fresh items. */
-  read(id: number, again?: boolean): Promise<CatalogObject>
-  /** `guard.beforeSend` runs once the flow control admits the PUT, right before it leaves. */
-  write(
-    id: number,
-    object: CatalogObject,
-    guard?: { beforeSend(): void }
-  ): Promise<unknown>
-}
-
 /** One batch, from validated items to the envelope; shared by every route. */
 export async function runScoreBatch(
   catalog: CatalogAccess,
@@ -71,7 +56,8 @@ export async function runScoreBatch(
     },
   }
 
-  const port: CatalogTaskPort = {
+  // The client, bound to this batch's kind, caller, deadline and stop.
+  const port: CatalogPort = {
     read: (id, again) =>
       catalog.read(target.kind, id, again ? { ...call, urgent: true } : call),
     write: (id, object, guard) =>

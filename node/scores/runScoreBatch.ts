@@ -1,8 +1,9 @@
 import { BulkStats, Outcome, runBulk } from '../bulk'
 import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
 import { JOB_ITEM_RETRY_WINDOW_MS, ScoreSettings } from '../settings'
-import { batchStatus, classifyCatalogError } from './classify'
+import { batchLine, writeBatchLine } from './batchLog'
 import type { CatalogPort } from './catalogPort'
+import { batchStatus, classifyCatalogError } from './classify'
 import { buildEnvelope, ScoreChange, ScoreEnvelope } from './envelope'
 import type { ScoreTarget } from './targets'
 import { ScoreState, updateScoreTask } from './updateScore'
@@ -25,6 +26,8 @@ export interface ScoreBatch {
    */
   retryWindowMs?: number
   onOutcome?(index: number, outcome: Outcome<unknown>): void
+  /** Where the batch's one readable line goes; the runtime's output by default. */
+  log?(line: string): void
 }
 
 export interface ScoreBatchResult {
@@ -92,9 +95,15 @@ export async function runScoreBatch(
     }
   )
 
-  return {
+  const result = {
     status: batchStatus(report.outcomes, report.stoppedBy),
     envelope: buildEnvelope(items, report.outcomes, { dryRun }),
     stats: report.stats,
   }
+
+  const log = batch.log ?? writeBatchLine
+
+  log(batchLine({ kind: target.kind, ...result }))
+
+  return result
 }

@@ -58,6 +58,29 @@ export const samplePrincipalOf = (
 const logLine = (line: string) => process.stderr.write(`${line}\n`)
 
 /**
+ * After every request @vtex/api prints a billing record as a JSON line
+ * (`{"__VTEX_IO_BILLING":"true",...}`, from `logBillingInfo` in
+ * lib/service/worker/runtime/http/middlewares/timings.js, with
+ * console.log), which IO's infrastructure collects from the output. No
+ * one bills a local run: those lines are dropped here, and only here; the
+ * route's own line, printed just before, stays.
+ */
+function silenceBillingLines() {
+  const log = console.log.bind(console)
+
+  console.log = (...args: unknown[]) => {
+    if (
+      typeof args[0] === 'string' &&
+      args[0].startsWith('{"__VTEX_IO_BILLING":')
+    ) {
+      return
+    }
+
+    log(...args)
+  }
+}
+
+/**
  * Serves the real @vtex/api worker behind the local front (`./front`).
  * Must run from the compiled build, in a process of its own (it changes cwd).
  */
@@ -85,6 +108,7 @@ export async function startLocalService(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { getServiceJSON } = require('@vtex/api/lib/service/loaders')
 
+  silenceBillingLines()
   const worker = startWorker(getServiceJSON())
 
   // Koa prints the whole stack of every error that reaches the app, a client

@@ -80,7 +80,7 @@ export async function simulateBatch(
 
     await clock.sleep(MIN_LATENCY_MS + random() * LATENCY_SPREAD_MS)
 
-    admission.done({ status: down ? 503 : 200 })
+    admission.done({ signal: down ? 'overload' : 'accepted' })
     if (down) throw new Unavailable()
   }
 

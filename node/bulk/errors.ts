@@ -14,6 +14,11 @@ export interface CallFailure extends Failure {
   stopsBatch?: boolean
   /** No connection could be made (refused, no route, no DNS): the Catalog is unreachable. */
   unreachable?: boolean
+  /**
+   * An answer that is not load (a 4xx other than 429): a retry that met it
+   * gives its token back to the retry budget, which bounds wasted load.
+   */
+  refundsRetry?: boolean
 }
 
 export const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED'

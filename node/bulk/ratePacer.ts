@@ -33,8 +33,8 @@ export interface CutContext {
 }
 
 /**
- * The send rate of one endpoint, learned from 429s. Unpaced until the first
- * cut; then below what the endpoint accepted lately, back up to the last
+ * The send rate of one account's calls, learned from 429s. Unpaced until the first
+ * cut; then below what the Catalog accepted lately, back up to the last
  * good rate quickly, then past it on a cubic (TCP CUBIC), for ever.
  */
 export class RatePacer {
@@ -128,20 +128,12 @@ export class RatePacer {
    * Returns false when an unpaced pool met it with nothing to measure the
    * rate by: it sent far past the bucket, whose burst went at once.
    */
-  public cut(
-    now: number,
-    context: CutContext,
-    onlyIfMeasured = false
-  ): boolean {
+  public cut(now: number, context: CutContext): boolean {
     const accepted = this.acceptedOver(
       now,
       measureWindow(context),
       context.measureFrom
     )
-
-    if (onlyIfMeasured && accepted.answers < MIN_ANSWERS_TO_MEASURE) {
-      return true
-    }
 
     this.last429At = now
     const measured =
@@ -242,7 +234,7 @@ export class RatePacer {
       this.current = Math.max(this.current, this.wMax * (1 + c * t ** 3), probe)
     }
 
-    // Far above anything the endpoint took, and quiet for long: stop pacing.
+    // Far above anything the Catalog took, and quiet for long: stop pacing.
     if (
       now - this.last429At > 30_000 &&
       this.current >
@@ -253,7 +245,7 @@ export class RatePacer {
   }
 
   /**
-   * Answers per second the endpoint took lately, since `from` at the
+   * Answers per second the Catalog took lately, since `from` at the
    * earliest: the higher of the last second and the last 300 ms, so that a
    * pool still ramping up is judged by where it got to, not by its average.
    */

@@ -190,14 +190,7 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
           const failure = onCallError(error)
 
           // An answer, even an error, is not the wasted load the budget bounds.
-          if (
-            !counted &&
-            retrying &&
-            !failure.unreachable &&
-            failure.status < 500 &&
-            failure.status !== 429
-          )
-            budget.refund()
+          if (!counted && retrying && failure.refundsRetry) budget.refund()
           if (!counted) attempts += 1
           counted = true
 

@@ -5,15 +5,20 @@ import {
   RequestConfig,
 } from '@vtex/api'
 
-import { Answer, FlowLimits, readRateHeaders } from '../bulk'
+import type { FlowLimits } from '../bulk'
+import type { CatalogKind, CatalogObject } from '../scores/catalogPort'
 import { defaultAccountUrl, withoutAppToken } from './accountHost'
+import {
+  CatalogFault,
+  catalogFault,
+  flowAnswer,
+  outcomeOfError,
+  outcomeOfResponse,
+} from './catalogFault'
 import { accountFlow } from './catalogFlow'
 import type { CallerCredentials } from './credentials'
 
-export type CatalogKind = 'product' | 'category'
-
-/** A Catalog object as the GET returns it; it goes back whole on the PUT. */
-export type CatalogObject = Record<string, unknown>
+export type { CatalogKind, CatalogObject }
 
 export const catalogRoutes: Record<CatalogKind, (id: number) => string> = {
   product: (id: number) => `/api/catalog/pvt/product/${id}`,
@@ -53,11 +58,7 @@ export class CatalogError extends Error {
     /** The Catalog's own message, '' when its body was empty. */
     public readonly upstreamMessage: string,
     /** Network error code (ECONNABORTED, ECONNRESET, ...) when there was no response. */
-    public readonly networkCode?: string,
-    public readonly rateLimitHeaders: {
-      retryAfter?: string
-      reset?: string
-    } = {}
+    public readonly networkCode?: string
   ) {
     super(
       status
@@ -69,6 +70,11 @@ export class CatalogError extends Error {
           }`
     )
     this.name = 'CatalogError'
+  }
+
+  /** What the failure means, from the Catalog fault model. */
+  public get fault(): CatalogFault {
+    return catalogFault(this.status, this.networkCode)
   }
 }
 
@@ -93,15 +99,6 @@ function upstreamMessageOf(data: unknown): string {
   }
 
   return String(data).slice(0, MESSAGE_LIMIT)
-}
-
-interface AxiosLikeError {
-  code?: string
-  response?: {
-    status: number
-    data?: unknown
-    headers?: Record<string, unknown>
-  }
 }
 
 /**
@@ -219,10 +216,7 @@ export class CatalogClient extends ExternalClient {
           if (admission.overtaken()) throw new HeldBack()
         })
 
-        admission.done({
-          status: response.status,
-          headers: rateHeadersOf(response.headers),
-        })
+        admission.done(flowAnswer(outcomeOfResponse(response)))
 
         return response.data
       } catch (error) {
@@ -231,10 +225,17 @@ export class CatalogClient extends ExternalClient {
           continue
         }
 
-        const failure = toCatalogError(method, kind, id, error)
+        const outcome = outcomeOfError(error)
 
-        admission.done(answerOf(failure, error))
-        throw failure
+        admission.done(flowAnswer(outcome))
+        throw new CatalogError(
+          method,
+          kind,
+          id,
+          outcome.status,
+          outcome.status === undefined ? '' : upstreamMessageOf(outcome.data),
+          outcome.networkCode
+        )
       }
     }
   }
@@ -279,76 +280,4 @@ function isHeldBack(error: unknown): boolean {
   }
 
   return cause instanceof HeldBack || originalError instanceof HeldBack
-}
-
-function headerOf(headers: Record<string, unknown> | undefined, name: string) {
-  const value = headers?.[name] ?? headers?.[name.toLowerCase()]
-
-  return value === undefined ? undefined : String(value)
-}
-
-function rateHeadersOf(headers: Record<string, unknown> | undefined) {
-  return readRateHeaders((name) => headerOf(headers, name))
-}
-
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-])
-
-/** What the flow control learns from a failed call. */
-function answerOf(failure: CatalogError, error: unknown): Answer {
-  if (failure.status !== undefined) {
-    const { response } = (error ?? {}) as AxiosLikeError
-
-    return { status: failure.status, headers: rateHeadersOf(response?.headers) }
-  }
-
-  const code = failure.networkCode ?? ''
-
-  return {
-    network:
-      code === 'ECONNABORTED' || code === 'ETIMEDOUT'
-        ? 'timeout'
-        : UNREACHABLE.has(code)
-        ? 'unreachable'
-        : 'reset',
-  }
-}
-
-function toCatalogError(
-  method: 'GET' | 'PUT',
-  kind: CatalogKind,
-  id: number,
-  error: unknown
-) {
-  const { response, code } = (error ?? {}) as AxiosLikeError
-
-  if (response) {
-    return new CatalogError(
-      method,
-      kind,
-      id,
-      response.status,
-      upstreamMessageOf(response.data),
-      undefined,
-      {
-        retryAfter: headerOf(response.headers, 'retry-after'),
-        reset:
-          headerOf(response.headers, 'ratelimit-reset') ??
-          headerOf(response.headers, 'x-ratelimit-reset'),
-      }
-    )
-  }
-
-  const networkCode =
-    code ??
-    (error instanceof Error && /timeout/i.test(error.message)
-      ? 'ECONNABORTED'
-      : 'ENETWORK')
-
-  return new CatalogError(method, kind, id, undefined, '', networkCode)
 }

@@ -1,4 +1,4 @@
-import type { CatalogObject } from '../clients/catalog'
+import type { CatalogObject } from './catalogPort'
 
 export type FieldType = 'integer' | 'string' | 'boolean'
 

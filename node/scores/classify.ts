@@ -7,19 +7,11 @@ import {
   UPSTREAM_UNREACHABLE,
 } from '../bulk'
 import { CatalogError } from '../clients/catalog'
+import { callFailure, isUnavailable } from '../clients/catalogFault'
 
 export { retryAfterMs } from '../bulk'
 
-/** Connection errors that mean the Catalog could not be reached at all. */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-])
-
-/** Decides, for any error a Catalog call throws, whether to retry, stop or give up. */
+/** Decides, for any error a Catalog call throws, whether to retry, stop or give up (the Catalog fault model's table). */
 export function classifyCatalogError(error: unknown): CallFailure {
   if (!(error instanceof CatalogError)) {
     return {
@@ -32,71 +24,8 @@ export function classifyCatalogError(error: unknown): CallFailure {
     }
   }
 
-  const { status, message } = error
-
-  if (status === undefined) {
-    const timedOut =
-      error.networkCode === 'ECONNABORTED' || error.networkCode === 'ETIMEDOUT'
-
-    return timedOut
-      ? {
-          status: 504,
-          code: 'TIMEOUT',
-          message: `${message} (timed out)`,
-          retryable: true,
-        }
-      : {
-          status: 502,
-          code: 'NETWORK_ERROR',
-          message,
-          retryable: true,
-          ...(UNREACHABLE.has(error.networkCode ?? '')
-            ? { unreachable: true }
-            : {}),
-        }
-  }
-
-  if (status === 429) {
-    // How long to wait is the flow control's business: it saw the headers.
-    return { status, code: 'RATE_LIMITED', message, retryable: true }
-  }
-
-  if (status === 401 || status === 403) {
-    return {
-      status,
-      code: status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
-      message,
-      retryable: false,
-      stopsBatch: true,
-    }
-  }
-
-  if (status === 404)
-    return { status, code: 'NOT_FOUND', message, retryable: false }
-  if (status === 408 || status >= 500) {
-    return {
-      status,
-      code: status === 503 ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_ERROR',
-      message,
-      retryable: true,
-    }
-  }
-
-  return { status, code: 'UPSTREAM_REJECTED', message, retryable: false }
+  return callFailure(error.fault, error.status, error.message)
 }
-
-const UNAVAILABLE_CODES = new Set([
-  'NETWORK_ERROR',
-  'TIMEOUT',
-  'UPSTREAM_UNAVAILABLE',
-  'UPSTREAM_ERROR',
-  UPSTREAM_UNREACHABLE,
-])
-
-/** A failure that says the Catalog was down or out of reach, not that it refused this item. */
-const isUnavailable = (failure: Failure) =>
-  UNAVAILABLE_CODES.has(failure.code) &&
-  (failure.status === 502 || failure.status === 503 || failure.status === 504)
 
 /**
  * The status of the whole answer. A 401/403 that stopped the batch is the

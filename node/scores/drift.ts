@@ -1,4 +1,4 @@
-import type { CatalogObject } from '../clients/catalog'
+import type { CatalogObject } from './catalogPort'
 
 /**
  * A documented case where the Catalog would change a field other than Score
@@ -34,10 +34,19 @@ const stringFields = (
     return typeof value === 'string' && test(value)
   })
 
-// VTEX known issue 977033: a string ending in spaces gets an empty-bodied 400.
+/**
+ * VTEX known issue 977033, "Catalog API doesn't respond properly to space at
+ * the end of strings" (https://help.vtex.com/en/known-issues/catalog-api-doesnt-respond-properly-to-space-at-the-end-of-strings):
+ * a string field "sent ending with spaces (for instance productName:
+ * "myProductName ")" gets "an improper 400 response and empty response
+ * body"; its simulation inserts "1+ empty spaces at the end of a string
+ * field". Spaces, then: not any whitespace. A description ending in a line
+ * break is common and not documented to fail, so it is neither refused
+ * before the PUT nor blamed for an empty 400.
+ */
 const ENDS_IN_SPACE = / $/
 
-/** Names the string fields that end in a space. */
+/** Names the string fields that end in a space (VTEX known issue 977033). */
 export const fieldsEndingInSpace = (object: CatalogObject) =>
   stringFields(object, (value) => ENDS_IN_SPACE.test(value))
 

@@ -1,10 +1,8 @@
 import { BulkStats, Clock, Outcome, runBulk } from '../bulk'
-import type {
-  CatalogCallOptions,
-  CatalogClient,
-  CatalogObject,
-} from '../clients/catalog'
+import type { CatalogCallOptions, CatalogClient } from '../clients/catalog'
 import { JOB_ITEM_RETRY_WINDOW_MS, ScoreSettings } from '../settings'
+import { batchLine, writeBatchLine } from './batchLog'
+import type { CatalogPort } from './catalogPort'
 import { batchStatus, classifyCatalogError } from './classify'
 import { buildEnvelope, ScoreChange, ScoreEnvelope } from './envelope'
 import type { ScoreTarget } from './targets'
@@ -30,6 +28,8 @@ export interface ScoreBatch {
   onOutcome?(index: number, outcome: Outcome<unknown>): void
   /** The engine's clock (backoff, retry window); the system clock by default. */
   clock?: Clock
+  /** Where the batch's one readable line goes; the runtime's output by default. */
+  log?(line: string): void
 }
 
 export interface ScoreBatchResult {
@@ -40,18 +40,6 @@ export interface ScoreBatchResult {
 }
 
 type CatalogAccess = Pick<CatalogClient, 'read' | 'write'>
-
-/** What the per-item task may ask of the Catalog. */
-export interface CatalogTaskPort {
-  /** `again`: the item already sent a call (a re-read, a retry): it goes before fresh items. */
-  read(id: number, again?: boolean): Promise<CatalogObject>
-  /** `guard.beforeSend` runs once the flow control admits the PUT, right before it leaves. */
-  write(
-    id: number,
-    object: CatalogObject,
-    guard?: { beforeSend(): void }
-  ): Promise<unknown>
-}
 
 /** One batch, from validated items to the envelope; shared by every route. */
 export async function runScoreBatch(
@@ -73,7 +61,8 @@ export async function runScoreBatch(
     },
   }
 
-  const port: CatalogTaskPort = {
+  // The client, bound to this batch's kind, caller, deadline and stop.
+  const port: CatalogPort = {
     read: (id, again) =>
       catalog.read(target.kind, id, again ? { ...call, urgent: true } : call),
     write: (id, object, guard) =>
@@ -109,9 +98,15 @@ export async function runScoreBatch(
     }
   )
 
-  return {
+  const result = {
     status: batchStatus(report.outcomes, report.stoppedBy),
     envelope: buildEnvelope(items, report.outcomes, { dryRun }),
     stats: report.stats,
   }
+
+  const log = batch.log ?? writeBatchLine
+
+  log(batchLine({ kind: target.kind, ...result }))
+
+  return result
 }

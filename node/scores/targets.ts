@@ -1,4 +1,4 @@
-import type { CatalogKind } from '../clients/catalog'
+import type { CatalogKind } from './catalogPort'
 import type { RequiredField } from './catalogObject'
 import {
   DriftCheck,

@@ -1,22 +1,13 @@
 import { CallError, Clock, ItemContext, systemClock } from '../bulk'
-import { CatalogError, CatalogObject } from '../clients/catalog'
+import { CatalogError } from '../clients/catalog'
 import { checkCatalogObject } from './catalogObject'
-import { DriftFinding, findDrift } from './drift'
+import type { CatalogObject, CatalogPort, SendGuard } from './catalogPort'
+import { DriftFinding, fieldsEndingInSpace, findDrift } from './drift'
 import type { ScoreChange } from './envelope'
 import type { ScoreTarget } from './targets'
 import type { ScoreItem } from './validate'
 
-/** Runs after the flow controller admits a PUT, right before it is sent; throwing sends nothing. */
-export interface SendGuard {
-  beforeSend(): void
-}
-
-/** What the task needs from the Catalog; the CatalogClient bound to the caller. */
-export interface CatalogPort {
-  /** `again`: the item already sent a call (a re-read, a retry): it goes before fresh items. */
-  read(id: number, again?: boolean): Promise<unknown>
-  write(id: number, object: CatalogObject, guard?: SendGuard): Promise<unknown>
-}
+export type { CatalogPort, SendGuard }
 
 export interface ScoreState {
   /** The Score seen by the first successful GET, kept across retries. */
@@ -49,17 +40,6 @@ export class StaleReadError extends Error {
 const isStaleRead = (error: unknown) =>
   error instanceof StaleReadError ||
   (error instanceof CallError && error.cause instanceof StaleReadError)
-
-const TRAILING_WHITESPACE = /\s$/
-
-/** Names the string fields that end in whitespace: a possible cause of an empty 400. */
-export function fieldsWithTrailingSpaces(object: CatalogObject): string[] {
-  return Object.keys(object).filter((key) => {
-    const value = object[key]
-
-    return typeof value === 'string' && TRAILING_WHITESPACE.test(value)
-  })
-}
 
 /**
  * One item: GET the whole object, check it is the right one and whole, check
@@ -188,7 +168,7 @@ function explainEmptyBadRequest(error: unknown, current: CatalogObject) {
 
   if (!emptyBadRequest) return error
 
-  const fields = fieldsWithTrailingSpaces(current)
+  const fields = fieldsEndingInSpace(current)
 
   if (fields.length === 0) return error
 

@@ -9,11 +9,8 @@ import {
 
 const NOW = Date.parse('2030-01-01T00:00:00Z')
 
-const answered = (
-  status: number,
-  message = 'upstream says no',
-  headers: { retryAfter?: string; reset?: string } = {}
-) => new CatalogError('PUT', 'product', 42, status, message, undefined, headers)
+const answered = (status: number, message = 'upstream says no') =>
+  new CatalogError('PUT', 'product', 42, status, message)
 
 const network = (code: string) =>
   new CatalogError('GET', 'category', 7, undefined, '', code)
@@ -75,9 +72,7 @@ describe('retryAfterMs', () => {
 
 describe('classifyCatalogError', () => {
   it('429 is retryable; how long to wait is left to the flow control', () => {
-    expect(
-      classifyCatalogError(answered(429, '', { retryAfter: '3' }))
-    ).toEqual({
+    expect(classifyCatalogError(answered(429, ''))).toEqual({
       status: 429,
       code: 'RATE_LIMITED',
       message: 'Catalog answered 429 to PUT product 42',
@@ -95,6 +90,8 @@ describe('classifyCatalogError', () => {
       message: `Catalog answered ${status} to PUT product 42: upstream says no`,
       retryable: false,
       stopsBatch: true,
+      // The Catalog answered: not load, so a retry that met it refunds its budget.
+      refundsRetry: true,
     })
   })
 

@@ -37,7 +37,7 @@ function bucketCatalog(clock: FakeClock, options: BucketOptions) {
       if (now > windowSeenAt) counts.inWindow += 1
 
       return {
-        status: 429,
+        signal: 'rateLimited',
         headers:
           options.headers === 'none'
             ? {}
@@ -53,7 +53,7 @@ function bucketCatalog(clock: FakeClock, options: BucketOptions) {
       tokens -= 1
       counts.accepted += 1
 
-      return { status: 200, headers: withHeaders(Math.floor(tokens)) }
+      return { signal: 'accepted', headers: withHeaders(Math.floor(tokens)) }
     }
 
     counts.rateLimited += 1
@@ -62,7 +62,7 @@ function bucketCatalog(clock: FakeClock, options: BucketOptions) {
     windowSeenAt = now + 1
 
     return {
-      status: 429,
+      signal: 'rateLimited',
       headers:
         options.headers === 'none'
           ? {}
@@ -128,7 +128,10 @@ function pool150(options: BucketOptions) {
   const serve = () => {
     const answer = catalog.arrive()
 
-    return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
+    return {
+      answer,
+      latencyMs: answer.signal === 'rateLimited' ? 1 : latency(),
+    }
   }
 
   return { clock, flow, catalog, serve }
@@ -156,11 +159,11 @@ async function random503s(seed: number, until: number, countFrom: number) {
     100,
     until,
     () => ({
-      answer: { status: random() < 0.1 ? 503 : 200 },
+      answer: { signal: random() < 0.1 ? 'overload' : 'accepted' },
       latencyMs: 100,
     }),
     (answer, at) => {
-      if (answer.status === 200 && at >= countFrom) answered += 1
+      if (answer.signal === 'accepted' && at >= countFrom) answered += 1
     }
   )
 
@@ -177,7 +180,7 @@ describe('FlowController', () => {
     const acceptedAt: number[] = []
 
     await drive(clock, flow, 150, 120_000, serve, (answer, at) => {
-      if (answer.status === 200) acceptedAt.push(at)
+      if (answer.signal === 'accepted') acceptedAt.push(at)
     })
 
     const lastMinute = acceptedAt.filter((at) => at >= 60_000).length / 60
@@ -250,7 +253,7 @@ describe('FlowController', () => {
     // 10 calls at first, 100 ms each: 20, 40, 80, 160 after four round trips
     // (a little less: the smoothing spreads each round's sends).
     await drive(clock, flow, 1000, 450, () => ({
-      answer: { status: 200 },
+      answer: { signal: 'accepted' },
       latencyMs: 100,
     }))
 
@@ -266,7 +269,7 @@ describe('FlowController', () => {
     const acceptedAt: number[] = []
 
     await drive(clock, flow, 150, 60_000, serve, (answer, at) => {
-      if (answer.status === 200) acceptedAt.push(at)
+      if (answer.signal === 'accepted') acceptedAt.push(at)
     })
 
     const tail = acceptedAt.filter((at) => at >= 30_000).length / 30
@@ -293,11 +296,14 @@ describe('FlowController', () => {
       catalog.setRate(now < 30_000 ? 200 : now < 90_000 ? 100 : 400)
       const answer = catalog.arrive()
 
-      return { answer, latencyMs: answer.status === 429 ? 1 : latency() }
+      return {
+        answer,
+        latencyMs: answer.signal === 'rateLimited' ? 1 : latency(),
+      }
     }
 
     await drive(clock, flow, 150, 210_000, serve, (answer, at) => {
-      if (answer.status === 200) acceptedAt.push(at)
+      if (answer.signal === 'accepted') acceptedAt.push(at)
     })
 
     const rateIn = (from: number, to: number) =>
@@ -328,7 +334,7 @@ describe('FlowController', () => {
         await clock.sleep(latencyMs)
         inFlight -= 1
         if (clock.now() > 30_000) answered += 1
-        admission.done({ status: 200 })
+        admission.done({ signal: 'accepted' })
       }
     }
 
@@ -351,7 +357,10 @@ describe('FlowController', () => {
       if (down) duringOutage += 1
       else if (clock.now() >= 10_000) after += 1
 
-      return { answer: { status: down ? 503 : 200 }, latencyMs: 20 }
+      return {
+        answer: { signal: down ? 'overload' : 'accepted' },
+        latencyMs: 20,
+      }
     })
 
     // A 5 s outage sees a few dozen calls, not 100 every 20 ms.
@@ -371,7 +380,10 @@ describe('FlowController', () => {
 
       if (now >= 8_000) secondAfter += 1
 
-      return { answer: { status: down ? 503 : 200 }, latencyMs: 20 }
+      return {
+        answer: { signal: down ? 'overload' : 'accepted' },
+        latencyMs: 20,
+      }
     })
 
     // 100 calls / 20 ms is 5,000 a second; a probe wait doubling to 4 s
@@ -392,7 +404,10 @@ describe('FlowController', () => {
       if (down) sentDuringOutage.push(now)
       else if (now >= 4_000 && Number.isNaN(firstAfter)) firstAfter = now
 
-      return { answer: { status: down ? 503 : 200 }, latencyMs: 20 }
+      return {
+        answer: { signal: down ? 'overload' : 'accepted' },
+        latencyMs: 20,
+      }
     })
 
     // After the first second of the outage only probes go, one at a time.
@@ -416,7 +431,10 @@ describe('FlowController', () => {
 
       if (now >= 3_500) later += 1
 
-      return { answer: { status: now < 2_000 ? 503 : 200 }, latencyMs: 200 }
+      return {
+        answer: { signal: now < 2_000 ? 'overload' : 'accepted' },
+        latencyMs: 200,
+      }
     })
 
     // 100 calls / 200 ms is 500 a second. The phase met the pool at 10 calls;
@@ -447,14 +465,14 @@ describe('FlowController', () => {
       [1, 2, 3].map(() => flow.admit())
     )
 
-    first.done({ status: 429, headers: { retryAfterMs: 1000 } })
+    first.done({ signal: 'rateLimited', headers: { retryAfterMs: 1000 } })
     await clock.run(clock.sleep(400))
     // Sent before the first 429 was known: "1 s" at 400 ms says the window
     // ends after 400 ms and by 1.4 s, as the first said it ends by 1 s.
-    second.done({ status: 429, headers: { retryAfterMs: 1000 } })
+    second.done({ signal: 'rateLimited', headers: { retryAfterMs: 1000 } })
     expect(flow.snapshot().pausedUntil).toBe(1000)
     // "3 s" says it ends after 2.4 s: a longer window (another bucket's).
-    third.done({ status: 429, headers: { retryAfterMs: 3000 } })
+    third.done({ signal: 'rateLimited', headers: { retryAfterMs: 3000 } })
     expect(flow.snapshot().pausedUntil).toBe(3400)
     expect(flow.snapshot()).toMatchObject({ rateLimited: 3 })
   })
@@ -462,7 +480,10 @@ describe('FlowController', () => {
   it('halves an unpaced pool whose 429 came with nothing measured, then slow-starts back', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock, { maxInFlight: 256 })
-    const unlimited = () => ({ answer: { status: 200 }, latencyMs: 100 })
+    const unlimited = () => ({
+      answer: { signal: 'accepted' as const },
+      latencyMs: 100,
+    })
 
     await drive(clock, flow, 256, 600, unlimited)
     const grown = flow.snapshot().limit
@@ -475,10 +496,11 @@ describe('FlowController', () => {
       Promise.all(Array.from({ length: grown }, () => flow.admit()))
     )
 
-    pool[0].done({ status: 429, headers: { retryAfterMs: 1000 } })
+    pool[0].done({ signal: 'rateLimited', headers: { retryAfterMs: 1000 } })
     expect(flow.snapshot().limit).toBe(Math.floor(grown / 2))
     expect(flow.snapshot().ratePerSec).toBeNull()
-    for (const admission of pool.slice(1)) admission.done({ status: 429 })
+    for (const admission of pool.slice(1))
+      admission.done({ signal: 'rateLimited' })
 
     // After the pause, slow start (doubling a round trip) back past where it was.
     await clock.run(clock.sleep(1000))
@@ -492,9 +514,9 @@ describe('FlowController', () => {
     const first = await flow.admit()
     const second = await flow.admit()
 
-    first.done({ status: 429, headers: { retryAfterMs: 2000 } })
+    first.done({ signal: 'rateLimited', headers: { retryAfterMs: 2000 } })
     // Sent before the 429 was known: counted once, no new window.
-    second.done({ status: 429, headers: { retryAfterMs: 2000 } })
+    second.done({ signal: 'rateLimited', headers: { retryAfterMs: 2000 } })
     expect(flow.snapshot().pausedUntil).toBe(2000)
 
     const starts: number[] = []
@@ -504,7 +526,7 @@ describe('FlowController', () => {
 
         starts.push(clock.now())
         await clock.sleep(50)
-        admission.done({ status: 200 })
+        admission.done({ signal: 'accepted' })
       })
     )
 
@@ -519,11 +541,11 @@ describe('FlowController', () => {
     const flow = new FlowController(clock)
 
     ;(await flow.admit()).done({
-      status: 429,
+      signal: 'rateLimited',
       headers: { retryAfterMs: 1000, limit: 100, remaining: 0 },
     })
     ;(await clock.run(flow.admit())).done({
-      status: 429,
+      signal: 'rateLimited',
       headers: { retryAfterMs: 1000, limit: 100, remaining: 0 },
     })
     // The old pacer read refill 0 here and sent 1 request/s for good.
@@ -539,7 +561,7 @@ describe('FlowController', () => {
         const admission = await flow.admit()
 
         probeTimes.push(clock.now())
-        admission.done({ status: i < 3 ? 429 : 200 })
+        admission.done({ signal: i < 3 ? 'rateLimited' : 'accepted' })
       }
     })()
 
@@ -554,7 +576,7 @@ describe('FlowController', () => {
     const limited = await flow.admit()
 
     expect(slow.overtaken()).toBe(false)
-    limited.done({ status: 429, headers: { retryAfterMs: 1000 } })
+    limited.done({ signal: 'rateLimited', headers: { retryAfterMs: 1000 } })
     expect(slow.overtaken()).toBe(true)
     slow.cancel()
     const later = await clock.run(flow.admit())
@@ -568,7 +590,7 @@ describe('FlowController', () => {
     const flow = new FlowController(clock, { maxPauseMs: 3_600_000 })
 
     ;(await flow.admit()).done({
-      status: 429,
+      signal: 'rateLimited',
       headers: { retryAfterMs: 3_600_000 },
     })
     await expect(flow.admit({ deadlineAt: 30_000 })).rejects.toMatchObject({
@@ -596,7 +618,7 @@ describe('FlowController', () => {
       )
     )
     expect(rejectedAt).toBe(500)
-    held.done({ status: 200 })
+    held.done({ signal: 'accepted' })
     expect(flow.snapshot()).toMatchObject({ inFlight: 0, queued: 0 })
   })
 
@@ -608,7 +630,7 @@ describe('FlowController', () => {
     const queue = (name: string, urgent: boolean) =>
       flow.admit({ urgent }).then((admission) => {
         order.push(name)
-        admission.done({ status: 200 })
+        admission.done({ signal: 'accepted' })
       })
     const all = [
       queue('get 1', false),
@@ -618,7 +640,7 @@ describe('FlowController', () => {
       queue('put 2', true),
     ]
 
-    held.done({ status: 200 })
+    held.done({ signal: 'accepted' })
     await Promise.all(all)
     expect(order).toEqual(['put 1', 'put 2', 'get 1', 'get 2', 'get 3'])
   })
@@ -647,7 +669,7 @@ describe('FlowController', () => {
           const admission = await flow.admit()
 
           starts.push(clock.now())
-          admission.done({ status: 200 })
+          admission.done({ signal: 'accepted' })
         })
       )
     )
@@ -657,7 +679,10 @@ describe('FlowController', () => {
   it('restarts slow start after an idle time from half the limit per idle second', async () => {
     const clock = new FakeClock()
     const flow = new FlowController(clock, { maxInFlight: 150 })
-    const unlimited = () => ({ answer: { status: 200 }, latencyMs: 100 })
+    const unlimited = () => ({
+      answer: { signal: 'accepted' as const },
+      latencyMs: 100,
+    })
 
     await drive(clock, flow, 150, 2_000, unlimited)
     expect(flow.snapshot().limit).toBe(150)
@@ -667,13 +692,13 @@ describe('FlowController', () => {
     const first = await clock.run(flow.admit())
 
     expect(flow.snapshot().limit).toBe(37)
-    first.done({ status: 200 })
+    first.done({ signal: 'accepted' })
     await drive(clock, flow, 150, clock.now() + 1_000, unlimited)
     expect(flow.snapshot().limit).toBe(150)
 
     // 10 s idle: down to the initial 10 calls.
     await clock.run(clock.sleep(10_000))
-    ;(await clock.run(flow.admit())).done({ status: 200 })
+    ;(await clock.run(flow.admit())).done({ signal: 'accepted' })
     expect(flow.snapshot().limit).toBeLessThanOrEqual(11)
   })
 
@@ -682,15 +707,40 @@ describe('FlowController', () => {
     const flow = new FlowController(clock, { idleResetMs: 60_000 })
 
     for (let i = 0; i < 20; i++) {
-      ;(await clock.run(flow.admit())).done({ status: 200 })
+      ;(await clock.run(flow.admit())).done({ signal: 'accepted' })
     }
     ;(await clock.run(flow.admit())).done({
-      status: 429,
+      signal: 'rateLimited',
       headers: { retryAfterMs: 100 },
     })
     expect(flow.snapshot().ratePerSec).not.toBeNull()
     await clock.run(clock.sleep(120_000))
-    ;(await clock.run(flow.admit())).done({ status: 200 })
+    ;(await clock.run(flow.admit())).done({ signal: 'accepted' })
     expect(flow.snapshot().ratePerSec).toBeNull()
+  })
+
+  it('forgets a run of cuts after a long idle time: slow start is not capped by a limit from before it', async () => {
+    const clock = new FakeClock()
+    const flow = new FlowController(clock, { maxInFlight: 1000 })
+    const unlimited = () => ({
+      answer: { signal: 'accepted' as const },
+      latencyMs: 100,
+    })
+
+    // 20 calls in flight, then an outage (the breaker opens, the cuts begin)
+    // that the batch leaves before any call is answered again.
+    await drive(clock, flow, 20, 1_000, unlimited)
+    await drive(clock, flow, 20, 3_000, () => ({
+      answer: { signal: 'overload' },
+      latencyMs: 100,
+    }))
+    await clock.run(clock.sleep(120_000))
+
+    // Forgotten: slow start from 10 doubles each round trip (as from a cold
+    // start). The old forget() kept `cutting` and `limitBeforeCuts`: the first
+    // answer set the threshold from the 20 calls before the idle time, and
+    // the pool crawled up by sqrt(limit) a round trip.
+    await drive(clock, flow, 1000, clock.now() + 450, unlimited)
+    expect(flow.snapshot().limit).toBeGreaterThanOrEqual(120)
   })
 })

@@ -21,9 +21,8 @@ declare module 'vtex.styleguide' {
     showToast: (toast: string | { message: string; duration?: number }) => void
   }>
   export const EXPERIMENTAL_Table: ComponentType<Props>
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   export function EXPERIMENTAL_useTableMeasures(options: {
     size: number
     density?: string
-  }): any
+  }): Record<string, unknown>
 }

@@ -38,7 +38,8 @@ export async function buildAdminPage(): Promise<PageHandler> {
       'vtex.styleguide': path.join(root, 'react/__mocks__/vtex.styleguide.js'),
     },
     define: { 'process.env.NODE_ENV': '"production"' },
-    loader: { '.css': 'css', '.svg': 'dataurl', '.png': 'dataurl' },
+    // The styleguide's styles.css files are CSS modules, as the IO react builder treats them.
+    loader: { '.css': 'local-css', '.svg': 'dataurl', '.png': 'dataurl' },
     logLevel: 'error',
   })
   const assets = new Map<string, { type: string; body: Buffer }>()

@@ -3,7 +3,7 @@
  * playwright-core, against `npm start` (the built local stack) on a port the
  * OS picks. Upload a semicolon CSV, preview, run, watch it finish, download
  * the failed rows, undo; then categories from an .xlsx. Each state is saved
- * as a screenshot in docs/images/ (three of them for the App Store).
+ * as a screenshot in docs/ (three of them for the App Store).
  */
 import { ChildProcess, spawn } from 'child_process'
 import fs from 'fs'
@@ -16,7 +16,8 @@ import { makeXlsx } from './xlsx'
 
 const root = path.resolve(__dirname, '../..')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const images = path.join(root, 'docs/images')
+// Beside docs/README.md: node/__tests__/unit/publicDocs.test.ts reads every entry of docs/ as a file.
+const images = path.join(root, 'docs')
 const storeImages = path.join(
   root,
   'public/metadata/images/screenshots/desktop'

@@ -42,6 +42,8 @@ export interface FrontOptions {
    * it forwards to replicas' fronts, which check and rewrite it themselves.
    */
   handlesPrivatePaths?: boolean
+  /** Pages served before any route (the local admin page); answers whether it served the request. */
+  pages?(req: http.IncomingMessage, res: http.ServerResponse): boolean
 }
 
 export interface Front {
@@ -136,6 +138,8 @@ export async function startFront(options: FrontOptions): Promise<Front> {
     },
     (req, res) => {
       const url = req.url ?? '/'
+
+      if (options.pages?.(req, res)) return
       let found:
         | (NonNullable<ReturnType<typeof routeForPath>> & Partial<PrivateMatch>)
         | undefined

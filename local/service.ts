@@ -4,7 +4,7 @@ import path from 'path'
 
 import manifest from '../manifest.json'
 import { principalOf, SAMPLE_CREDENTIALS } from './catalogEmulator'
-import { envTimeout, startFront } from './front'
+import { envTimeout, FrontOptions, startFront } from './front'
 
 export interface LocalServiceOptions {
   port: number
@@ -13,6 +13,8 @@ export interface LocalServiceOptions {
   host?: string
   account?: string
   workspace?: string
+  /** Pages the front serves before the routes (the local admin page). */
+  pages?: FrontOptions['pages']
 }
 
 export interface LocalService {
@@ -129,6 +131,7 @@ export async function startLocalService(
     account: options.account,
     workspace: options.workspace,
     handle,
+    pages: options.pages,
     principalOf: samplePrincipalOf,
     headersTimeoutMs: envTimeout('FRONT_HEADERS_TIMEOUT_MS'),
     requestTimeoutMs: envTimeout('FRONT_REQUEST_TIMEOUT_MS'),

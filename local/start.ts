@@ -11,7 +11,14 @@ import {
   SAMPLE_CREDENTIALS,
   startCatalogEmulator,
 } from './catalogEmulator'
-import { envTimeout, forwardRoundRobin, startFront } from './front'
+import {
+  envTimeout,
+  FrontOptions,
+  forwardRoundRobin,
+  startFront,
+} from './front'
+import { ADMIN_PAGE_PATH, buildAdminPage } from './adminPage'
+import { seedAdminDemo } from './admin/demoSeed'
 import { startReplicas } from './replicas'
 import { ignoredEnvSettings } from '../node/settings'
 import { PRIVATE_ROUTES, privatePrefix, PUBLIC_ROUTES } from './routes'
@@ -23,6 +30,8 @@ export interface LocalStackOptions {
   replicas: number
   account?: string
   workspace?: string
+  /** Pages the front serves before the routes (the local admin page). */
+  pages?: FrontOptions['pages']
 }
 
 export interface LocalStack {
@@ -68,6 +77,7 @@ export async function startLocalStack(
       account: options.account,
       workspace: options.workspace,
       vbaseProxyUrl: emulator.url,
+      pages: options.pages,
     })
 
     // The events bus delivers job chunk events to the runtime, as IO does.
@@ -100,6 +110,7 @@ export async function startLocalStack(
     account: options.account,
     workspace: options.workspace,
     handle: forwardRoundRobin(replicas.map((replica) => replica.url)),
+    pages: options.pages,
     principalOf: samplePrincipalOf,
     handlesPrivatePaths: false,
     headersTimeoutMs: envTimeout('FRONT_HEADERS_TIMEOUT_MS'),
@@ -174,7 +185,11 @@ async function main() {
     replicas: replicaCount,
     account: process.env.VTEX_ACCOUNT,
     workspace: process.env.VTEX_WORKSPACE,
+    pages: await buildAdminPage(),
   })
+
+  // The admin page's demo: guarded cases at ids of their own (the samples 1-50 stay as they are).
+  if (!catalogFromEnv) seedAdminDemo(stack.emulator)
 
   if (!catalogFromEnv) {
     const [userToken] = Object.keys(SAMPLE_CREDENTIALS.userTokens)
@@ -188,6 +203,7 @@ async function main() {
 
   process.stdout.write(
     `massive-score-update listening on ${publicUrl}\n` +
+      `Admin page: ${publicUrl}${ADMIN_PAGE_PATH}\n` +
       routeBanner(
         publicUrl,
         process.env.VTEX_ACCOUNT,

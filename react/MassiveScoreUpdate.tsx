@@ -1,0 +1,839 @@
+import React, {
+  useCallback,
+  useContext,
+  useMemo,
+  useRef,
+  useState,
+} from 'react'
+import { useIntl } from 'react-intl'
+import {
+  Alert,
+  Button,
+  Checkbox,
+  EmptyState,
+  Layout,
+  PageBlock,
+  PageHeader,
+  Progress,
+  RadioGroup,
+  Spinner,
+  ToastContext,
+  ToastProvider,
+} from 'vtex.styleguide'
+
+import History from './components/History'
+import PreviewTable, {
+  LoadPage,
+  memoryPages,
+  PreviewRow,
+  toRow,
+} from './components/PreviewTable'
+import { describeError } from './components/errors'
+import type {
+  Api,
+  BatchAnswer,
+  ItemResult,
+  JobSummary,
+  Kind,
+} from './utils/api'
+import { ApiError, createApi, FINISHED } from './utils/api'
+import { readSpreadsheet } from './utils/readFile'
+import type { ParsedSheet } from './utils/spreadsheet'
+import {
+  localeDelimiter,
+  redelimit,
+  SheetError,
+  toCsv,
+} from './utils/spreadsheet'
+
+/** A synchronous request carries at most this many items (the app's maxItems default). */
+export const SYNC_LIMIT = 5000
+
+export interface MassiveScoreUpdateProps {
+  /** The API client; the store uses the admin cookie, the local demo adds its sample token. */
+  api?: Api
+  /** How often a running job is read (ms). */
+  pollMs?: number
+}
+
+type Counts = { update: number; unchanged: number; failed: number }
+
+interface Preview {
+  loadPage: LoadPage
+  failedPage?: LoadPage
+  counts: Counts
+  /** Rows the app refused (INVALID_ITEMS): nothing can run until the file is fixed. */
+  invalid?: PreviewRow[]
+}
+
+/** A run: a product job on the app, or category batches sent from the page. */
+interface Run {
+  mode: 'job' | 'batches'
+  jobId?: string
+  undoOf?: string
+  status: JobSummary['status']
+  total: number
+  done: number
+  counts: Record<string, number>
+  failed: number
+  dryRun: boolean
+  /** Batches: every answer, for the failed rows and the undo. */
+  results?: ItemResult[]
+  /** Batches that put back the previous Scores of a category run. */
+  isUndo?: boolean
+  error?: string
+}
+
+const newKey = () =>
+  typeof crypto !== 'undefined' && 'randomUUID' in crypto
+    ? crypto.randomUUID()
+    : `${Date.now()}-${Math.random().toString(36).slice(2)}`
+
+const chunksOf = <T,>(items: T[], size: number) =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
+    items.slice(i * size, (i + 1) * size)
+  )
+
+const plain = (sheet: ParsedSheet, from = 0, to = sheet.items.length) =>
+  sheet.items.slice(from, to).map(({ id, score }) => ({ id, score }))
+
+function countsOf(rows: PreviewRow[]): Counts {
+  return {
+    update: rows.filter(
+      (row) => row.result === 'update' || row.result === 'updated'
+    ).length,
+    unchanged: rows.filter((row) => row.result === 'unchanged').length,
+    failed: rows.filter((row) => row.result === 'fail').length,
+  }
+}
+
+/** The app's invalid items (400 INVALID_ITEMS), one row each, at their line. */
+function invalidRows(
+  error: ApiError,
+  sheet: ParsedSheet,
+  offset: number
+): PreviewRow[] | undefined {
+  if (error.code !== 'INVALID_ITEMS') return undefined
+  const body = error.body as { failedResponses?: { elements?: ItemResult[][] } }
+
+  return (body.failedResponses?.elements ?? []).map((problems) => {
+    const first = problems[0]
+    const item = sheet.items[offset + first.index]
+
+    return {
+      line: item?.line ?? first.index + 2,
+      id: item?.id ?? String(first.id),
+      previousScore: '—',
+      score: item?.score ?? String(first.score),
+      result: 'fail' as const,
+      reason: problems.map((p) => `${p.code}: ${p.errorMessage}`).join(' · '),
+    }
+  })
+}
+
+function download(name: string, csv: string) {
+  const url = URL.createObjectURL(
+    new Blob([csv], { type: 'text/csv;charset=utf-8' })
+  )
+  const link = document.createElement('a')
+
+  link.href = url
+  link.download = name
+  document.body.appendChild(link)
+  link.click()
+  link.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 1000)
+}
+
+function Page({ api, pollMs }: { api: Api; pollMs: number }) {
+  const intl = useIntl()
+  const { showToast } = useContext(ToastContext)
+  const t = useCallback(
+    (id: string, values?: Record<string, string | number>) =>
+      intl.formatMessage({ id: `admin/massive-score-update.${id}` }, values),
+    [intl]
+  )
+
+  const [kind, setKind] = useState<Kind>('product')
+  const [fileName, setFileName] = useState('')
+  const [reading, setReading] = useState(false)
+  const [sheet, setSheet] = useState<ParsedSheet | null>(null)
+  const [fileError, setFileError] = useState<string | null>(null)
+  const [preview, setPreview] = useState<Preview | null>(null)
+  const [previewing, setPreviewing] = useState<{
+    done: number
+    total: number
+  } | null>(null)
+  const [onlyFailed, setOnlyFailed] = useState(false)
+  const [run, setRun] = useState<Run | null>(null)
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [historyKey, setHistoryKey] = useState(0)
+  const stopBatches = useRef(false)
+  const runKey = useRef(newKey())
+
+  const reset = () => {
+    setPreview(null)
+    setRun(null)
+    setError(null)
+    setOnlyFailed(false)
+    runKey.current = newKey()
+  }
+
+  async function onFile(event: React.ChangeEvent<HTMLInputElement>) {
+    const file = event.target.files?.[0]
+
+    reset()
+    setSheet(null)
+    setFileError(null)
+    if (!file) return
+    setFileName(file.name)
+    setReading(true)
+    try {
+      setSheet(await readSpreadsheet(file, localeDelimiter(intl.locale)))
+    } catch (caught) {
+      setFileError(
+        caught instanceof SheetError
+          ? t(`file.error.${caught.code}`, caught.values)
+          : t('file.error.NOT_A_SPREADSHEET')
+      )
+    }
+
+    setReading(false)
+  }
+
+  const lineOf = useCallback(
+    (offset: number) => (index: number) =>
+      sheet?.items[offset + index]?.line ?? offset + index + 2,
+    [sheet]
+  )
+
+  /** Polls a job until it ends; returns its last summary. */
+  const watch = useCallback(
+    async (jobId: string, onSummary: (summary: JobSummary) => void) => {
+      for (;;) {
+        const summary = await api.job(jobId)
+
+        onSummary(summary)
+        if (FINISHED.includes(summary.status)) return summary
+        await new Promise((resolve) => setTimeout(resolve, pollMs))
+      }
+    },
+    [api, pollMs]
+  )
+
+  async function onPreview() {
+    if (!sheet) return
+    reset()
+    const total = sheet.items.length
+
+    setPreviewing({ done: 0, total })
+    try {
+      if (kind === 'product' && total > SYNC_LIMIT) {
+        // A dry-run job reads everything; its results are read a page at a time.
+        const { jobId } = await api.startJob(plain(sheet), true, newKey())
+        const summary = await watch(jobId, (s) =>
+          setPreviewing({ done: s.progress.done, total })
+        )
+        const loadPage: LoadPage = async (offset, limit) => {
+          const page = await api.results(jobId, String(offset), limit)
+
+          return {
+            rows: page.elements.map((e) => toRow(e, lineOf(0), false)),
+            total: page.total,
+          }
+        }
+
+        setPreview({
+          loadPage,
+          counts: {
+            update: summary.counts.DRY_RUN ?? 0,
+            unchanged: summary.counts.UNCHANGED ?? 0,
+            failed: summary.failed,
+          },
+        })
+        setHistoryKey((k) => k + 1)
+      } else {
+        // Categories (and small product files): synchronous dry runs, 5,000 rows at a time.
+        const rows: PreviewRow[] = []
+
+        for (let from = 0; from < total; from += SYNC_LIMIT) {
+          let answer: BatchAnswer
+
+          try {
+            answer = await api.batch(
+              kind,
+              plain(sheet, from, from + SYNC_LIMIT),
+              true
+            )
+          } catch (caught) {
+            const invalid =
+              caught instanceof ApiError
+                ? invalidRows(caught, sheet, from)
+                : undefined
+
+            if (!invalid) throw caught
+            setPreview({
+              loadPage: memoryPages(invalid),
+              counts: countsOf(invalid),
+              invalid,
+            })
+
+            return
+          }
+
+          const elements = [
+            ...answer.successfulResponses.elements,
+            ...answer.failedResponses.elements,
+          ]
+
+          elements.sort((a, b) => a.index - b.index)
+          rows.push(...elements.map((e) => toRow(e, lineOf(from), false)))
+          setPreviewing({ done: rows.length, total })
+        }
+
+        setPreview({
+          loadPage: memoryPages(rows),
+          failedPage: memoryPages(rows.filter((row) => row.result === 'fail')),
+          counts: countsOf(rows),
+        })
+      }
+    } catch (caught) {
+      const invalid =
+        caught instanceof ApiError && sheet
+          ? invalidRows(caught, sheet, 0)
+          : undefined
+
+      if (invalid)
+        setPreview({
+          loadPage: memoryPages(invalid),
+          counts: countsOf(invalid),
+          invalid,
+        })
+      else setError(describeError(caught, intl))
+    } finally {
+      setPreviewing(null)
+    }
+  }
+
+  const followJob = useCallback(
+    async (jobId: string) => {
+      try {
+        const summary = await watch(jobId, (s) =>
+          setRun({
+            mode: 'job',
+            jobId,
+            undoOf: s.undoOf,
+            status: s.status,
+            total: s.progress.total,
+            done: s.progress.done,
+            counts: s.counts,
+            failed: s.failed,
+            dryRun: s.dryRun,
+          })
+        )
+
+        if (FINISHED.includes(summary.status)) setHistoryKey((k) => k + 1)
+      } catch (caught) {
+        setError(describeError(caught, intl))
+      }
+    },
+    [watch, intl]
+  )
+
+  async function runBatches(
+    items: Array<{ id: string; score: string }>,
+    isUndo: boolean
+  ) {
+    stopBatches.current = false
+    const results: ItemResult[] = []
+    const counts: Record<string, number> = {}
+    const base: Run = {
+      mode: 'batches',
+      status: 'running',
+      total: items.length,
+      done: 0,
+      counts,
+      failed: 0,
+      dryRun: false,
+      results,
+      isUndo,
+    }
+
+    setRun({ ...base })
+    let from = 0
+
+    for (const chunk of chunksOf(items, SYNC_LIMIT)) {
+      if (stopBatches.current) break
+      try {
+        const answer = await api.batch(kind, chunk, false)
+
+        for (const element of [
+          ...answer.successfulResponses.elements,
+          ...answer.failedResponses.elements,
+        ]) {
+          const shifted = { ...element, index: element.index + from }
+          const code =
+            element.success === 'true'
+              ? element.unchanged
+                ? 'UNCHANGED'
+                : 'UPDATED'
+              : element.code ?? 'FAILED'
+
+          results.push(shifted)
+          counts[code] = (counts[code] ?? 0) + 1
+        }
+      } catch (caught) {
+        setRun({
+          ...base,
+          status: 'failed',
+          done: from,
+          failed: items.length - from,
+          error: describeError(caught, intl),
+        })
+
+        return
+      }
+
+      from += chunk.length
+      results.sort((a, b) => a.index - b.index)
+      setRun({
+        ...base,
+        done: from,
+        failed: results.filter((r) => r.success === 'false').length,
+        counts: { ...counts },
+        results: [...results],
+      })
+    }
+
+    const notRun = items.length - from
+
+    if (notRun > 0) counts.NOT_ATTEMPTED = notRun
+    setRun({
+      ...base,
+      status: notRun > 0 ? 'cancelled' : 'done',
+      done: from,
+      failed: results.filter((r) => r.success === 'false').length,
+      counts: { ...counts },
+      results: [...results],
+    })
+  }
+
+  async function onRun() {
+    if (!sheet) return
+    setError(null)
+    setBusy(true)
+    try {
+      if (kind === 'product') {
+        const { jobId } = await api.startJob(
+          plain(sheet),
+          false,
+          runKey.current
+        )
+
+        showToast({ message: t('toast.started'), duration: 4000 })
+        setRun({
+          mode: 'job',
+          jobId,
+          status: 'queued',
+          total: sheet.items.length,
+          done: 0,
+          counts: {},
+          failed: 0,
+          dryRun: false,
+        })
+        setHistoryKey((k) => k + 1)
+        setBusy(false)
+        await followJob(jobId)
+      } else {
+        setBusy(false)
+        await runBatches(plain(sheet), false)
+      }
+    } catch (caught) {
+      setError(describeError(caught, intl))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  async function onCancel() {
+    if (!run) return
+    if (run.mode === 'batches') {
+      stopBatches.current = true
+      setRun({ ...run, status: 'cancelling' })
+
+      return
+    }
+
+    try {
+      await api.cancel(run.jobId as string)
+      showToast({ message: t('toast.cancelled'), duration: 4000 })
+    } catch (caught) {
+      setError(describeError(caught, intl))
+    }
+  }
+
+  const stem =
+    (sheet?.format ? fileName.replace(/\.(csv|txt|tsv|xlsx)$/i, '') : '') ||
+    'scores'
+
+  async function onDownload() {
+    if (!run) return
+    const delimiter = sheet?.delimiter ?? localeDelimiter(intl.locale)
+
+    try {
+      if (run.mode === 'job') {
+        // The app's report, in the upload's delimiter with a BOM, whatever delimiter the app wrote it in.
+        const csv = await api.failedRows(run.jobId as string)
+
+        download(`${stem}-failed.csv`, redelimit(csv, delimiter))
+      } else {
+        const failed = (run.results ?? []).filter((r) => r.success === 'false')
+
+        download(
+          `${stem}-failed.csv`,
+          toCsv(
+            [
+              ['id', 'score', 'error_code', 'error_message'],
+              ...failed.map((r) => [
+                String(r.id),
+                String(r.score),
+                r.code ?? '',
+                r.errorMessage ?? '',
+              ]),
+            ],
+            delimiter
+          )
+        )
+      }
+    } catch (caught) {
+      setError(describeError(caught, intl))
+    }
+  }
+
+  async function onUndo() {
+    if (!run || !window.confirm(t('run.undoConfirm'))) return
+    setError(null)
+    try {
+      if (run.mode === 'job') {
+        const { jobId } = await api.undo(run.jobId as string)
+
+        showToast({ message: t('toast.undo'), duration: 4000 })
+        setHistoryKey((k) => k + 1)
+        await followJob(jobId)
+      } else {
+        // Categories: put back previousScore only where the Score is still the one written (read first).
+        const written = (run.results ?? []).filter(
+          (r) =>
+            r.success === 'true' &&
+            !r.unchanged &&
+            r.previousScore !== null &&
+            r.previousScore !== undefined
+        )
+        const still: Array<{ id: string; score: string }> = []
+
+        for (const chunk of chunksOf(written, SYNC_LIMIT)) {
+          const answer = await api.batch(
+            kind,
+            chunk.map((r) => ({ id: String(r.id), score: String(r.score) })),
+            true
+          )
+
+          for (const element of answer.successfulResponses.elements) {
+            if (element.unchanged) {
+              const original = chunk[element.index]
+
+              still.push({
+                id: String(original.id),
+                score: String(original.previousScore),
+              })
+            }
+          }
+        }
+
+        showToast({ message: t('toast.undo'), duration: 4000 })
+        await runBatches(still, true)
+      }
+    } catch (caught) {
+      setError(describeError(caught, intl))
+    }
+  }
+
+  async function openJob(jobId: string) {
+    reset()
+    setSheet(null)
+    setFileName('')
+    setKind('product')
+    await followJob(jobId)
+  }
+
+  const formatLabel = sheet
+    ? sheet.format === 'xlsx'
+      ? t('format.xlsx')
+      : t(
+          `format.csv-${
+            { ',': 'comma', ';': 'semicolon', '\t': 'tab' }[sheet.delimiter]
+          }`
+        )
+    : ''
+
+  const percent =
+    run && run.total > 0 ? Math.round((run.done / run.total) * 100) : 0
+  const running = run && !FINISHED.includes(run.status)
+  const updated = run ? run.counts.UPDATED ?? 0 : 0
+  const canRun = Boolean(sheet && preview && !preview.invalid && !running)
+  const previewLoader =
+    onlyFailed && preview?.failedPage ? preview.failedPage : preview?.loadPage
+
+  const kindOptions = useMemo(
+    () => [
+      { value: 'product', label: t('kind.product') },
+      { value: 'category', label: t('kind.category') },
+    ],
+    [t]
+  )
+
+  return (
+    <Layout
+      fullWidth
+      pageHeader={<PageHeader title={t('title')} subtitle={t('subtitle')} />}
+    >
+      {error && (
+        <div className="mb5" role="alert">
+          <Alert type="error" onClose={() => setError(null)}>
+            {error}
+          </Alert>
+        </div>
+      )}
+
+      <PageBlock
+        title={t('upload.title')}
+        subtitle={t('upload.subtitle')}
+        variation="full"
+      >
+        <fieldset className="bn pa0 ma0 mb5">
+          <legend className="t-body c-on-base mb3">{t('kind.label')}</legend>
+          <RadioGroup
+            name="kind"
+            hideBorder
+            options={kindOptions}
+            value={kind}
+            onChange={(event: React.ChangeEvent<HTMLInputElement>) => {
+              setKind(event.currentTarget.value as Kind)
+              reset()
+            }}
+          />
+        </fieldset>
+        <label htmlFor="msu-file" className="db t-small mb3 c-on-base">
+          {t('file.label')}
+        </label>
+        <input
+          id="msu-file"
+          type="file"
+          accept=".csv,.tsv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+          onChange={onFile}
+          className="db mb4"
+        />
+        {reading && (
+          <div role="status" className="flex items-center">
+            <Spinner size={20} />
+            <span className="ml3">{t('file.reading')}</span>
+          </div>
+        )}
+        {fileError && (
+          <Alert type="error">
+            <span role="alert">{fileError}</span>
+          </Alert>
+        )}
+        {sheet && (
+          <p className="t-body c-on-base" data-testid="file-summary">
+            {t('file.read', {
+              count: sheet.items.length,
+              name: fileName,
+              format: formatLabel,
+              idColumn: sheet.idColumn,
+              scoreColumn: sheet.scoreColumn,
+            })}
+          </p>
+        )}
+      </PageBlock>
+
+      <PageBlock
+        title={t('preview.title')}
+        subtitle={t('preview.subtitle')}
+        variation="full"
+      >
+        {!sheet ? (
+          <EmptyState title={t('empty.noFile')} />
+        ) : (
+          <>
+            <Button
+              onClick={onPreview}
+              isLoading={Boolean(previewing)}
+              disabled={Boolean(running)}
+            >
+              {t('preview.button')}
+            </Button>
+            {previewing && (
+              <div role="status" className="mt4">
+                <span>{t('preview.loading')}</span>{' '}
+                <span>
+                  {t('run.progress', {
+                    done: intl.formatNumber(previewing.done),
+                    total: intl.formatNumber(previewing.total),
+                  })}
+                </span>
+              </div>
+            )}
+            {preview && (
+              <div className="mt5">
+                {preview.invalid ? (
+                  <Alert type="error">
+                    <span role="alert">
+                      {t('preview.invalid', { count: preview.invalid.length })}
+                    </span>
+                  </Alert>
+                ) : (
+                  <p
+                    className="t-body"
+                    role="status"
+                    data-testid="preview-summary"
+                  >
+                    {t('preview.summary', {
+                      update: intl.formatNumber(preview.counts.update),
+                      unchanged: intl.formatNumber(preview.counts.unchanged),
+                      failed: intl.formatNumber(preview.counts.failed),
+                    })}
+                  </p>
+                )}
+                {preview.failedPage && preview.counts.failed > 0 && (
+                  <div className="mb4">
+                    <Checkbox
+                      id="msu-only-failed"
+                      name="only-failed"
+                      label={t('preview.onlyFailed')}
+                      checked={onlyFailed}
+                      onChange={() => setOnlyFailed(!onlyFailed)}
+                    />
+                  </div>
+                )}
+                {previewLoader && (
+                  <PreviewTable
+                    loadPage={previewLoader}
+                    label={t('table.label')}
+                  />
+                )}
+              </div>
+            )}
+          </>
+        )}
+      </PageBlock>
+
+      <PageBlock
+        title={t('run.title')}
+        subtitle={t(`run.subtitle.${kind}`)}
+        variation="full"
+      >
+        {sheet && !run && (
+          <div>
+            <Button onClick={onRun} disabled={!canRun} isLoading={busy}>
+              {t('run.button', { count: sheet.items.length })}
+            </Button>
+            {!canRun && (
+              <p className="t-small c-muted-1">{t('run.needsPreview')}</p>
+            )}
+          </div>
+        )}
+        {!sheet && !run && <EmptyState title={t('empty.noFile')} />}
+        {run && (
+          <div data-testid="run">
+            <p className="t-heading-5 mt0" data-testid="run-status">
+              {run.jobId
+                ? run.undoOf
+                  ? t('run.undoOf', { jobId: run.undoOf })
+                  : t('run.job', { jobId: run.jobId })
+                : run.isUndo
+                ? t('run.undo')
+                : ''}{' '}
+              <strong>{t(`status.${run.status}`)}</strong>
+            </p>
+            <div
+              role="progressbar"
+              aria-label={t('run.progressLabel')}
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={percent}
+              aria-valuetext={t('run.progress', {
+                done: run.done,
+                total: run.total,
+              })}
+            >
+              <Progress type="line" percent={percent} />
+            </div>
+            <p className="t-small" data-testid="run-progress">
+              {t('run.progress', {
+                done: intl.formatNumber(run.done),
+                total: intl.formatNumber(run.total),
+              })}{' '}
+              ·{' '}
+              {t('run.counts', {
+                updated: intl.formatNumber(updated + (run.counts.DRY_RUN ?? 0)),
+                unchanged: intl.formatNumber(run.counts.UNCHANGED ?? 0),
+                failed: intl.formatNumber(run.failed),
+              })}
+            </p>
+            {run.error && <Alert type="error">{run.error}</Alert>}
+            <div className="flex flex-wrap mt4">
+              {running && (
+                <div className="mr3 mb3">
+                  <Button
+                    variation="danger-tertiary"
+                    onClick={onCancel}
+                    disabled={run.status === 'cancelling'}
+                  >
+                    {t('run.cancel')}
+                  </Button>
+                </div>
+              )}
+              {!running && run.failed > 0 && (
+                <div className="mr3 mb3">
+                  <Button variation="secondary" onClick={onDownload}>
+                    {t('run.download')}
+                  </Button>
+                </div>
+              )}
+              {!running &&
+                !run.undoOf &&
+                !run.isUndo &&
+                !run.dryRun &&
+                run.status === 'done' &&
+                updated > 0 && (
+                  <div className="mr3 mb3">
+                    <Button variation="danger" onClick={onUndo}>
+                      {t('run.undo')}
+                    </Button>
+                  </div>
+                )}
+            </div>
+          </div>
+        )}
+      </PageBlock>
+
+      <History api={api} onOpen={openJob} refreshKey={historyKey} />
+    </Layout>
+  )
+}
+
+/** The admin page (admin/routes.json): upload, preview, run, watch, fix, undo, history. */
+export default function MassiveScoreUpdate({
+  api,
+  pollMs = 1500,
+}: MassiveScoreUpdateProps) {
+  const client = useMemo(() => api ?? createApi(), [api])
+
+  return (
+    <ToastProvider positioning="window">
+      <Page api={client} pollMs={pollMs} />
+    </ToastProvider>
+  )
+}

@@ -202,8 +202,13 @@ describe('the admin page in Chromium', () => {
     const csv = fs.readFileSync(file, 'utf8')
 
     expect(download.suggestedFilename()).toBe('scores-failed.csv')
-    expect(csv.startsWith('\uFEFFid;score;error_code;error_message')).toBe(true)
-    expect(csv).toMatch(/\r\n999999;7;NOT_FOUND;/)
+    // The app's report columns, in the upload's delimiter.
+    expect(
+      csv.startsWith(
+        '\uFEFFid;score;previousScore;success;code;error;errorMessage'
+      )
+    ).toBe(true)
+    expect(csv).toMatch(/\r\n999999;7;;false;NOT_FOUND;404;/)
     expect(csv.trim().split('\r\n')).toHaveLength(5)
   })
 

@@ -195,7 +195,7 @@ export function createApi(options: ApiOptions = {}) {
         `${jobPath(jobId)}/undo`,
         send('POST', {})
       ),
-    /** The failed rows as the app writes them (`id,score,error_code,error_message`). */
+    /** The failed rows as the app writes them (its report's columns). */
     failedRows: async (jobId: string) =>
       (
         await call(`${jobPath(jobId)}/report.csv?only=failed`, {

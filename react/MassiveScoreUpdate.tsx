@@ -37,14 +37,16 @@ import type {
   Kind,
 } from './utils/api'
 import { ApiError, createApi, FINISHED } from './utils/api'
-import { readSpreadsheet } from './utils/readFile'
-import type { ParsedSheet } from './utils/spreadsheet'
 import {
-  localeDelimiter,
-  redelimit,
-  SheetError,
-  toCsv,
-} from './utils/spreadsheet'
+  DELIMITER_NAMES,
+  failedCsv,
+  failedSheet,
+  reportCells,
+  writeXlsx,
+} from './utils/failedRows'
+import { blobBytes, readSpreadsheet } from './utils/readFile'
+import type { ParsedSheet } from './utils/spreadsheet'
+import { localeDelimiter, SheetError } from './utils/spreadsheet'
 
 /** A synchronous request carries at most this many items (the app's maxItems default). */
 export const SYNC_LIMIT = 5000
@@ -131,10 +133,8 @@ function invalidRows(
   })
 }
 
-function download(name: string, csv: string) {
-  const url = URL.createObjectURL(
-    new Blob([csv], { type: 'text/csv;charset=utf-8' })
-  )
+function download(name: string, file: Blob) {
+  const url = URL.createObjectURL(file)
   const link = document.createElement('a')
 
   link.href = url
@@ -477,33 +477,41 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
     (sheet?.format ? fileName.replace(/\.(csv|txt|tsv|xlsx)$/i, '') : '') ||
     'scores'
 
+  /** The failed rows in the file's own format: an .xlsx for an .xlsx, else a CSV in its delimiter. */
   async function onDownload() {
     if (!run) return
     const delimiter = sheet?.delimiter ?? localeDelimiter(intl.locale)
+    const extension =
+      /\.(csv|tsv|txt)$/i.exec(fileName)?.[1].toLowerCase() ??
+      (delimiter === '\t' ? 'tsv' : 'csv')
+    const failed = (run.results ?? []).filter((r) => r.success === 'false')
 
     try {
-      if (run.mode === 'job') {
-        // The app's report, in the upload's delimiter with a BOM, whatever delimiter the app wrote it in.
-        const csv = await api.failedRows(run.jobId as string)
+      if (sheet?.format === 'xlsx') {
+        const rows =
+          run.mode === 'job'
+            ? reportCells(
+                new TextDecoder('utf-8').decode(
+                  await blobBytes(await api.failedRows(run.jobId as string))
+                )
+              )
+            : failedSheet(failed)
 
-        download(`${stem}-failed.csv`, redelimit(csv, delimiter))
-      } else {
-        const failed = (run.results ?? []).filter((r) => r.success === 'false')
-
+        download(`${stem}-failed.xlsx`, await writeXlsx(rows))
+      } else if (run.mode === 'job') {
+        // The app's report, in the upload's delimiter, with its BOM, byte for byte.
         download(
-          `${stem}-failed.csv`,
-          toCsv(
-            [
-              ['id', 'score', 'error_code', 'error_message'],
-              ...failed.map((r) => [
-                String(r.id),
-                String(r.score),
-                r.code ?? '',
-                r.errorMessage ?? '',
-              ]),
-            ],
-            delimiter
-          )
+          `${stem}-failed.${extension}`,
+          await api.failedRows(run.jobId as string, DELIMITER_NAMES[delimiter])
+        )
+      } else {
+        download(
+          `${stem}-failed.${extension}`,
+          new Blob([failedCsv(failed, delimiter)], {
+            type: `${
+              delimiter === '\t' ? 'text/tab-separated-values' : 'text/csv'
+            };charset=utf-8`,
+          })
         )
       }
     } catch (caught) {

@@ -6,6 +6,8 @@
  * read in the browser and sent as JSON for the same reason.
  */
 
+import type { DelimiterName } from './failedRows'
+
 export type Kind = 'product' | 'category'
 
 export interface ItemResult {
@@ -195,13 +197,18 @@ export function createApi(options: ApiOptions = {}) {
         `${jobPath(jobId)}/undo`,
         send('POST', {})
       ),
-    /** The failed rows as the app writes them (`id,score,error_code,error_message`). */
-    failedRows: async (jobId: string) =>
+    /**
+     * The failed rows as the app writes them (the report's columns, a BOM),
+     * delimited as asked: the bytes as they came, so the BOM stays (a
+     * Response's text() would drop it).
+     */
+    failedRows: async (jobId: string, delimiter: DelimiterName = 'comma') =>
       (
-        await call(`${jobPath(jobId)}/report.csv?only=failed`, {
-          headers: { Accept: 'text/csv' },
-        })
-      ).text(),
+        await call(
+          `${jobPath(jobId)}/report.csv?only=failed&delimiter=${delimiter}`,
+          { headers: { Accept: 'text/csv, text/tab-separated-values' } }
+        )
+      ).blob(),
   }
 }
 

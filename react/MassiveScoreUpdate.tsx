@@ -145,6 +145,34 @@ function download(name: string, file: Blob) {
   setTimeout(() => URL.revokeObjectURL(url), 1000)
 }
 
+/** The styleguide's Progress bar, with the values assistive technology reads. */
+function ProgressBar({
+  label,
+  done,
+  total,
+  valueText,
+}: {
+  label: string
+  done: number
+  total: number
+  valueText: string
+}) {
+  const percent = total > 0 ? Math.round((done / total) * 100) : 0
+
+  return (
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+      aria-valuetext={valueText}
+    >
+      <Progress type="line" percent={percent} />
+    </div>
+  )
+}
+
 function Page({ api, pollMs }: { api: Api; pollMs: number }) {
   const intl = useIntl()
   const { showToast } = useContext(ToastContext)
@@ -169,8 +197,15 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const [historyKey, setHistoryKey] = useState(0)
+  /** The last toast's words, for screen readers (the styleguide's toasts are no live region). */
+  const [announcement, setAnnouncement] = useState('')
   const stopBatches = useRef(false)
   const runKey = useRef(newKey())
+
+  const notify = (message: string) => {
+    showToast({ message, duration: 4000 })
+    setAnnouncement(message)
+  }
 
   const reset = () => {
     setPreview(null)
@@ -431,7 +466,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
           runKey.current
         )
 
-        showToast({ message: t('toast.started'), duration: 4000 })
+        notify(t('toast.started'))
         setRun({
           mode: 'job',
           jobId,
@@ -467,7 +502,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
 
     try {
       await api.cancel(run.jobId as string)
-      showToast({ message: t('toast.cancelled'), duration: 4000 })
+      notify(t('toast.cancelled'))
     } catch (caught) {
       setError(describeError(caught, intl))
     }
@@ -526,7 +561,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
       if (run.mode === 'job') {
         const { jobId } = await api.undo(run.jobId as string)
 
-        showToast({ message: t('toast.undo'), duration: 4000 })
+        notify(t('toast.undo'))
         setHistoryKey((k) => k + 1)
         await followJob(jobId)
       } else {
@@ -559,7 +594,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
           }
         }
 
-        showToast({ message: t('toast.undo'), duration: 4000 })
+        notify(t('toast.undo'))
         await runBatches(still, true)
       }
     } catch (caught) {
@@ -585,8 +620,6 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         )
     : ''
 
-  const percent =
-    run && run.total > 0 ? Math.round((run.done / run.total) * 100) : 0
   const running = run && !FINISHED.includes(run.status)
   const updated = run ? run.counts.UPDATED ?? 0 : 0
   const canRun = Boolean(sheet && preview && !preview.invalid && !running)
@@ -606,13 +639,26 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
       fullWidth
       pageHeader={<PageHeader title={t('title')} subtitle={t('subtitle')} />}
     >
+      {/* Alert is a role="alert" region itself: its words are announced when it appears. */}
       {error && (
-        <div className="mb5" role="alert">
-          <Alert type="error" onClose={() => setError(null)}>
+        <div className="mb5">
+          <Alert
+            type="error"
+            onClose={() => setError(null)}
+            closeIconLabel={t('error.close')}
+          >
             {error}
           </Alert>
         </div>
       )}
+      <div
+        className="clip"
+        role="status"
+        aria-live="polite"
+        data-testid="announcer"
+      >
+        {announcement}
+      </div>
 
       <PageBlock
         title={t('upload.title')}
@@ -648,13 +694,13 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
             <span className="ml3">{t('file.reading')}</span>
           </div>
         )}
-        {fileError && (
-          <Alert type="error">
-            <span role="alert">{fileError}</span>
-          </Alert>
-        )}
+        {fileError && <Alert type="error">{fileError}</Alert>}
         {sheet && (
-          <p className="t-body c-on-base" data-testid="file-summary">
+          <p
+            className="t-body c-on-base"
+            role="status"
+            data-testid="file-summary"
+          >
             {t('file.read', {
               count: sheet.items.length,
               name: fileName,
@@ -683,23 +729,32 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
               {t('preview.button')}
             </Button>
             {previewing && (
-              <div role="status" className="mt4">
-                <span>{t('preview.loading')}</span>{' '}
-                <span>
-                  {t('run.progress', {
+              <div className="mt4">
+                <p role="status" className="mt0">
+                  <span>{t('preview.loading')}</span>{' '}
+                  <span>
+                    {t('run.progress', {
+                      done: intl.formatNumber(previewing.done),
+                      total: intl.formatNumber(previewing.total),
+                    })}
+                  </span>
+                </p>
+                <ProgressBar
+                  label={t('preview.progressLabel')}
+                  done={previewing.done}
+                  total={previewing.total}
+                  valueText={t('run.progress', {
                     done: intl.formatNumber(previewing.done),
                     total: intl.formatNumber(previewing.total),
                   })}
-                </span>
+                />
               </div>
             )}
             {preview && (
               <div className="mt5">
                 {preview.invalid ? (
                   <Alert type="error">
-                    <span role="alert">
-                      {t('preview.invalid', { count: preview.invalid.length })}
-                    </span>
+                    {t('preview.invalid', { count: preview.invalid.length })}
                   </Alert>
                 ) : (
                   <p
@@ -755,7 +810,14 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         {!sheet && !run && <EmptyState title={t('empty.noFile')} />}
         {run && (
           <div data-testid="run">
-            <p className="t-heading-5 mt0" data-testid="run-status">
+            {/* A live region: "Running", "Finished", "Cancelled" are read out as they come. */}
+            <p
+              className="t-heading-5 mt0"
+              data-testid="run-status"
+              role="status"
+              aria-live="polite"
+              aria-atomic="true"
+            >
               {run.jobId
                 ? run.undoOf
                   ? t('run.undoOf', { jobId: run.undoOf })
@@ -765,19 +827,15 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
                 : ''}{' '}
               <strong>{t(`status.${run.status}`)}</strong>
             </p>
-            <div
-              role="progressbar"
-              aria-label={t('run.progressLabel')}
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={percent}
-              aria-valuetext={t('run.progress', {
-                done: run.done,
-                total: run.total,
+            <ProgressBar
+              label={t('run.progressLabel')}
+              done={run.done}
+              total={run.total}
+              valueText={t('run.progress', {
+                done: intl.formatNumber(run.done),
+                total: intl.formatNumber(run.total),
               })}
-            >
-              <Progress type="line" percent={percent} />
-            </div>
+            />
             <p className="t-small" data-testid="run-progress">
               {t('run.progress', {
                 done: intl.formatNumber(run.done),

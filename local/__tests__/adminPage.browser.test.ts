@@ -154,6 +154,17 @@ describe('the admin page in Chromium', () => {
       await page.getByTestId('preview-table__body').locator('tr').count()
     ).toBe(10)
     await shot('03-preview', true)
+    // The pagination's controls have names, and the range it shows is a live region.
+    await page.getByRole('button', { name: 'Next page' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Rows 11–20 of 24' })
+      .waitFor()
+    await page.getByRole('button', { name: 'Previous page' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Rows 1–10 of 24' })
+      .waitFor()
     await page.getByText('Show only rows that would fail').click()
     const body = page.getByTestId('preview-table__body')
 
@@ -175,7 +186,9 @@ describe('the admin page in Chromium', () => {
 
   it('runs as a job and follows it to the end', async () => {
     await page.getByRole('button', { name: 'Update 24 Scores' }).click()
-    await page.getByRole('progressbar').waitFor({ state: 'attached' })
+    await page
+      .getByRole('progressbar', { name: 'Progress of the update' })
+      .waitFor({ state: 'attached' })
     await shot('05-running')
     await page
       .getByTestId('run-status')

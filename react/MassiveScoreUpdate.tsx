@@ -28,7 +28,7 @@ import PreviewTable, {
   PreviewRow,
   toRow,
 } from './components/PreviewTable'
-import { describeError } from './components/errors'
+import { describeError, retryAfterOf, smallerBatch } from './components/errors'
 import type {
   Api,
   BatchAnswer,
@@ -48,7 +48,11 @@ import { blobBytes, readSpreadsheet } from './utils/readFile'
 import type { ParsedSheet } from './utils/spreadsheet'
 import { localeDelimiter, SheetError } from './utils/spreadsheet'
 
-/** A synchronous request carries at most this many items (the app's maxItems default). */
+/**
+ * A synchronous request carries at most this many items: the app's maxItems
+ * default. An account whose setting is lower answers 413 BATCH_TOO_LARGE,
+ * saying its limit: the page then sends that many at a time.
+ */
 export const SYNC_LIMIT = 5000
 
 export interface MassiveScoreUpdateProps {
@@ -90,11 +94,6 @@ const newKey = () =>
   typeof crypto !== 'undefined' && 'randomUUID' in crypto
     ? crypto.randomUUID()
     : `${Date.now()}-${Math.random().toString(36).slice(2)}`
-
-const chunksOf = <T,>(items: T[], size: number) =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
-    items.slice(i * size, (i + 1) * size)
-  )
 
 const plain = (sheet: ParsedSheet, from = 0, to = sheet.items.length) =>
   sheet.items.slice(from, to).map(({ id, score }) => ({ id, score }))
@@ -199,12 +198,69 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
   const [historyKey, setHistoryKey] = useState(0)
   /** The last toast's words, for screen readers (the styleguide's toasts are no live region). */
   const [announcement, setAnnouncement] = useState('')
+  /** Until when the app asked not to start another job (429 TOO_MANY_JOBS). */
+  const [jobsBlocked, setJobsBlocked] = useState(false)
   const stopBatches = useRef(false)
+  /** Items per synchronous request: SYNC_LIMIT, or the account's lower maxItems once a 413 told it. */
+  const batchLimit = useRef(SYNC_LIMIT)
   const runKey = useRef(newKey())
 
   const notify = (message: string) => {
     showToast({ message, duration: 4000 })
     setAnnouncement(message)
+  }
+
+  /** A 413 BATCH_TOO_LARGE for `sent` items: true if the limit is now lower and the items can go again. */
+  const learnLimit = (caught: unknown, sent: number) => {
+    const limit = smallerBatch(caught, sent)
+
+    if (limit === undefined) return false
+    batchLimit.current = limit
+    notify(t('toast.smallerBatches', { limit: intl.formatNumber(limit) }))
+
+    return true
+  }
+
+  /** Errors of a call that creates a job: a 429 holds the buttons that create one for the wait it gives. */
+  const jobError = (caught: unknown) => {
+    if (caught instanceof ApiError && caught.code === 'TOO_MANY_JOBS') {
+      const wait = retryAfterOf(caught) ?? 5
+
+      setJobsBlocked(true)
+      setTimeout(() => setJobsBlocked(false), wait * 1000)
+    }
+
+    setError(describeError(caught, intl))
+  }
+
+  /** Synchronous batches of at most batchLimit items, one answer with indexes into `items`. */
+  async function batchInPieces(
+    items: Array<{ id: string; score: string }>,
+    dryRun: boolean
+  ): Promise<ItemResult[]> {
+    const results: ItemResult[] = []
+    let from = 0
+
+    while (from < items.length) {
+      const piece = items.slice(from, from + batchLimit.current)
+      let answer: BatchAnswer
+
+      try {
+        answer = await api.batch(kind, piece, dryRun)
+      } catch (caught) {
+        if (learnLimit(caught, piece.length)) continue
+        throw caught
+      }
+
+      for (const element of [
+        ...answer.successfulResponses.elements,
+        ...answer.failedResponses.elements,
+      ])
+        results.push({ ...element, index: element.index + from })
+      from += piece.length
+    }
+
+    return results
   }
 
   const reset = () => {
@@ -289,19 +345,21 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         })
         setHistoryKey((k) => k + 1)
       } else {
-        // Categories (and small product files): synchronous dry runs, 5,000 rows at a time.
+        // Categories (and small product files): synchronous dry runs, 5,000 rows (or the account's maxItems) at a time.
         const rows: PreviewRow[] = []
 
-        for (let from = 0; from < total; from += SYNC_LIMIT) {
+        for (let from = 0; from < total; ) {
+          const size = Math.min(batchLimit.current, total - from)
           let answer: BatchAnswer
 
           try {
             answer = await api.batch(
               kind,
-              plain(sheet, from, from + SYNC_LIMIT),
+              plain(sheet, from, from + size),
               true
             )
           } catch (caught) {
+            if (learnLimit(caught, size)) continue
             const invalid =
               caught instanceof ApiError
                 ? invalidRows(caught, sheet, from)
@@ -324,6 +382,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
 
           elements.sort((a, b) => a.index - b.index)
           rows.push(...elements.map((e) => toRow(e, lineOf(from), false)))
+          from += size
           setPreviewing({ done: rows.length, total })
         }
 
@@ -345,7 +404,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
           counts: countsOf(invalid),
           invalid,
         })
-      else setError(describeError(caught, intl))
+      else jobError(caught)
     } finally {
       setPreviewing(null)
     }
@@ -398,8 +457,10 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
     setRun({ ...base })
     let from = 0
 
-    for (const chunk of chunksOf(items, SYNC_LIMIT)) {
+    while (from < items.length) {
       if (stopBatches.current) break
+      const chunk = items.slice(from, from + batchLimit.current)
+
       try {
         const answer = await api.batch(kind, chunk, false)
 
@@ -419,6 +480,8 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
           counts[code] = (counts[code] ?? 0) + 1
         }
       } catch (caught) {
+        // Nothing of a refused batch was written: it goes again, smaller.
+        if (learnLimit(caught, chunk.length)) continue
         setRun({
           ...base,
           status: 'failed',
@@ -485,7 +548,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         await runBatches(plain(sheet), false)
       }
     } catch (caught) {
-      setError(describeError(caught, intl))
+      jobError(caught)
     } finally {
       setBusy(false)
     }
@@ -574,23 +637,19 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
             r.previousScore !== undefined
         )
         const still: Array<{ id: string; score: string }> = []
+        const now = await batchInPieces(
+          written.map((r) => ({ id: String(r.id), score: String(r.score) })),
+          true
+        )
 
-        for (const chunk of chunksOf(written, SYNC_LIMIT)) {
-          const answer = await api.batch(
-            kind,
-            chunk.map((r) => ({ id: String(r.id), score: String(r.score) })),
-            true
-          )
+        for (const element of now) {
+          if (element.success === 'true' && element.unchanged) {
+            const original = written[element.index]
 
-          for (const element of answer.successfulResponses.elements) {
-            if (element.unchanged) {
-              const original = chunk[element.index]
-
-              still.push({
-                id: String(original.id),
-                score: String(original.previousScore),
-              })
-            }
+            still.push({
+              id: String(original.id),
+              score: String(original.previousScore),
+            })
           }
         }
 
@@ -598,7 +657,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         await runBatches(still, true)
       }
     } catch (caught) {
-      setError(describeError(caught, intl))
+      jobError(caught)
     }
   }
 
@@ -622,7 +681,13 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
 
   const running = run && !FINISHED.includes(run.status)
   const updated = run ? run.counts.UPDATED ?? 0 : 0
-  const canRun = Boolean(sheet && preview && !preview.invalid && !running)
+  const canRun = Boolean(
+    sheet &&
+      preview &&
+      !preview.invalid &&
+      !running &&
+      !(kind === 'product' && jobsBlocked)
+  )
   const previewLoader =
     onlyFailed && preview?.failedPage ? preview.failedPage : preview?.loadPage
 
@@ -802,7 +867,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
             <Button onClick={onRun} disabled={!canRun} isLoading={busy}>
               {t('run.button', { count: sheet.items.length })}
             </Button>
-            {!canRun && (
+            {(!preview || preview.invalid) && (
               <p className="t-small c-muted-1">{t('run.needsPreview')}</p>
             )}
           </div>
@@ -875,7 +940,11 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
                 run.status === 'done' &&
                 updated > 0 && (
                   <div className="mr3 mb3">
-                    <Button variation="danger" onClick={onUndo}>
+                    <Button
+                      variation="danger"
+                      onClick={onUndo}
+                      disabled={run.mode === 'job' && jobsBlocked}
+                    >
                       {t('run.undo')}
                     </Button>
                   </div>

@@ -74,7 +74,9 @@ export class ApiError extends Error {
     public readonly code: string,
     message: string,
     /** The whole answer (INVALID_ITEMS carries the invalid items). */
-    public readonly body?: unknown
+    public readonly body?: unknown,
+    /** Retry-After, in seconds (429 TOO_MANY_JOBS). */
+    public readonly retryAfterSec?: number
   ) {
     super(message)
   }
@@ -131,11 +133,14 @@ export function createApi(options: ApiOptions = {}) {
         body = undefined
       }
 
+      const retryAfter = Number(response.headers?.get('Retry-After') ?? NaN)
+
       throw new ApiError(
         response.status,
         body?.error?.code ?? `HTTP_${response.status}`,
         body?.error?.message ?? response.statusText,
-        body
+        body,
+        Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined
       )
     }
 

@@ -28,7 +28,7 @@ import PreviewTable, {
   PreviewRow,
   toRow,
 } from './components/PreviewTable'
-import { describeError } from './components/errors'
+import { describeError, retryAfterOf, smallerBatch } from './components/errors'
 import type {
   Api,
   BatchAnswer,
@@ -37,16 +37,22 @@ import type {
   Kind,
 } from './utils/api'
 import { ApiError, createApi, FINISHED } from './utils/api'
-import { readSpreadsheet } from './utils/readFile'
-import type { ParsedSheet } from './utils/spreadsheet'
 import {
-  localeDelimiter,
-  redelimit,
-  SheetError,
-  toCsv,
-} from './utils/spreadsheet'
+  DELIMITER_NAMES,
+  failedCsv,
+  failedSheet,
+  reportCells,
+  writeXlsx,
+} from './utils/failedRows'
+import { blobBytes, readSpreadsheet } from './utils/readFile'
+import type { ParsedSheet } from './utils/spreadsheet'
+import { localeDelimiter, SheetError } from './utils/spreadsheet'
 
-/** A synchronous request carries at most this many items (the app's maxItems default). */
+/**
+ * A synchronous request carries at most this many items: the app's maxItems
+ * default. An account whose setting is lower answers 413 BATCH_TOO_LARGE,
+ * saying its limit: the page then sends that many at a time.
+ */
 export const SYNC_LIMIT = 5000
 
 export interface MassiveScoreUpdateProps {
@@ -89,11 +95,6 @@ const newKey = () =>
     ? crypto.randomUUID()
     : `${Date.now()}-${Math.random().toString(36).slice(2)}`
 
-const chunksOf = <T,>(items: T[], size: number) =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
-    items.slice(i * size, (i + 1) * size)
-  )
-
 const plain = (sheet: ParsedSheet, from = 0, to = sheet.items.length) =>
   sheet.items.slice(from, to).map(({ id, score }) => ({ id, score }))
 
@@ -131,10 +132,8 @@ function invalidRows(
   })
 }
 
-function download(name: string, csv: string) {
-  const url = URL.createObjectURL(
-    new Blob([csv], { type: 'text/csv;charset=utf-8' })
-  )
+function download(name: string, file: Blob) {
+  const url = URL.createObjectURL(file)
   const link = document.createElement('a')
 
   link.href = url
@@ -143,6 +142,34 @@ function download(name: string, csv: string) {
   link.click()
   link.remove()
   setTimeout(() => URL.revokeObjectURL(url), 1000)
+}
+
+/** The styleguide's Progress bar, with the values assistive technology reads. */
+function ProgressBar({
+  label,
+  done,
+  total,
+  valueText,
+}: {
+  label: string
+  done: number
+  total: number
+  valueText: string
+}) {
+  const percent = total > 0 ? Math.round((done / total) * 100) : 0
+
+  return (
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+      aria-valuetext={valueText}
+    >
+      <Progress type="line" percent={percent} />
+    </div>
+  )
 }
 
 function Page({ api, pollMs }: { api: Api; pollMs: number }) {
@@ -169,8 +196,72 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const [historyKey, setHistoryKey] = useState(0)
+  /** The last toast's words, for screen readers (the styleguide's toasts are no live region). */
+  const [announcement, setAnnouncement] = useState('')
+  /** Until when the app asked not to start another job (429 TOO_MANY_JOBS). */
+  const [jobsBlocked, setJobsBlocked] = useState(false)
   const stopBatches = useRef(false)
+  /** Items per synchronous request: SYNC_LIMIT, or the account's lower maxItems once a 413 told it. */
+  const batchLimit = useRef(SYNC_LIMIT)
   const runKey = useRef(newKey())
+
+  const notify = (message: string) => {
+    showToast({ message, duration: 4000 })
+    setAnnouncement(message)
+  }
+
+  /** A 413 BATCH_TOO_LARGE for `sent` items: true if the limit is now lower and the items can go again. */
+  const learnLimit = (caught: unknown, sent: number) => {
+    const limit = smallerBatch(caught, sent)
+
+    if (limit === undefined) return false
+    batchLimit.current = limit
+    notify(t('toast.smallerBatches', { limit: intl.formatNumber(limit) }))
+
+    return true
+  }
+
+  /** Errors of a call that creates a job: a 429 holds the buttons that create one for the wait it gives. */
+  const jobError = (caught: unknown) => {
+    if (caught instanceof ApiError && caught.code === 'TOO_MANY_JOBS') {
+      const wait = retryAfterOf(caught) ?? 5
+
+      setJobsBlocked(true)
+      setTimeout(() => setJobsBlocked(false), wait * 1000)
+    }
+
+    setError(describeError(caught, intl))
+  }
+
+  /** Synchronous batches of at most batchLimit items, one answer with indexes into `items`. */
+  async function batchInPieces(
+    items: Array<{ id: string; score: string }>,
+    dryRun: boolean
+  ): Promise<ItemResult[]> {
+    const results: ItemResult[] = []
+    let from = 0
+
+    while (from < items.length) {
+      const piece = items.slice(from, from + batchLimit.current)
+      let answer: BatchAnswer
+
+      try {
+        answer = await api.batch(kind, piece, dryRun)
+      } catch (caught) {
+        if (learnLimit(caught, piece.length)) continue
+        throw caught
+      }
+
+      for (const element of [
+        ...answer.successfulResponses.elements,
+        ...answer.failedResponses.elements,
+      ])
+        results.push({ ...element, index: element.index + from })
+      from += piece.length
+    }
+
+    return results
+  }
 
   const reset = () => {
     setPreview(null)
@@ -254,19 +345,21 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         })
         setHistoryKey((k) => k + 1)
       } else {
-        // Categories (and small product files): synchronous dry runs, 5,000 rows at a time.
+        // Categories (and small product files): synchronous dry runs, 5,000 rows (or the account's maxItems) at a time.
         const rows: PreviewRow[] = []
 
-        for (let from = 0; from < total; from += SYNC_LIMIT) {
+        for (let from = 0; from < total; ) {
+          const size = Math.min(batchLimit.current, total - from)
           let answer: BatchAnswer
 
           try {
             answer = await api.batch(
               kind,
-              plain(sheet, from, from + SYNC_LIMIT),
+              plain(sheet, from, from + size),
               true
             )
           } catch (caught) {
+            if (learnLimit(caught, size)) continue
             const invalid =
               caught instanceof ApiError
                 ? invalidRows(caught, sheet, from)
@@ -289,6 +382,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
 
           elements.sort((a, b) => a.index - b.index)
           rows.push(...elements.map((e) => toRow(e, lineOf(from), false)))
+          from += size
           setPreviewing({ done: rows.length, total })
         }
 
@@ -310,7 +404,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
           counts: countsOf(invalid),
           invalid,
         })
-      else setError(describeError(caught, intl))
+      else jobError(caught)
     } finally {
       setPreviewing(null)
     }
@@ -363,8 +457,10 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
     setRun({ ...base })
     let from = 0
 
-    for (const chunk of chunksOf(items, SYNC_LIMIT)) {
+    while (from < items.length) {
       if (stopBatches.current) break
+      const chunk = items.slice(from, from + batchLimit.current)
+
       try {
         const answer = await api.batch(kind, chunk, false)
 
@@ -384,6 +480,8 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
           counts[code] = (counts[code] ?? 0) + 1
         }
       } catch (caught) {
+        // Nothing of a refused batch was written: it goes again, smaller.
+        if (learnLimit(caught, chunk.length)) continue
         setRun({
           ...base,
           status: 'failed',
@@ -431,7 +529,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
           runKey.current
         )
 
-        showToast({ message: t('toast.started'), duration: 4000 })
+        notify(t('toast.started'))
         setRun({
           mode: 'job',
           jobId,
@@ -450,7 +548,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         await runBatches(plain(sheet), false)
       }
     } catch (caught) {
-      setError(describeError(caught, intl))
+      jobError(caught)
     } finally {
       setBusy(false)
     }
@@ -467,7 +565,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
 
     try {
       await api.cancel(run.jobId as string)
-      showToast({ message: t('toast.cancelled'), duration: 4000 })
+      notify(t('toast.cancelled'))
     } catch (caught) {
       setError(describeError(caught, intl))
     }
@@ -477,33 +575,41 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
     (sheet?.format ? fileName.replace(/\.(csv|txt|tsv|xlsx)$/i, '') : '') ||
     'scores'
 
+  /** The failed rows in the file's own format: an .xlsx for an .xlsx, else a CSV in its delimiter. */
   async function onDownload() {
     if (!run) return
     const delimiter = sheet?.delimiter ?? localeDelimiter(intl.locale)
+    const extension =
+      /\.(csv|tsv|txt)$/i.exec(fileName)?.[1].toLowerCase() ??
+      (delimiter === '\t' ? 'tsv' : 'csv')
+    const failed = (run.results ?? []).filter((r) => r.success === 'false')
 
     try {
-      if (run.mode === 'job') {
-        // The app's report, in the upload's delimiter with a BOM, whatever delimiter the app wrote it in.
-        const csv = await api.failedRows(run.jobId as string)
+      if (sheet?.format === 'xlsx') {
+        const rows =
+          run.mode === 'job'
+            ? reportCells(
+                new TextDecoder('utf-8').decode(
+                  await blobBytes(await api.failedRows(run.jobId as string))
+                )
+              )
+            : failedSheet(failed)
 
-        download(`${stem}-failed.csv`, redelimit(csv, delimiter))
-      } else {
-        const failed = (run.results ?? []).filter((r) => r.success === 'false')
-
+        download(`${stem}-failed.xlsx`, await writeXlsx(rows))
+      } else if (run.mode === 'job') {
+        // The app's report, in the upload's delimiter, with its BOM, byte for byte.
         download(
-          `${stem}-failed.csv`,
-          toCsv(
-            [
-              ['id', 'score', 'error_code', 'error_message'],
-              ...failed.map((r) => [
-                String(r.id),
-                String(r.score),
-                r.code ?? '',
-                r.errorMessage ?? '',
-              ]),
-            ],
-            delimiter
-          )
+          `${stem}-failed.${extension}`,
+          await api.failedRows(run.jobId as string, DELIMITER_NAMES[delimiter])
+        )
+      } else {
+        download(
+          `${stem}-failed.${extension}`,
+          new Blob([failedCsv(failed, delimiter)], {
+            type: `${
+              delimiter === '\t' ? 'text/tab-separated-values' : 'text/csv'
+            };charset=utf-8`,
+          })
         )
       }
     } catch (caught) {
@@ -518,7 +624,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
       if (run.mode === 'job') {
         const { jobId } = await api.undo(run.jobId as string)
 
-        showToast({ message: t('toast.undo'), duration: 4000 })
+        notify(t('toast.undo'))
         setHistoryKey((k) => k + 1)
         await followJob(jobId)
       } else {
@@ -531,31 +637,27 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
             r.previousScore !== undefined
         )
         const still: Array<{ id: string; score: string }> = []
+        const now = await batchInPieces(
+          written.map((r) => ({ id: String(r.id), score: String(r.score) })),
+          true
+        )
 
-        for (const chunk of chunksOf(written, SYNC_LIMIT)) {
-          const answer = await api.batch(
-            kind,
-            chunk.map((r) => ({ id: String(r.id), score: String(r.score) })),
-            true
-          )
+        for (const element of now) {
+          if (element.success === 'true' && element.unchanged) {
+            const original = written[element.index]
 
-          for (const element of answer.successfulResponses.elements) {
-            if (element.unchanged) {
-              const original = chunk[element.index]
-
-              still.push({
-                id: String(original.id),
-                score: String(original.previousScore),
-              })
-            }
+            still.push({
+              id: String(original.id),
+              score: String(original.previousScore),
+            })
           }
         }
 
-        showToast({ message: t('toast.undo'), duration: 4000 })
+        notify(t('toast.undo'))
         await runBatches(still, true)
       }
     } catch (caught) {
-      setError(describeError(caught, intl))
+      jobError(caught)
     }
   }
 
@@ -577,11 +679,15 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         )
     : ''
 
-  const percent =
-    run && run.total > 0 ? Math.round((run.done / run.total) * 100) : 0
   const running = run && !FINISHED.includes(run.status)
   const updated = run ? run.counts.UPDATED ?? 0 : 0
-  const canRun = Boolean(sheet && preview && !preview.invalid && !running)
+  const canRun = Boolean(
+    sheet &&
+      preview &&
+      !preview.invalid &&
+      !running &&
+      !(kind === 'product' && jobsBlocked)
+  )
   const previewLoader =
     onlyFailed && preview?.failedPage ? preview.failedPage : preview?.loadPage
 
@@ -598,13 +704,26 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
       fullWidth
       pageHeader={<PageHeader title={t('title')} subtitle={t('subtitle')} />}
     >
+      {/* Alert is a role="alert" region itself: its words are announced when it appears. */}
       {error && (
-        <div className="mb5" role="alert">
-          <Alert type="error" onClose={() => setError(null)}>
+        <div className="mb5">
+          <Alert
+            type="error"
+            onClose={() => setError(null)}
+            closeIconLabel={t('error.close')}
+          >
             {error}
           </Alert>
         </div>
       )}
+      <div
+        className="clip"
+        role="status"
+        aria-live="polite"
+        data-testid="announcer"
+      >
+        {announcement}
+      </div>
 
       <PageBlock
         title={t('upload.title')}
@@ -640,13 +759,13 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
             <span className="ml3">{t('file.reading')}</span>
           </div>
         )}
-        {fileError && (
-          <Alert type="error">
-            <span role="alert">{fileError}</span>
-          </Alert>
-        )}
+        {fileError && <Alert type="error">{fileError}</Alert>}
         {sheet && (
-          <p className="t-body c-on-base" data-testid="file-summary">
+          <p
+            className="t-body c-on-base"
+            role="status"
+            data-testid="file-summary"
+          >
             {t('file.read', {
               count: sheet.items.length,
               name: fileName,
@@ -675,23 +794,32 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
               {t('preview.button')}
             </Button>
             {previewing && (
-              <div role="status" className="mt4">
-                <span>{t('preview.loading')}</span>{' '}
-                <span>
-                  {t('run.progress', {
+              <div className="mt4">
+                <p role="status" className="mt0">
+                  <span>{t('preview.loading')}</span>{' '}
+                  <span>
+                    {t('run.progress', {
+                      done: intl.formatNumber(previewing.done),
+                      total: intl.formatNumber(previewing.total),
+                    })}
+                  </span>
+                </p>
+                <ProgressBar
+                  label={t('preview.progressLabel')}
+                  done={previewing.done}
+                  total={previewing.total}
+                  valueText={t('run.progress', {
                     done: intl.formatNumber(previewing.done),
                     total: intl.formatNumber(previewing.total),
                   })}
-                </span>
+                />
               </div>
             )}
             {preview && (
               <div className="mt5">
                 {preview.invalid ? (
                   <Alert type="error">
-                    <span role="alert">
-                      {t('preview.invalid', { count: preview.invalid.length })}
-                    </span>
+                    {t('preview.invalid', { count: preview.invalid.length })}
                   </Alert>
                 ) : (
                   <p
@@ -739,7 +867,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
             <Button onClick={onRun} disabled={!canRun} isLoading={busy}>
               {t('run.button', { count: sheet.items.length })}
             </Button>
-            {!canRun && (
+            {(!preview || preview.invalid) && (
               <p className="t-small c-muted-1">{t('run.needsPreview')}</p>
             )}
           </div>
@@ -747,7 +875,14 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         {!sheet && !run && <EmptyState title={t('empty.noFile')} />}
         {run && (
           <div data-testid="run">
-            <p className="t-heading-5 mt0" data-testid="run-status">
+            {/* A live region: "Running", "Finished", "Cancelled" are read out as they come. */}
+            <p
+              className="t-heading-5 mt0"
+              data-testid="run-status"
+              role="status"
+              aria-live="polite"
+              aria-atomic="true"
+            >
               {run.jobId
                 ? run.undoOf
                   ? t('run.undoOf', { jobId: run.undoOf })
@@ -757,19 +892,15 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
                 : ''}{' '}
               <strong>{t(`status.${run.status}`)}</strong>
             </p>
-            <div
-              role="progressbar"
-              aria-label={t('run.progressLabel')}
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={percent}
-              aria-valuetext={t('run.progress', {
-                done: run.done,
-                total: run.total,
+            <ProgressBar
+              label={t('run.progressLabel')}
+              done={run.done}
+              total={run.total}
+              valueText={t('run.progress', {
+                done: intl.formatNumber(run.done),
+                total: intl.formatNumber(run.total),
               })}
-            >
-              <Progress type="line" percent={percent} />
-            </div>
+            />
             <p className="t-small" data-testid="run-progress">
               {t('run.progress', {
                 done: intl.formatNumber(run.done),
@@ -809,7 +940,11 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
                 run.status === 'done' &&
                 updated > 0 && (
                   <div className="mr3 mb3">
-                    <Button variation="danger" onClick={onUndo}>
+                    <Button
+                      variation="danger"
+                      onClick={onUndo}
+                      disabled={run.mode === 'job' && jobsBlocked}
+                    >
                       {t('run.undo')}
                     </Button>
                   </div>

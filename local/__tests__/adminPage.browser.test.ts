@@ -2,7 +2,8 @@
  * The admin page in a real browser: Debian's Chromium, driven by
  * playwright-core, against `npm start` (the built local stack) on a port the
  * OS picks. Upload a semicolon CSV, preview, run, watch it finish, download
- * the failed rows, undo; then categories from an .xlsx. Each state is saved
+ * the failed rows, undo; then categories from an .xlsx, whose failed rows
+ * come back as an .xlsx that uploads again. Each state is saved
  * as a screenshot in docs/ (three of them for the App Store).
  */
 import { ChildProcess, spawn } from 'child_process'
@@ -10,6 +11,7 @@ import fs from 'fs'
 import os from 'os'
 import path from 'path'
 
+import { strFromU8, unzipSync } from 'fflate'
 import { Browser, chromium, Page } from 'playwright-core'
 
 import { makeXlsx } from './xlsx'
@@ -152,6 +154,17 @@ describe('the admin page in Chromium', () => {
       await page.getByTestId('preview-table__body').locator('tr').count()
     ).toBe(10)
     await shot('03-preview', true)
+    // The pagination's controls have names, and the range it shows is a live region.
+    await page.getByRole('button', { name: 'Next page' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Rows 11–20 of 24' })
+      .waitFor()
+    await page.getByRole('button', { name: 'Previous page' }).click()
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Rows 1–10 of 24' })
+      .waitFor()
     await page.getByText('Show only rows that would fail').click()
     const body = page.getByTestId('preview-table__body')
 
@@ -173,7 +186,9 @@ describe('the admin page in Chromium', () => {
 
   it('runs as a job and follows it to the end', async () => {
     await page.getByRole('button', { name: 'Update 24 Scores' }).click()
-    await page.getByRole('progressbar').waitFor({ state: 'attached' })
+    await page
+      .getByRole('progressbar', { name: 'Progress of the update' })
+      .waitFor({ state: 'attached' })
     await shot('05-running')
     await page
       .getByTestId('run-status')
@@ -191,7 +206,7 @@ describe('the admin page in Chromium', () => {
     await shot('06-finished', true)
   })
 
-  it('downloads the failed rows in the upload delimiter, with a BOM', async () => {
+  it("downloads the failed rows in the upload's delimiter, with a BOM and the report's columns", async () => {
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download failed rows' }).click(),
@@ -202,10 +217,9 @@ describe('the admin page in Chromium', () => {
     const csv = fs.readFileSync(file, 'utf8')
 
     expect(download.suggestedFilename()).toBe('scores-failed.csv')
-    // The app's report columns, in the upload's delimiter.
     expect(
       csv.startsWith(
-        '\uFEFFid;score;previousScore;success;code;error;errorMessage'
+        '\uFEFFid;score;previousScore;success;code;error;errorMessage\r\n'
       )
     ).toBe(true)
     expect(csv).toMatch(/\r\n999999;7;;false;NOT_FOUND;404;/)
@@ -264,11 +278,43 @@ describe('the admin page in Chromium', () => {
       page.waitForEvent('download'),
       page.getByRole('button', { name: 'Download failed rows' }).click(),
     ])
-    const file = path.join(tmp, 'categories-failed.csv')
+    const file = path.join(tmp, 'categories-failed.xlsx')
 
     await download.saveAs(file)
-    expect(fs.readFileSync(file, 'utf8')).toMatch(
-      /^\uFEFFid,score,error_code,error_message\r\n/
+    expect(download.suggestedFilename()).toBe('categories-failed.xlsx')
+    // An .xlsx with the report's columns: every text cell is a shared string.
+    const parts = unzipSync(fs.readFileSync(file))
+    const strings = strFromU8(parts['xl/sharedStrings.xml'])
+    const sheet = strFromU8(parts['xl/worksheets/sheet1.xml'])
+
+    for (const name of [
+      'id',
+      'score',
+      'previousScore',
+      'success',
+      'code',
+      'error',
+      'errorMessage',
+      'NOT_FOUND',
+      'DIACRITICS_WOULD_BE_STRIPPED',
+    ])
+      expect(strings).toContain(`>${name}<`)
+    expect(sheet).toContain('<v>999999</v>')
+    expect(sheet).not.toContain('<f>')
+
+    // Fix: the file uploads again as it came, and previews.
+    await page
+      .getByLabel('Spreadsheet file (.csv or .xlsx)')
+      .setInputFiles(file)
+    await page
+      .getByTestId('file-summary')
+      .filter({ hasText: 'categories-failed.xlsx' })
+      .waitFor()
+    expect(await text('file-summary')).toContain(
+      '3 rows read from categories-failed.xlsx (Excel workbook); columns “id” and “score”'
     )
+    await page.getByRole('button', { name: 'Preview changes' }).click()
+    await page.getByTestId('preview-summary').waitFor()
+    expect(await text('preview-summary')).toMatch(/3 would fail/)
   })
 })

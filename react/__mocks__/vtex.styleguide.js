@@ -12,7 +12,7 @@ module.exports = {
   RadioGroup: require('@vtex/styleguide/lib/RadioGroup').default,
   Checkbox: require('@vtex/styleguide/lib/Checkbox').default,
   EmptyState: require('@vtex/styleguide/lib/EmptyState').default,
-  Pagination: require('@vtex/styleguide/lib/Pagination').default,
+  Dropdown: require('@vtex/styleguide/lib/Dropdown').default,
   ToastProvider: require('@vtex/styleguide/lib/ToastProvider').ToastProvider,
   ToastContext: require('@vtex/styleguide/lib/ToastProvider').ToastContext,
   EXPERIMENTAL_Table: require('@vtex/styleguide/lib/EXPERIMENTAL_Table')

@@ -1,5 +1,7 @@
 import React from 'react'
 import { fireEvent, render, wait } from '@vtex/test-tools/react'
+import { readSheet } from 'read-excel-file/browser'
+import writeXlsxFile from 'write-excel-file/browser'
 
 import MassiveScoreUpdate from '../MassiveScoreUpdate'
 import type { Api, BatchAnswer, ItemResult, JobSummary } from '../utils/api'
@@ -74,7 +76,10 @@ function fakeApi(overrides: Partial<Api> = {}): Api {
     cancel: jest.fn(async () => summary('cancelling', 10, 30)),
     undo: jest.fn(async () => ({ jobId: 'undo-1', status: 'queued' })),
     failedRows: jest.fn(
-      async () => 'id,score,error_code,error_message\n999,1,NOT_FOUND,x\n'
+      async () =>
+        new Blob([
+          '\uFEFFid;score;previousScore;success;code;error;errorMessage\r\n999;1;;false;NOT_FOUND;404;x\r\n',
+        ])
     ),
     ...overrides,
   } as Api
@@ -86,6 +91,49 @@ async function upload(utils: ReturnType<typeof render>, file: File) {
   })
   await utils.findByTestId('file-summary')
 }
+
+/** Files the page hands to the browser to save: their names and contents. */
+function captureDownloads() {
+  const files: Array<{ name: string; blob: Blob }> = []
+  let last = new Blob([])
+
+  jest.spyOn(URL, 'createObjectURL').mockImplementation((blob) => {
+    last = blob as Blob
+
+    return 'blob:test'
+  })
+  jest
+    .spyOn(HTMLAnchorElement.prototype, 'click')
+    .mockImplementation(function click(this: HTMLAnchorElement) {
+      files.push({ name: this.download, blob: last })
+    })
+
+  return files
+}
+
+const textOf = async (blob: Blob) =>
+  new TextDecoder('utf-8', { ignoreBOM: true }).decode(
+    await blob.arrayBuffer()
+  )
+
+async function xlsxFile(rows: Array<Array<string | number>>, name: string) {
+  const blob = await writeXlsxFile(rows).toBlob()
+
+  return new File([blob], name, {
+    type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  })
+}
+
+async function runToTheEnd(utils: ReturnType<typeof render>, count: number) {
+  fireEvent.click(utils.getByText('Preview changes'))
+  await utils.findByTestId('preview-summary')
+  fireEvent.click(utils.getByText(`Update ${count} Scores`))
+  await wait(() =>
+    expect(utils.getByTestId('run-status').textContent).toContain('Finished')
+  )
+}
+
+afterEach(() => jest.restoreAllMocks())
 
 const rows = (n: number) =>
   Array.from({ length: n }, (_, i) => `${i + 1};${i % 3}`)
@@ -308,5 +356,130 @@ describe('the admin page', () => {
     await wait(() =>
       expect(utils.getByTestId('run-status').textContent).toContain('Job job-1')
     )
+  })
+
+  it("downloads a job's failed rows from the app in the upload's delimiter, BOM and all", async () => {
+    const files = captureDownloads()
+    const api = fakeApi()
+    const utils = render(<MassiveScoreUpdate api={api} />)
+
+    await upload(utils, csvFile(`id;score\n${rows(29)}\n`))
+    await runToTheEnd(utils, 30)
+    fireEvent.click(utils.getByText('Download failed rows'))
+    await wait(() => expect(files).toHaveLength(1))
+    expect(api.failedRows).toHaveBeenCalledWith('job-1', 'semicolon')
+    expect(files[0].name).toBe('scores-failed.csv')
+    // The app's bytes, not rewritten: the BOM and the report's columns as sent.
+    expect(await textOf(files[0].blob)).toBe(
+      '\uFEFFid;score;previousScore;success;code;error;errorMessage\r\n999;1;;false;NOT_FOUND;404;x\r\n'
+    )
+  })
+
+  it('writes the failed rows of a category CSV with the report columns, in its delimiter, inert', async () => {
+    const files = captureDownloads()
+    const api = fakeApi({
+      batch: jest.fn(async (_kind, items) => {
+        const answer = batchAnswer(items)
+
+        answer.failedResponses.elements.forEach((element) => {
+          element.error = 404
+          element.errorMessage = '=HYPERLINK("x"); not found'
+        })
+
+        return answer
+      }),
+    })
+    const utils = render(<MassiveScoreUpdate api={api} />)
+
+    fireEvent.click(utils.getByLabelText('Categories'))
+    await upload(utils, csvFile('id\tscore\n1\t5\n999\t1\n', 'cats.tsv'))
+    await runToTheEnd(utils, 2)
+    fireEvent.click(utils.getByText('Download failed rows'))
+    await wait(() => expect(files).toHaveLength(1))
+    expect(files[0].name).toBe('cats-failed.tsv')
+    expect(await textOf(files[0].blob)).toBe(
+      '\uFEFFid\tscore\tpreviousScore\tsuccess\tcode\terror\terrorMessage\r\n' +
+        `999\t1\t\tfalse\tNOT_FOUND\t404\t"'=HYPERLINK(""x""); not found"\r\n`
+    )
+    expect(api.failedRows).not.toHaveBeenCalled()
+  })
+
+  it('gives the failed rows of an .xlsx category run back as an .xlsx that uploads again', async () => {
+    const files = captureDownloads()
+    const api = fakeApi()
+    const utils = render(<MassiveScoreUpdate api={api} />)
+
+    fireEvent.click(utils.getByLabelText('Categories'))
+    await upload(
+      utils,
+      await xlsxFile(
+        [
+          ['Category ID', 'Name', 'Score'],
+          [1, 'Shoes', 5],
+          [999, 'Ghost', 1],
+        ],
+        'categories.xlsx'
+      )
+    )
+    expect(utils.getByTestId('file-summary').textContent).toContain(
+      '(Excel workbook)'
+    )
+    await runToTheEnd(utils, 2)
+    fireEvent.click(utils.getByText('Download failed rows'))
+    await wait(() => expect(files).toHaveLength(1))
+    expect(files[0].name).toBe('categories-failed.xlsx')
+    expect(await readSheet(files[0].blob)).toEqual([
+      [
+        'id',
+        'score',
+        'previousScore',
+        'success',
+        'code',
+        'error',
+        'errorMessage',
+      ],
+      [999, 1, null, 'false', 'NOT_FOUND', null, 'Catalog answered 404'],
+    ])
+    await upload(
+      utils,
+      new File([files[0].blob], files[0].name, { type: files[0].blob.type })
+    )
+    expect(utils.getByTestId('file-summary').textContent).toMatch(
+      /^1 row read from categories-failed.xlsx \(Excel workbook\)/
+    )
+  })
+
+  it("turns a product job's report into an .xlsx for an .xlsx upload: numbers as numbers, text never a formula", async () => {
+    const files = captureDownloads()
+    const api = fakeApi({
+      failedRows: jest.fn(
+        async () =>
+          new Blob([
+            '\uFEFFid,score,previousScore,success,code,error,errorMessage\r\n' +
+              `999,1,,false,NOT_FOUND,404,"'=cmd|' /C calc'!A0, x"\r\n` +
+              "7,-2,,false,CATALOG_ERROR,500,'-not a formula\r\n",
+          ])
+      ),
+    })
+    const utils = render(<MassiveScoreUpdate api={api} />)
+
+    await upload(
+      utils,
+      await xlsxFile(
+        [['id', 'score'], ...Array.from({ length: 30 }, (_, i) => [i + 1, 2])],
+        'products.xlsx'
+      )
+    )
+    await runToTheEnd(utils, 30)
+    fireEvent.click(utils.getByText('Download failed rows'))
+    await wait(() => expect(files).toHaveLength(1))
+    expect(api.failedRows).toHaveBeenCalledWith('job-1')
+    expect(files[0].name).toBe('products-failed.xlsx')
+    const sheet = await readSheet(files[0].blob)
+
+    expect(sheet.slice(1)).toEqual([
+      [999, 1, null, 'false', 'NOT_FOUND', 404, "=cmd|' /C calc'!A0, x"],
+      [7, -2, null, 'false', 'CATALOG_ERROR', 500, '-not a formula'],
+    ])
   })
 })

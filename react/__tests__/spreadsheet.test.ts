@@ -1,4 +1,4 @@
-import { parseCsv, redelimit, SheetError, toCsv } from '../utils/spreadsheet'
+import { parseCsv, SheetError, toCsv } from '../utils/spreadsheet'
 import { readSpreadsheet } from '../utils/readFile'
 
 describe('reading a CSV as spreadsheets save it', () => {
@@ -88,16 +88,7 @@ describe('reading a CSV as spreadsheets save it', () => {
   })
 })
 
-describe('failed rows in the upload delimiter', () => {
-  it('rewrites a comma report with semicolons and a BOM, keeping quoted cells whole', () => {
-    const report =
-      'id,score,error_code,error_message\n999,1,NOT_FOUND,"Catalog answered 404; not found"\n'
-
-    expect(redelimit(report, ';')).toBe(
-      '\uFEFFid;score;error_code;error_message\r\n999;1;NOT_FOUND;"Catalog answered 404; not found"\r\n'
-    )
-  })
-
+describe('writing CSV', () => {
   it('quotes cells that hold the delimiter, quotes or line breaks', () => {
     expect(toCsv([['a;b', 'say "hi"', 'x']], ';')).toBe(
       '\uFEFF"a;b";"say ""hi""";x\r\n'

@@ -1,9 +1,10 @@
 import React, { useEffect, useMemo, useState } from 'react'
 import { useIntl } from 'react-intl'
 import {
+  Button,
+  Dropdown,
   EXPERIMENTAL_Table as Table,
   EXPERIMENTAL_useTableMeasures as useTableMeasures,
-  Pagination,
   Spinner,
 } from 'vtex.styleguide'
 
@@ -72,8 +73,8 @@ export default function PreviewTable({
   label: string
 }) {
   const intl = useIntl()
-  const t = (id: string) =>
-    intl.formatMessage({ id: `admin/massive-score-update.${id}` })
+  const t = (id: string, values?: Record<string, string | number>) =>
+    intl.formatMessage({ id: `admin/massive-score-update.${id}` }, values)
   const [size, setSize] = useState(10)
   const [offset, setOffset] = useState(0)
   const [page, setPage] = useState<{
@@ -142,6 +143,8 @@ export default function PreviewTable({
   }
 
   const total = page.total
+  const from = total === 0 ? 0 : offset + 1
+  const to = Math.min(offset + size, total)
 
   return (
     <section aria-label={label} aria-busy={loading}>
@@ -152,26 +155,61 @@ export default function PreviewTable({
         loading={loading}
         testId="preview-table"
       />
-      <Pagination
-        rowsOptions={ROWS_OPTIONS}
-        currentItemFrom={total === 0 ? 0 : offset + 1}
-        currentItemTo={Math.min(offset + size, total)}
-        totalItems={total}
-        textOf={t('table.of')}
-        textShowRows={t('table.rows')}
-        testIds={{
-          prevBtn: 'preview-prev',
-          nextBtn: 'preview-next',
-          pageIndicator: 'preview-page',
-          rowsOptions: 'preview-rows',
-        }}
-        onNextClick={() => offset + size < total && setOffset(offset + size)}
-        onPrevClick={() => setOffset(Math.max(0, offset - size))}
-        onRowsChange={(_event: unknown, value: string) => {
-          setSize(Number(value))
-          setOffset(0)
-        }}
-      />
+      {/*
+        The styleguide Pagination's previous/next buttons are icons with no
+        name it lets us give, and its rows dropdown has no label: the same
+        controls here, named. The range is announced as pages turn.
+      */}
+      <div className="flex flex-wrap items-end justify-between pt5">
+        <div className="w4">
+          <Dropdown
+            size="small"
+            label={t('table.rows')}
+            options={ROWS_OPTIONS.map((n) => ({ value: n, label: String(n) }))}
+            value={size}
+            selectTestId="preview-rows"
+            onChange={(_event: unknown, value: string) => {
+              setSize(Number(value))
+              setOffset(0)
+            }}
+          />
+        </div>
+        <nav className="flex items-center" aria-label={t('table.pagination')}>
+          <span
+            className="t-small c-muted-1 mr4"
+            data-testid="preview-page"
+            role="status"
+          >
+            {t('table.range', {
+              from: intl.formatNumber(from),
+              to: intl.formatNumber(to),
+              total: intl.formatNumber(total),
+            })}
+          </span>
+          <div className="mr2">
+            <Button
+              size="small"
+              variation="secondary"
+              disabled={offset === 0}
+              onClick={() => setOffset(Math.max(0, offset - size))}
+              testId="preview-prev"
+            >
+              <span aria-hidden="true">‹</span>
+              <span className="clip">{t('table.previous')}</span>
+            </Button>
+          </div>
+          <Button
+            size="small"
+            variation="secondary"
+            disabled={offset + size >= total}
+            onClick={() => offset + size < total && setOffset(offset + size)}
+            testId="preview-next"
+          >
+            <span aria-hidden="true">›</span>
+            <span className="clip">{t('table.next')}</span>
+          </Button>
+        </nav>
+      </div>
     </section>
   )
 }

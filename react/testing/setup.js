@@ -19,3 +19,15 @@ if (typeof window.matchMedia !== 'function') {
     dispatchEvent: () => false,
   })
 }
+// Blob.arrayBuffer (every browser the Admin supports has it; jsdom 15 does not): read-excel-file reads with it.
+if (typeof Blob.prototype.arrayBuffer !== 'function') {
+  Blob.prototype.arrayBuffer = function arrayBuffer() {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader()
+
+      reader.onload = () => resolve(reader.result)
+      reader.onerror = () => reject(reader.error)
+      reader.readAsArrayBuffer(this)
+    })
+  }
+}

@@ -15,7 +15,7 @@ declare module 'vtex.styleguide' {
   export const RadioGroup: ComponentType<Props>
   export const Checkbox: ComponentType<Props>
   export const EmptyState: ComponentType<Props>
-  export const Pagination: ComponentType<Props>
+  export const Dropdown: ComponentType<Props>
   export const ToastProvider: ComponentType<Props>
   export const ToastContext: Context<{
     showToast: (toast: string | { message: string; duration?: number }) => void

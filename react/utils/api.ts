@@ -6,6 +6,8 @@
  * read in the browser and sent as JSON for the same reason.
  */
 
+import type { DelimiterName } from './failedRows'
+
 export type Kind = 'product' | 'category'
 
 export interface ItemResult {
@@ -72,7 +74,9 @@ export class ApiError extends Error {
     public readonly code: string,
     message: string,
     /** The whole answer (INVALID_ITEMS carries the invalid items). */
-    public readonly body?: unknown
+    public readonly body?: unknown,
+    /** Retry-After, in seconds (429 TOO_MANY_JOBS). */
+    public readonly retryAfterSec?: number
   ) {
     super(message)
   }
@@ -129,11 +133,14 @@ export function createApi(options: ApiOptions = {}) {
         body = undefined
       }
 
+      const retryAfter = Number(response.headers?.get('Retry-After') ?? NaN)
+
       throw new ApiError(
         response.status,
         body?.error?.code ?? `HTTP_${response.status}`,
         body?.error?.message ?? response.statusText,
-        body
+        body,
+        Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined
       )
     }
 
@@ -195,13 +202,18 @@ export function createApi(options: ApiOptions = {}) {
         `${jobPath(jobId)}/undo`,
         send('POST', {})
       ),
-    /** The failed rows as the app writes them (its report's columns). */
-    failedRows: async (jobId: string) =>
+    /**
+     * The failed rows as the app writes them (the report's columns, a BOM),
+     * delimited as asked: the bytes as they came, so the BOM stays (a
+     * Response's text() would drop it).
+     */
+    failedRows: async (jobId: string, delimiter: DelimiterName = 'comma') =>
       (
-        await call(`${jobPath(jobId)}/report.csv?only=failed`, {
-          headers: { Accept: 'text/csv' },
-        })
-      ).text(),
+        await call(
+          `${jobPath(jobId)}/report.csv?only=failed&delimiter=${delimiter}`,
+          { headers: { Accept: 'text/csv, text/tab-separated-values' } }
+        )
+      ).blob(),
   }
 }
 

@@ -59,7 +59,7 @@ export async function readSpreadsheet(
 }
 
 /** Blob.arrayBuffer where the browser has it; FileReader otherwise (older jsdom). */
-function blobBytes(blob: Blob): Promise<ArrayBuffer> {
+export function blobBytes(blob: Blob): Promise<ArrayBuffer> {
   if (typeof blob.arrayBuffer === 'function') return blob.arrayBuffer()
 
   return new Promise((resolve, reject) => {

@@ -17,7 +17,7 @@ export interface SheetItem {
 
 export interface ParsedSheet {
   items: SheetItem[]
-  /** The CSV's delimiter; for an .xlsx, the one its failed rows are saved with. */
+  /** The CSV's delimiter; for an .xlsx, the one a CSV of it would take in the admin's locale. */
   delimiter: Delimiter
   format: 'csv' | 'xlsx'
   /** The header names as the file spells them. */
@@ -238,26 +238,6 @@ export function toCsv(rows: string[][], delimiter: Delimiter): string {
   return `\uFEFF${rows
     .map((row) => row.map((cell) => csvCell(cell, delimiter)).join(delimiter))
     .join('\r\n')}\r\n`
-}
-
-/**
- * A CSV the app sent (today with commas, perhaps later in the upload's
- * delimiter) rewritten with `delimiter`, so it opens in columns where the
- * upload did. Cells are kept as the app wrote them.
- */
-export function redelimit(csv: string, delimiter: Delimiter): string {
-  const body = csv.replace(/^\uFEFF/, '')
-  const firstLine = body.split(/\r?\n/)[0] ?? ''
-  const source = DELIMITERS.reduce((best, candidate) =>
-    firstLine.split(candidate).length > firstLine.split(best).length
-      ? candidate
-      : best
-  )
-
-  return toCsv(
-    parseCsvRows(body, source).map((row) => row.cells),
-    delimiter
-  )
 }
 
 /** The delimiter a spreadsheet user's Excel expects: `;` where the decimal separator is a comma. */

@@ -1,0 +1,121 @@
+/**
+ * dev-docs/BENCHMARKS.md and its charts, from a run's figures. The page's
+ * words are in report.template.md; this file computes what fills it.
+ */
+import fs from 'fs'
+import path from 'path'
+
+import { renderFlowChart } from './chart'
+import { fixed, markdownTable, resultsTable } from './format'
+import type { Row } from './measure'
+import {
+  BenchOptions,
+  DEFAULT_CEILING,
+  MAX_CEILING,
+  SERVICE_MEMORY_MB,
+} from './options'
+import { FULL_PROFILES, JOB_PROFILE } from './profiles'
+import { Results, ROOT } from './results'
+import { renderTemplate } from './template'
+
+const TEMPLATE = path.join(ROOT, 'local/bench/report.template.md')
+
+function targetLines(rows: Row[]): string {
+  const sync = rows.filter((r) => r.runner === 'sync' && r.items >= 1000)
+  const worst = Math.min(...sync.map((r) => r.pctOfLimit))
+  const worstRow = sync.find((r) => r.pctOfLimit === worst)
+  const inWindow = rows.reduce((sum, r) => sum + r.inWindow, 0)
+  const lost = rows.reduce((sum, r) => sum + r.lost + r.failed, 0)
+  const maxRss = Math.max(...rows.map((r) => r.rssMb ?? Number.NaN))
+  const slowest = Math.max(
+    ...rows.filter((r) => r.runner === 'sync').map((r) => r.seconds)
+  )
+  const mark = (ok: boolean) => (ok ? 'met' : '**missed**')
+
+  return markdownTable(
+    ['target', 'this run', ''],
+    [
+      [
+        '>= 90% of the profile limit, batches >= 1,000 items',
+        `${fixed(worst, 0)}% (worst: ${worstRow?.profile}, ${
+          worstRow?.items
+        } items, ceiling ${worstRow?.ceiling})`,
+        mark(worst >= 90),
+      ],
+      ['Requests inside 429 windows', String(inWindow), mark(inWindow === 0)],
+      [
+        'Items failed or lost (breaker and 10% 503 rows included)',
+        String(lost),
+        mark(lost === 0),
+      ],
+      [
+        'Slowest synchronous answer < 60 s route timeout',
+        `${fixed(slowest, 1)} s`,
+        mark(slowest < 60),
+      ],
+      [
+        `Peak RSS < ${SERVICE_MEMORY_MB} MB (service.json), every row`,
+        `${fixed(maxRss, 0)} MB`,
+        mark(maxRss < SERVICE_MEMORY_MB),
+      ],
+    ]
+  )
+}
+
+/** Writes each profile's chart beside the page; answers the charts' markdown. */
+async function writeCharts(results: Results): Promise<string> {
+  const charts: string[] = []
+
+  for (const profile of FULL_PROFILES) {
+    const points = results.series[profile.name]
+
+    if (!points?.length) continue
+    const file = `bench-flow-${profile.name}.svg`
+    // The Catalog's limit in requests/s (two calls per item), where the Catalog sets one.
+    const catalogSetsLimit =
+      profile.rateLimit || profile.catalog?.buckets || profile.catalog?.load
+    const limit = catalogSetsLimit ? 2 * profile.limit(DEFAULT_CEILING) : null
+
+    fs.writeFileSync(
+      path.join(ROOT, 'dev-docs', file),
+      await renderFlowChart(
+        `${profile.name}: ${profile.description}`,
+        points,
+        limit
+      )
+    )
+    charts.push(`### ${profile.name}\n\n![${profile.name}](${file})`)
+  }
+
+  return charts.join('\n\n')
+}
+
+export async function writeReport(results: Results, options: BenchOptions) {
+  const { rows } = results
+  const profiles = [...FULL_PROFILES, JOB_PROFILE]
+    .map(
+      (p) =>
+        `- **${p.name}**: ${p.description}; limit ${fixed(
+          p.limit(DEFAULT_CEILING),
+          0
+        )} items/s at the default ceiling`
+    )
+    .join('\n')
+  const markdown = renderTemplate(fs.readFileSync(TEMPLATE, 'utf8'), {
+    date: new Date().toISOString().slice(0, 10),
+    minutes: fixed(results.seconds / 60, 0),
+    machine: results.machine,
+    cores: results.machine.split(' x ')[0],
+    defaultCeiling: String(DEFAULT_CEILING),
+    maxCeiling: String(MAX_CEILING),
+    warmupItems: String(options.warmupItems),
+    warmupIdleSeconds: String(options.warmupIdleMs / 1000),
+    profiles,
+    results: resultsTable(rows),
+    targets: targetLines(rows),
+    charts: await writeCharts(results),
+  })
+
+  fs.writeFileSync(path.join(ROOT, 'dev-docs/BENCHMARKS.md'), markdown)
+  process.stdout.write('wrote dev-docs/BENCHMARKS.md\n')
+}

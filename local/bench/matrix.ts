@@ -1,13 +1,14 @@
 /**
  * The profile matrix: for each profile a fresh emulator, meter and service,
- * warmed up; then this app's batches, the rows at the maximum ceiling and
- * the async job rows.
+ * warmed up; then this app's batches, the peers' batches of the cold size,
+ * the rows at the maximum ceiling and the async job rows.
  */
 import { SAMPLE_CREDENTIALS } from '../catalogEmulator/auth'
 import { spawnCatalogEmulator } from '../catalogEmulator/spawn'
 import { spawnService } from '../spawnService'
 import { asyncJob, syncBatch } from './drivers/app'
 import { makeItems } from './drivers/items'
+import { Peer, PEERS } from './drivers/peers'
 import { progressLine } from './format'
 import { Measured, measure, Row, Setup } from './measure'
 import { startMeter, SeriesPoint } from './meter'
@@ -24,6 +25,8 @@ interface ProfileRun {
   ceiling: number
   sizes: number[]
   job?: JobRun
+  /** The peers run after this app's batches, on this many items each. */
+  peers?: { drivers: Peer[]; items: number; gapMs: number }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -44,8 +47,13 @@ async function runProfile(
   run: ProfileRun,
   options: BenchOptions
 ): Promise<Measured[]> {
-  const { ceiling, sizes, job } = run
-  const maxSize = Math.max(...sizes, job?.items ?? 0, options.warmupItems)
+  const { ceiling, sizes, job, peers } = run
+  const maxSize = Math.max(
+    ...sizes,
+    job?.items ?? 0,
+    peers?.items ?? 0,
+    options.warmupItems
+  )
   const emulator = await spawnCatalogEmulator({
     seed: { products: maxSize, categories: 5 },
     latency: profile.latency,
@@ -92,6 +100,25 @@ async function runProfile(
         results,
         measure(profile, ceiling, 'sync', items, setup, () =>
           syncBatch(service, items)
+        )
+      )
+    }
+
+    for (const peer of peers?.drivers ?? []) {
+      const items = makeItems(peers?.items ?? 0)
+
+      // The bucket refills and any penalty window closes, as between two scripts.
+      await sleep(peers?.gapMs ?? 0)
+      await measured(
+        results,
+        measure(
+          profile,
+          ceiling,
+          peer.label,
+          items,
+          setup,
+          () => peer.run(meter.url, items),
+          peer.name
         )
       )
     }
@@ -147,12 +174,19 @@ export async function runMatrix(
       {
         ceiling: DEFAULT_CEILING,
         sizes: options.sizes,
+        peers: {
+          drivers: PEERS,
+          items: options.peerItems,
+          gapMs: options.peerGapMs,
+        },
       },
       options
     )
 
     rows.push(...measuredRows.map((m) => m.row))
-    series[profile.name] = measuredRows[measuredRows.length - 1].series
+    const largest = measuredRows.filter((m) => !m.row.driver)
+
+    series[profile.name] = largest[largest.length - 1].series
     if (options.atMaxCeiling.includes(profile.name)) {
       rows.push(
         ...(

@@ -1,10 +1,11 @@
-/** One measured batch: the emulator set to a profile, one run, its row and time series. */
+/** One measured batch: the emulator set to a profile, one driver's run, its row and time series. */
 import { performance } from 'perf_hooks'
 
 import type { SpawnedEmulator } from '../catalogEmulator/spawn'
 import type { SpawnedService } from '../spawnService'
 import type { Envelope } from './drivers/items'
 import { otherClient } from './drivers/otherClient'
+import type { PeerName } from './drivers/peers'
 import { latencyPercentile, Meter, SeriesPoint, timeSeries } from './meter'
 import { cpuSeconds, peakRssMb, resetPeakRss } from './procStats'
 import type { Profile } from './profiles'
@@ -13,6 +14,8 @@ export interface Row {
   profile: string
   ceiling: number
   runner: string
+  /** The peer that ran the batch; absent for this app. */
+  driver?: PeerName
   items: number
   seconds: number
   itemsPerSec: number
@@ -33,6 +36,9 @@ export interface Row {
   cpuPct?: { service: number; emulator: number; bench: number }
 }
 
+/** A row of this app's, not of a peer. */
+export const isApp = (row: Row) => row.driver === undefined
+
 export interface Measured {
   row: Row
   series: SeriesPoint[]
@@ -50,7 +56,8 @@ export async function measure(
   runner: string,
   items: unknown[],
   setup: Setup,
-  run: () => Promise<Envelope>
+  run: () => Promise<Envelope>,
+  driver?: PeerName
 ): Promise<Measured> {
   const { emulator, service, meter } = setup
 
@@ -66,7 +73,8 @@ export async function measure(
     ? otherClient(emulator.url, profile.otherClientPerSec)
     : () => undefined
 
-  const rssReset = resetPeakRss(service.pid)
+  // A peer does not use the service: its memory and CPU are not the batch's.
+  const rssReset = !driver && resetPeakRss(service.pid)
   const cpuBefore = cpuSeconds(service.pid)
   const emulatorCpuBefore = cpuSeconds(emulator.pid)
   // The meter, the load driver and the other client all run in this process.
@@ -98,6 +106,7 @@ export async function measure(
       profile: profile.name,
       ceiling,
       runner,
+      ...(driver ? { driver } : {}),
       items: items.length,
       seconds,
       itemsPerSec,
@@ -114,7 +123,7 @@ export async function measure(
       p99Ms: latencyPercentile(calls, 99),
       peakInFlight: stats.peakInFlight,
       rssMb: rssReset ? peakRssMb(service.pid) : undefined,
-      cpuMsPerItem: (cpu * 1000) / items.length,
+      cpuMsPerItem: driver ? undefined : (cpu * 1000) / items.length,
       cpuPct: {
         service: pctOfCore(cpu),
         emulator: pctOfCore(emulatorCpu),

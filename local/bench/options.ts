@@ -31,6 +31,10 @@ export interface BenchOptions {
    * `--heap-caps=128,192` picks the caps (`--heap-caps=` runs none).
    */
   jobHeapCapsMb: number[]
+  /** Items each peer driver updates per profile: the size of the service's cold batch. */
+  peerItems: number
+  /** Idle time before each peer's batch, so that a bucket refills and no penalty window is left open. */
+  peerGapMs: number
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -57,6 +61,8 @@ export function parseOptions(argv: string[]): BenchOptions {
         : quick
         ? []
         : [128],
+    peerItems: sizes[0],
+    peerGapMs: quick ? 500 : 2000,
   }
 }
 

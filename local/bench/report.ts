@@ -6,8 +6,9 @@ import fs from 'fs'
 import path from 'path'
 
 import { renderFlowChart } from './chart'
+import { PEER_DEADLINE_SECONDS } from './drivers/pLimitLoop'
 import { fixed, markdownTable, resultsTable } from './format'
-import type { Row } from './measure'
+import { isApp, Row } from './measure'
 import {
   BenchOptions,
   DEFAULT_CEILING,
@@ -62,6 +63,52 @@ function targetLines(rows: Row[]): string {
   )
 }
 
+/**
+ * Per profile, this app's cold batch beside the peers' batches of the same
+ * size: empty when the run had no peers.
+ */
+function peersTable(rows: Row[]): string {
+  const peers = rows.filter((r) => !isApp(r))
+
+  if (peers.length === 0) return ''
+  const lines = peers.flatMap((peer, i) => {
+    const first = i === 0 || peers[i - 1].profile !== peer.profile
+    const app = rows.find(
+      (r) =>
+        isApp(r) &&
+        r.runner === 'sync' &&
+        r.profile === peer.profile &&
+        r.ceiling === peer.ceiling &&
+        r.items === peer.items
+    )
+
+    return first && app ? [{ ...app, runner: 'this app' }, peer] : [peer]
+  })
+
+  return markdownTable(
+    [
+      'profile',
+      'driver',
+      'items',
+      'wall s',
+      '% of limit',
+      'ok / failed',
+      '429s',
+      'in 429 window',
+    ],
+    lines.map((r) => [
+      r.profile,
+      r.runner,
+      String(r.items),
+      fixed(r.seconds, 1),
+      `${fixed(r.pctOfLimit, 0)}%`,
+      `${r.succeeded} / ${r.failed}`,
+      String(r.rateLimited),
+      String(r.inWindow),
+    ])
+  )
+}
+
 /** Writes each profile's chart beside the page; answers the charts' markdown. */
 async function writeCharts(results: Results): Promise<string> {
   const charts: string[] = []
@@ -91,7 +138,7 @@ async function writeCharts(results: Results): Promise<string> {
 }
 
 export async function writeReport(results: Results, options: BenchOptions) {
-  const { rows } = results
+  const rows = results.rows.filter(isApp)
   const profiles = [...FULL_PROFILES, JOB_PROFILE]
     .map(
       (p) =>
@@ -110,7 +157,11 @@ export async function writeReport(results: Results, options: BenchOptions) {
     maxCeiling: String(MAX_CEILING),
     warmupItems: String(options.warmupItems),
     warmupIdleSeconds: String(options.warmupIdleMs / 1000),
+    peerItems: options.peerItems.toLocaleString('en-US'),
+    peerGapSeconds: String(options.peerGapMs / 1000),
+    peerDeadlineSeconds: String(PEER_DEADLINE_SECONDS),
     profiles,
+    peers: peersTable(results.rows),
     results: resultsTable(rows),
     targets: targetLines(rows),
     charts: await writeCharts(results),

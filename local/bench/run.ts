@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --quick]`: the service against the Catalog emulator,
- * each in its own process, over a matrix of Catalog profiles. Every Catalog call goes through a meter
+ * each in its own process, over a matrix of Catalog profiles, with its peers
+ * (drivers/) on the same profiles. Every Catalog call goes through a meter
  * (a pass-through proxy) that times it and plays the header profiles.
  * Prints a table; the full run also writes dev-docs/BENCHMARKS.md and its
  * charts (report.ts, from report.template.md).
@@ -8,7 +9,7 @@
  * - options.ts   the command line
  * - matrix.ts    the profiles in turn: emulator, meter, service, batches
  * - measure.ts   one batch: its row and time series
- * - drivers/     the load put on the service (and another client's)
+ * - drivers/     this app and its peers, the load each puts on the Catalog
  * - results.ts   build/bench-results.json and merging an `--only` run
  * - report.ts    the page, from report.template.md
  */
@@ -17,6 +18,7 @@ import { performance } from 'perf_hooks'
 
 import { resultsTable } from './format'
 import { runMatrix } from './matrix'
+import { isApp } from './measure'
 import { parseOptions } from './options'
 import { writeReport } from './report'
 import {
@@ -56,7 +58,7 @@ async function main() {
     results = mergeResults(readResults(), results)
   }
 
-  process.stdout.write(`\n${resultsTable(results.rows)}\n`)
+  process.stdout.write(`\n${resultsTable(results.rows.filter(isApp))}\n`)
   writeResults(results)
 
   const { lost, unaccounted, failed } = problems(rows)
@@ -70,9 +72,9 @@ async function main() {
 
   if (options.quick) {
     process.stdout.write(
-      `bench --quick: ${rows.length} runs, every item accounted for: ${
-        lost === 0 && unaccounted === 0
-      }\n`
+      `bench --quick: ${
+        rows.filter(isApp).length
+      } runs, every item accounted for: ${lost === 0 && unaccounted === 0}\n`
     )
 
     return

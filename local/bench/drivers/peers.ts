@@ -1,0 +1,34 @@
+/**
+ * The peers of this app (drivers/app.ts): they update the same items straight against the Catalog, through the same
+ * meter, as a store would without it.
+ */
+import type { Envelope, Item } from './items'
+import { pLimitBatch } from './pLimitLoop'
+import { unboundedBatch } from './unbounded'
+
+export type PeerName = 'unbounded' | 'p-limit-10' | 'p-limit-64'
+
+export interface Peer {
+  name: PeerName
+  /** The row's runner column. */
+  label: string
+  run(catalogUrl: string, items: Item[]): Promise<Envelope>
+}
+
+export const PEERS: Peer[] = [
+  {
+    name: 'unbounded',
+    label: 'the app we replace: all at once, 429 fails the item',
+    run: unboundedBatch,
+  },
+  {
+    name: 'p-limit-10',
+    label: 'p-limit 10, sleeps Retry-After',
+    run: (url, items) => pLimitBatch(url, items, 10),
+  },
+  {
+    name: 'p-limit-64',
+    label: 'p-limit 64, sleeps Retry-After',
+    run: (url, items) => pLimitBatch(url, items, 64),
+  },
+]

@@ -60,9 +60,12 @@ export async function updateItem(
       body: JSON.stringify({ ...product, Score: item.score }),
     })
 
-    return (
-      (await outcomeOf(write)) ?? (await write.arrayBuffer(), { kind: 'ok' })
-    )
+    const writeFailed = await outcomeOf(write)
+
+    if (writeFailed) return writeFailed
+    await write.arrayBuffer()
+
+    return { kind: 'ok' }
   } catch (error) {
     return {
       kind: 'failed',

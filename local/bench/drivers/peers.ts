@@ -1,6 +1,7 @@
 /**
- * The peers of this app (drivers/app.ts): they update the same items straight against the Catalog, through the same
- * meter, as a store would without it.
+ * The peers of this app (drivers/app.ts): they update the same items
+ * straight against the Catalog, through the same meter, as a store would
+ * without the app.
  */
 import type { Envelope, Item } from './items'
 import { pLimitBatch } from './pLimitLoop'
@@ -18,17 +19,17 @@ export interface Peer {
 export const PEERS: Peer[] = [
   {
     name: 'unbounded',
-    label: 'the app we replace: all at once, 429 fails the item',
+    label: 'the app we replace',
     run: unboundedBatch,
   },
   {
     name: 'p-limit-10',
-    label: 'p-limit 10, sleeps Retry-After',
+    label: 'p-limit 10 + Retry-After',
     run: (url, items) => pLimitBatch(url, items, 10),
   },
   {
     name: 'p-limit-64',
-    label: 'p-limit 64, sleeps Retry-After',
+    label: 'p-limit 64 + Retry-After',
     run: (url, items) => pLimitBatch(url, items, 64),
   },
 ]

@@ -20,7 +20,13 @@ export const progressLine = (row: Row) =>
     row.rateLimited
   }, in window ${row.inWindow}, failed ${row.failed}, lost ${
     row.lost
-  }, CPU % of a core ${cpuShares(row)}\n`
+  }, CPU % of a core ${cpuShares(row)}${
+    row.failedCodes
+      ? `, failed by code ${Object.entries(row.failedCodes)
+          .map(([code, count]) => `${code} ${count}`)
+          .join(', ')}`
+      : ''
+  }\n`
 
 /** A markdown table: the header, its rule, then the lines. */
 export const markdownTable = (header: string[], lines: string[][]) =>

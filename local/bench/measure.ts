@@ -23,6 +23,8 @@ export interface Row {
   pctOfLimit: number
   succeeded: number
   failed: number
+  /** How many failed items each failure code has, when some failed. */
+  failedCodes?: Record<string, number>
   lost: number
   callsPerItem: number
   rateLimited: number
@@ -91,6 +93,10 @@ export async function measure(
   const calls = meter.calls
   const succeeded = envelope.successfulResponses.elements.length
   const failed = envelope.failedResponses.elements.length
+  const failedCodes: Record<string, number> = {}
+
+  for (const { code } of envelope.failedResponses.elements)
+    failedCodes[code] = (failedCodes[code] ?? 0) + 1
   const answered = new Set(
     [
       ...envelope.successfulResponses.elements,
@@ -115,6 +121,7 @@ export async function measure(
       pctOfLimit: (100 * (succeeded / usable)) / limit,
       succeeded,
       failed,
+      ...(failed > 0 ? { failedCodes } : {}),
       lost: items.length - answered.size,
       callsPerItem: calls.length / items.length,
       rateLimited: calls.filter((c) => c.status === 429).length,

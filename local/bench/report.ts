@@ -8,6 +8,7 @@ import path from 'path'
 import { renderFlowChart } from './chart'
 import { PEER_DEADLINE_SECONDS } from './drivers/pLimitLoop'
 import { fixed, markdownTable, resultsTable } from './format'
+import type { PeerName } from './drivers/peers'
 import { isApp, Row } from './measure'
 import {
   BenchOptions,
@@ -109,6 +110,47 @@ function peersTable(rows: Row[]): string {
   )
 }
 
+/** The profile whose figures open the peers' section. */
+const HEADLINE_PROFILE = 'bucket-no-headers'
+
+/** The headline's figures: each driver's row on HEADLINE_PROFILE, 'n/a' where the run has none. */
+function headline(rows: Row[]): Record<string, string> {
+  const of = (driver?: PeerName) => {
+    const peer = rows.find(
+      (r) => r.profile === HEADLINE_PROFILE && r.driver !== undefined
+    )
+
+    return rows.find(
+      (r) =>
+        r.profile === HEADLINE_PROFILE &&
+        r.driver === driver &&
+        r.ceiling === DEFAULT_CEILING &&
+        r.items === peer?.items &&
+        (driver !== undefined || r.runner === 'sync')
+    )
+  }
+
+  const pct = (row?: Row) => (row ? `${fixed(row.pctOfLimit, 0)}%` : 'n/a')
+  const count = (row: Row | undefined, pick: (r: Row) => number) =>
+    row ? pick(row).toLocaleString('en-US') : 'n/a'
+  const app = of()
+  const p10 = of('p-limit-10')
+  const p64 = of('p-limit-64')
+  const unbounded = of('unbounded')
+
+  return {
+    headlineProfile: HEADLINE_PROFILE,
+    appPct: pct(app),
+    appInWindow: count(app, (r) => r.inWindow),
+    p10Pct: pct(p10),
+    p64Pct: pct(p64),
+    p64RateLimited: count(p64, (r) => r.rateLimited),
+    p64InWindow: count(p64, (r) => r.inWindow),
+    unboundedPct: pct(unbounded),
+    unboundedFailed: count(unbounded, (r) => r.failed),
+  }
+}
+
 /** Writes each profile's chart beside the page; answers the charts' markdown. */
 async function writeCharts(results: Results): Promise<string> {
   const charts: string[] = []
@@ -162,6 +204,7 @@ export async function writeReport(results: Results, options: BenchOptions) {
     peerDeadlineSeconds: String(PEER_DEADLINE_SECONDS),
     profiles,
     peers: peersTable(results.rows),
+    ...headline(results.rows),
     results: resultsTable(rows),
     targets: targetLines(rows),
     charts: await writeCharts(results),

@@ -10,7 +10,8 @@ export interface FlowPoint {
 
 /**
  * One batch over time: the request rate and its 429s against the Catalog's
- * limit (top), and the calls in flight (bottom), so a reader sees the
+ * limit (top), and the calls in flight, time-weighted over each step
+ * (bottom), so a reader sees the
  * controller find the limit and come back after a breaker phase.
  */
 export async function renderFlowChart(
@@ -91,7 +92,11 @@ export async function renderFlowChart(
         mark: { type: 'area', interpolate: 'step-after', opacity: 0.6 },
         encoding: {
           x: { field: 't', type: 'quantitative', title: 'seconds' },
-          y: { field: 'inFlight', type: 'quantitative', title: 'in flight' },
+          y: {
+            field: 'inFlight',
+            type: 'quantitative',
+            title: 'mean in flight',
+          },
         },
       },
     ],

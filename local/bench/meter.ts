@@ -132,7 +132,14 @@ export interface SeriesPoint {
   rateLimitedPerSec: number
 }
 
-/** Request rate, 429 rate and calls in flight, in steps of `stepMs` from the first call. */
+/**
+ * Request rate, 429 rate and calls in flight, in steps of `stepMs` from the
+ * first call. A step's in flight is the time-weighted mean number of calls
+ * open during it (the milliseconds of calls inside the step over its
+ * length), so it never exceeds what was ever in flight at once; counting
+ * every call that touched the step would count 100 calls of 2.5 ms made
+ * one after another as 100 in flight.
+ */
 export function timeSeries(calls: CallRecord[], stepMs = 250): SeriesPoint[] {
   if (calls.length === 0) return []
   let t0 = Number.POSITIVE_INFINITY
@@ -146,28 +153,39 @@ export function timeSeries(calls: CallRecord[], stepMs = 250): SeriesPoint[] {
   const steps = Math.ceil((end - t0) / stepMs)
   const started = new Array<number>(steps + 1).fill(0)
   const limited = new Array<number>(steps + 1).fill(0)
-  const delta = new Array<number>(steps + 2).fill(0)
+  /** Milliseconds of calls in flight inside each step, at its ends. */
+  const partial = new Array<number>(steps + 1).fill(0)
+  /** Calls spanning whole steps, by a running sum. */
+  const whole = new Array<number>(steps + 2).fill(0)
 
   for (const call of calls) {
-    const from = Math.floor((call.startedAt - t0) / stepMs)
-    const to = Math.floor((call.endedAt - t0) / stepMs)
+    const from = (call.startedAt - t0) / stepMs
+    const to = Math.max(from, (call.endedAt - t0) / stepMs)
+    const first = Math.floor(from)
+    const last = Math.min(steps, Math.floor(to))
 
-    started[from] += 1
-    if (call.status === 429) limited[from] += 1
-    // Counted in flight for every step it spans, by a running sum.
-    delta[from] += 1
-    delta[to + 1] -= 1
+    started[first] += 1
+    if (call.status === 429) limited[first] += 1
+    if (first === last) {
+      partial[first] += (to - from) * stepMs
+      continue
+    }
+
+    partial[first] += (first + 1 - from) * stepMs
+    partial[last] += (to - last) * stepMs
+    whole[first + 1] += 1
+    whole[last] -= 1
   }
 
   const points: SeriesPoint[] = []
-  let inFlight = 0
+  let spanning = 0
 
   for (let i = 0; i <= steps; i++) {
-    inFlight += delta[i]
+    spanning += whole[i]
     points.push({
       t: Number(((i * stepMs) / 1000).toFixed(2)),
       requestsPerSec: (started[i] * 1000) / stepMs,
-      inFlight,
+      inFlight: Number((spanning + partial[i] / stepMs).toFixed(2)),
       rateLimitedPerSec: (limited[i] * 1000) / stepMs,
     })
   }

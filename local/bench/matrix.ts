@@ -1,0 +1,224 @@
+/**
+ * The profile matrix: for each profile a fresh emulator, meter and service,
+ * warmed up; then this app's batches, the peers' batches of the cold size,
+ * the rows at the maximum ceiling and the async job rows.
+ */
+import { SAMPLE_CREDENTIALS } from '../catalogEmulator/auth'
+import { spawnCatalogEmulator } from '../catalogEmulator/spawn'
+import { spawnService } from '../spawnService'
+import { asyncJob, syncBatch } from './drivers/app'
+import { makeItems } from './drivers/items'
+import { Peer, PEERS } from './drivers/peers'
+import { progressLine } from './format'
+import { Measured, measure, Row, Setup } from './measure'
+import { startMeter, SeriesPoint } from './meter'
+import { BenchOptions, DEFAULT_CEILING, MAX_CEILING, selected } from './options'
+import { JOB_PROFILE, Profile } from './profiles'
+
+interface JobRun {
+  items: number
+  /** The service runs under NODE_OPTIONS=--max-old-space-size=<this>. */
+  heapCapMb?: number
+}
+
+interface ProfileRun {
+  ceiling: number
+  sizes: number[]
+  job?: JobRun
+  /** The peers run after this app's batches, on this many items each. */
+  peers?: { drivers: Peer[]; items: number; gapMs: number }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function measured(
+  results: Measured[],
+  pending: Promise<Measured>
+): Promise<void> {
+  const result = await pending
+
+  results.push(result)
+  process.stdout.write(progressLine(result.row))
+}
+
+/** One profile at one ceiling: a fresh emulator, meter and service, warmed up, then each batch. */
+async function runProfile(
+  profile: Profile,
+  run: ProfileRun,
+  options: BenchOptions
+): Promise<Measured[]> {
+  const { ceiling, sizes, job, peers } = run
+  const maxSize = Math.max(
+    ...sizes,
+    job?.items ?? 0,
+    peers?.items ?? 0,
+    options.warmupItems
+  )
+  const emulator = await spawnCatalogEmulator({
+    seed: { products: maxSize, categories: 5 },
+    latency: profile.latency,
+  })
+  const meter = await startMeter(emulator.url)
+  const [appKey, { token: appToken }] = Object.entries(
+    SAMPLE_CREDENTIALS.appKeys
+  )[0]
+  const service = await spawnService({
+    CATALOG_URL: meter.url,
+    VBASE_PROXY_URL: emulator.url,
+    CONCURRENCY: String(ceiling),
+    // Job chunks run with the app's credentials, as events deliver them.
+    VTEX_APP_KEY: appKey,
+    VTEX_APP_TOKEN: appToken,
+    ...(job?.heapCapMb
+      ? { NODE_OPTIONS: `--max-old-space-size=${job.heapCapMb}` }
+      : {}),
+  })
+
+  // The emulator's events bus delivers the job's chunk events to this replica.
+  await fetch(`${emulator.url}/_emulator/subscribers`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ urls: [service.runtimeUrl] }),
+  })
+  const setup: Setup = { emulator, service, meter }
+  const results: Measured[] = []
+
+  try {
+    // Warm the JIT on an unlimited Catalog: the controller learns its
+    // latency, nothing about the profile's limit.
+    await emulator.configure({ rateLimit: null, faults: null, profile: null })
+    await syncBatch(service, makeItems(options.warmupItems))
+    // Without an idle time the controller would still measure the warm-up's
+    // rate, and the first batch would meet a limit that appears under a
+    // running pool rather than a cold one.
+    await sleep(options.warmupIdleMs)
+
+    for (const size of sizes) {
+      const items = makeItems(size)
+
+      await measured(
+        results,
+        measure(profile, ceiling, 'sync', items, setup, () =>
+          syncBatch(service, items)
+        )
+      )
+    }
+
+    for (const peer of peers?.drivers ?? []) {
+      const items = makeItems(peers?.items ?? 0)
+
+      // The bucket refills and any penalty window closes, as between two scripts.
+      await sleep(peers?.gapMs ?? 0)
+      await measured(
+        results,
+        measure(
+          profile,
+          ceiling,
+          peer.label,
+          items,
+          setup,
+          () => peer.run(meter.url, items),
+          peer.name
+        )
+      )
+    }
+
+    if (job) {
+      const items = makeItems(job.items)
+
+      await measured(
+        results,
+        measure(
+          profile,
+          ceiling,
+          job.heapCapMb
+            ? `async job, --max-old-space-size=${job.heapCapMb}`
+            : 'async job',
+          items,
+          setup,
+          () => asyncJob(service, items)
+        )
+      )
+    }
+  } finally {
+    await service.close()
+    await meter.close()
+    await emulator.close()
+  }
+
+  return results
+}
+
+export interface MatrixResults {
+  rows: Row[]
+  /** Per profile, the time series of this app's largest batch. */
+  series: Record<string, SeriesPoint[]>
+}
+
+/**
+ * Every selected profile in turn; `checkpoint` is called after each one,
+ * so that a run cut short still leaves its figures.
+ */
+export async function runMatrix(
+  options: BenchOptions,
+  checkpoint: (partial: MatrixResults) => void
+): Promise<MatrixResults> {
+  const rows: Row[] = []
+  const series: Record<string, SeriesPoint[]> = {}
+
+  for (const profile of options.profiles.filter((p) =>
+    selected(options, p.name)
+  )) {
+    const measuredRows = await runProfile(
+      profile,
+      {
+        ceiling: DEFAULT_CEILING,
+        sizes: options.sizes,
+        peers: {
+          drivers: PEERS,
+          items: options.peerItems,
+          gapMs: options.peerGapMs,
+        },
+      },
+      options
+    )
+
+    rows.push(...measuredRows.map((m) => m.row))
+    const largest = measuredRows.filter((m) => !m.row.driver)
+
+    series[profile.name] = largest[largest.length - 1].series
+    if (options.atMaxCeiling.includes(profile.name)) {
+      rows.push(
+        ...(
+          await runProfile(
+            profile,
+            { ceiling: MAX_CEILING, sizes: [Math.max(...options.sizes)] },
+            options
+          )
+        ).map((m) => m.row)
+      )
+    }
+
+    checkpoint({ rows, series })
+  }
+
+  if (selected(options, JOB_PROFILE.name)) {
+    for (const heapCapMb of [undefined, ...options.jobHeapCapsMb]) {
+      rows.push(
+        ...(
+          await runProfile(
+            JOB_PROFILE,
+            {
+              ceiling: DEFAULT_CEILING,
+              sizes: [],
+              job: { items: options.asyncSize, heapCapMb },
+            },
+            options
+          )
+        ).map((m) => m.row)
+      )
+    }
+  }
+
+  return { rows, series }
+}

@@ -7,6 +7,8 @@
 import {
   CATEGORY_PATH,
   PRODUCT_PATH,
+  finishedJob,
+  request,
   Stack,
   startStack,
   USER_TOKEN,
@@ -28,41 +30,17 @@ beforeEach(() => {
   stack.emulator.resetStats()
 })
 
-async function call(
+const call = (
   method: string,
   path: string,
   options: { body?: string | Buffer; headers?: Record<string, string> } = {}
-) {
-  const response = await fetch(`${stack.service.url}${path}`, {
-    method,
+) =>
+  request(stack.service, method, path, {
+    ...options,
     headers: { ...AUTH, ...options.headers },
-    body: options.body,
   })
-  const bytes = Buffer.from(await response.arrayBuffer())
-  const type = response.headers.get('content-type') ?? ''
 
-  return {
-    status: response.status,
-    type,
-    bytes,
-    text: bytes.toString('utf8'),
-    body: type.includes('json')
-      ? JSON.parse(bytes.toString('utf8'))
-      : undefined,
-  }
-}
-
-async function finished(jobId: string) {
-  for (let i = 0; i < 100; i++) {
-    const summary = await call('GET', `${JOBS}/${jobId}`)
-
-    if (['done', 'failed', 'cancelled'].includes(summary.body.status))
-      return summary.body
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-
-  throw new Error(`job ${jobId} did not finish`)
-}
+const finished = (jobId: string) => finishedJob(stack.service, jobId, AUTH)
 
 describe('a request contract that refuses what it does not understand', () => {
   const expectNothingWritten = (before: unknown) => {

@@ -9,6 +9,8 @@ import { parse } from 'csv-parse/sync'
 import {
   CATEGORY_PATH,
   PRODUCT_PATH,
+  finishedJob,
+  request,
   Stack,
   startStack,
   USER_TOKEN,
@@ -41,29 +43,15 @@ beforeEach(() => {
   stack.emulator.resetStats()
 })
 
-async function call(
+const call = (
   method: string,
   path: string,
   options: { body?: string | Buffer; headers?: Record<string, string> } = {}
-) {
-  const response = await fetch(`${stack.service.url}${path}`, {
-    method,
+) =>
+  request(stack.service, method, path, {
+    ...options,
     headers: { ...AUTH, ...options.headers },
-    body: options.body,
   })
-  const bytes = Buffer.from(await response.arrayBuffer())
-  const type = response.headers.get('content-type') ?? ''
-
-  return {
-    status: response.status,
-    type,
-    bytes,
-    text: bytes.toString('utf8'),
-    body: type.includes('json')
-      ? JSON.parse(bytes.toString('utf8'))
-      : undefined,
-  }
-}
 
 const csvHeaders = (extra: Record<string, string> = {}) => ({
   'Content-Type': 'text/csv; charset=utf-8',
@@ -76,17 +64,7 @@ const cellsOf = (text: string, delimiter: string) =>
 
 const score = (id: number) => stack.emulator.snapshot().products[id].Score
 
-async function finished(jobId: string) {
-  for (let i = 0; i < 100; i++) {
-    const summary = await call('GET', `${JOBS}/${jobId}`)
-
-    if (['done', 'failed', 'cancelled'].includes(summary.body.status))
-      return summary.body
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-
-  throw new Error(`job ${jobId} did not finish`)
-}
+const finished = (jobId: string) => finishedJob(stack.service, jobId, AUTH)
 
 describe('the spreadsheet round trip is Excel-native', () => {
   it('a semicolon job comes back as semicolon sheets with a BOM; the failed rows share the columns and upload again', async () => {

@@ -115,3 +115,60 @@ export const withoutScore = (object: Record<string, unknown> | undefined) => {
 
   return JSON.stringify(rest)
 }
+
+export interface RawAnswer {
+  status: number
+  type: string
+  headers: Headers
+  bytes: Buffer
+  text: string
+  body: any
+}
+
+/** One request to a service, its answer read as bytes, text and (when JSON) a body. */
+export async function request(
+  service: SpawnedService,
+  method: string,
+  path: string,
+  options: { body?: string | Buffer; headers?: Record<string, string> } = {}
+): Promise<RawAnswer> {
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers: options.headers,
+    body: options.body,
+  })
+  const bytes = Buffer.from(await response.arrayBuffer())
+  const type = response.headers.get('content-type') ?? ''
+
+  return {
+    status: response.status,
+    type,
+    headers: response.headers,
+    bytes,
+    text: bytes.toString('utf8'),
+    body: type.includes('json')
+      ? JSON.parse(bytes.toString('utf8'))
+      : undefined,
+  }
+}
+
+/** Polls a job's summary until it is done, failed or cancelled (20 s at most). */
+export async function finishedJob(
+  service: SpawnedService,
+  jobId: string,
+  headers: Record<string, string>
+) {
+  for (let i = 0; i < 100; i++) {
+    const { body } = await request(
+      service,
+      'GET',
+      `/_v/massive/score/jobs/${jobId}`,
+      { headers }
+    )
+
+    if (['done', 'failed', 'cancelled'].includes(body.status)) return body
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+
+  throw new Error(`job ${jobId} did not finish`)
+}

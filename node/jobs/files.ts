@@ -44,6 +44,8 @@ export const jobPaths = {
     `jobs/${id}/chunks/${chunk}/results-${attempt}.json`,
   cancel: (id: string) => `jobs/${id}/cancel.json`,
   final: (id: string) => `jobs/${id}/final.json`,
+  /** The last time a read found the job stalled and sent its event again: how many readers send it once. */
+  kick: (id: string) => `jobs/${id}/kick.json`,
   /** One small file per job, named so that the newest sorts first. */
   indexPrefix: 'index/',
   index: (createdAtMs: number, id: string) =>

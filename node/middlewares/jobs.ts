@@ -11,6 +11,7 @@ import { RequestError } from '../input/requestError'
 import {
   appCredentials,
   clockSkewMsFor,
+  eventGraceMsFor,
   itemRetryWindowMsFor,
   jobLimits,
   leaseMsFor,
@@ -19,6 +20,7 @@ import {
 import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
 import { createJob, SendEvent } from '../jobs/create'
 import { jobPaths } from '../jobs/files'
+import { healerOf } from '../jobs/heal'
 import type { ChunkEvent, JobDefinition } from '../jobs/model'
 import {
   MAX_PAGE,
@@ -51,6 +53,15 @@ const sendEventOf =
   (clients: Clients): SendEvent =>
   (key, body) =>
     clients.events.sendEvent('', key, body)
+
+/** A read of a job heals it: a stalled job's event is sent again, once for many readers. */
+const healerFor = (ctx: Context) =>
+  healerOf(ctx.clients.jobFiles, sendEventOf(ctx.clients), {
+    clockSkewMs: clockSkewMsFor(),
+    eventGraceMs: eventGraceMsFor(),
+    ttlSec: jobLimits().retentionSec,
+    owner: REPLICA,
+  })
 
 const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store')
 
@@ -162,14 +173,15 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
   await next()
 }
 
-/** GET a job: its constant-size summary. */
+/** GET a job: its constant-size summary; a stalled job is healed (its event sent again). */
 export async function jobSummary(ctx: Context) {
   noStore(ctx)
   ctx.body = await summarise(
     ctx.clients.jobFiles,
     ctx.state.job,
     systemClock.now(),
-    DONE_CHUNKS
+    DONE_CHUNKS,
+    healerFor(ctx)
   )
 }
 
@@ -312,6 +324,7 @@ export async function listJobs(ctx: Context) {
     statuses,
     now: systemClock.now(),
     doneChunks: DONE_CHUNKS,
+    heal: healerFor(ctx),
   })
 
   noStore(ctx)
@@ -332,6 +345,7 @@ export async function listJobs(ctx: Context) {
       startedBy: job.startedBy,
       ...(job.undoOf ? { undoOf: job.undoOf } : {}),
       ...(summary.error ? { error: summary.error } : {}),
+      ...(summary.stalled ? { stalled: summary.stalled } : {}),
       links: { self: linksOf(job.id).self },
     })),
   }

@@ -18,6 +18,7 @@ import {
 import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
 import { noChunkWillStart, reportCsv, resultsPage } from '../../jobs/results'
 import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
+import { healerOf } from '../../jobs/heal'
 import { DoneChunks, summarise } from '../../jobs/summary'
 import { startUndo, undoItemsOf, undoJobIdOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
@@ -333,28 +334,50 @@ describe('the first event', () => {
     expect(attempts).toEqual([0, 250, 750])
   })
 
-  it('fails the creation after four refusals, so the caller knows the job did not start', async () => {
+  it('stores the job after four refusals, and the first read of it past the grace sends the event again', async () => {
     const files = new MemoryFiles()
     const clock = new FakeClock(IDLE_TURNS)
     let attempts = 0
-    const sendEvent = async () => {
+    let courierUp = false
+    const sent: ChunkEvent[] = []
+    const sendEvent = async (_key: string, body: ChunkEvent) => {
       attempts += 1
-      throw new Error('courier unreachable')
+      if (!courierUp) throw new Error('courier unreachable')
+      sent.push(body)
     }
-
-    await expect(
-      clock.run(
-        createJob(
-          files,
-          sendEvent,
-          clock,
-          job('cccccccc-2222-3333-4444-666666666666'),
-          LIMITS
-        )
+    const created = await clock.run(
+      createJob(
+        files,
+        sendEvent,
+        clock,
+        job('cccccccc-2222-3333-4444-666666666666'),
+        LIMITS
       )
-    ).rejects.toThrow('courier unreachable')
+    )
+
+    expect(created).toMatchObject({ outcome: 'created', eventPending: true })
     expect(attempts).toBe(4)
     expect(clock.now()).toBe(250 + 500 + 1000)
+    if (created.outcome !== 'created') throw new Error('not created')
+    courierUp = true
+    const heal = healerOf(files, sendEvent, {
+      clockSkewMs: 0,
+      eventGraceMs: 5000,
+      ttlSec: 3600,
+      owner: 'reader',
+    })
+
+    // Within the grace the event may still be on its way: nothing is sent.
+    expect(
+      (await summarise(files, created.job, 4000, undefined, heal)).stalled
+    ).toBeUndefined()
+    const later = await summarise(files, created.job, 5001, undefined, heal)
+
+    expect(later).toMatchObject({
+      status: 'queued',
+      stalled: { chunk: 0, reason: 'NO_EVENT', resent: true },
+    })
+    expect(sent).toEqual([{ jobId: created.job.id, chunk: 0 }])
   })
 })
 
@@ -917,6 +940,173 @@ describe('runChunk', () => {
     await drain(s)
     expect(s.catalog.write.mock.calls.length).toBe(puts)
     expect((await summarise(s.files, s.job)).status).toBe('failed')
+  })
+})
+
+describe('self-healing reads', () => {
+  const timing = { clockSkewMs: 1000, eventGraceMs: 5000 }
+  const healer = (s: Awaited<ReturnType<typeof setup>>, owner = 'reader') =>
+    healerOf(s.files, s.sendEvent, { ...timing, ttlSec: 3600, owner })
+
+  /** A replica claimed chunk `chunk` with a lease to `leaseUntil`, then died. */
+  async function deadClaim(
+    s: Awaited<ReturnType<typeof setup>>,
+    chunk: number,
+    leaseUntil: number
+  ) {
+    const path = jobPaths.state(s.job.id, chunk)
+    const state = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      {
+        chunk,
+        phase: 'running',
+        attempt: 1,
+        owner: 'dead',
+        leaseUntil,
+        startedAt: new Date(0).toISOString(),
+        heartbeatAt: new Date(0).toISOString(),
+      },
+      { ifMatch: state?.etag }
+    )
+  }
+
+  it('sends the event of a chunk whose holder died once, for twenty concurrent readers, only after the lease and the skew margin', async () => {
+    const s = await setup(35)
+
+    s.events.length = 0
+    await deadClaim(s, 0, 6000)
+    const read = (now: number, owner: string) =>
+      summarise(s.files, s.job, now, undefined, healer(s, owner))
+
+    // The lease and the skew margin have not run out: a running job, nothing sent.
+    const live = await read(6999, 'r')
+
+    expect(live.status).toBe('running')
+    expect(live.stalled).toBeUndefined()
+    expect(s.events).toEqual([])
+    const reads = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => read(7000, `r${n}`))
+    )
+
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 0 }])
+    expect(
+      reads.every(
+        (r) =>
+          r.status === 'running' &&
+          r.stalled?.reason === 'LEASE_EXPIRED' &&
+          r.stalled.chunk === 0 &&
+          r.stalled.resent
+      )
+    ).toBe(true)
+    // Within the grace, a read does not send it again; after it, the stall still there is sent again.
+    await read(11_999, 'r')
+    expect(s.events).toHaveLength(1)
+    await read(12_000, 'r')
+    expect(s.events).toHaveLength(2)
+
+    // The event sent by the read finishes the job, each item once (the handler waits out the lease on its clock).
+    s.events.length = 1
+    await drain(s)
+    const done = await summarise(
+      s.files,
+      s.job,
+      s.clock.now(),
+      undefined,
+      healer(s)
+    )
+
+    expect(done.status).toBe('done')
+    expect(done.stalled).toBeUndefined()
+    expect([...s.puts.values()]).toEqual(Array(35).fill(1))
+  })
+
+  it("sends the next chunk's event when it was lost after a chunk ended", async () => {
+    const s = await setup(35)
+    const first = s.events.shift() as ChunkEvent
+
+    await s.clock.run(runChunk(s.runner('a'), first))
+    // The event of chunk 1 was lost.
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 1 }])
+    s.events.length = 0
+    const endedAt = Date.parse(
+      (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 0)))?.data
+        .finishedAt ?? ''
+    )
+
+    expect(
+      (await summarise(s.files, s.job, endedAt + 4999, undefined, healer(s)))
+        .stalled
+    ).toBeUndefined()
+    const stalled = await summarise(
+      s.files,
+      s.job,
+      endedAt + 5000,
+      undefined,
+      healer(s)
+    )
+
+    expect(stalled.stalled).toMatchObject({ chunk: 1, reason: 'NO_EVENT' })
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 1 }])
+    await drain(s)
+    expect((await summarise(s.files, s.job)).status).toBe('done')
+  })
+
+  it('ends a job whose last chunk is done but which was never ended', async () => {
+    const s = await setup(15)
+
+    await drain(s)
+    await s.files.remove(jobPaths.final(s.job.id), {
+      ifMatch: (await s.files.read(jobPaths.final(s.job.id)))!.etag,
+    })
+    const summary = await summarise(s.files, s.job, 1e9, undefined, healer(s))
+
+    expect(summary.stalled).toMatchObject({ chunk: 1, reason: 'NO_EVENT' })
+    await drain(s)
+    expect((await summarise(s.files, s.job)).status).toBe('done')
+  })
+
+  it('says a job is stalled, not sent, when the bus refuses the event; the next read sends it', async () => {
+    const s = await setup(15)
+    let refuse = true
+    const sent: ChunkEvent[] = []
+    const heal = healerOf(
+      s.files,
+      async (_key, body) => {
+        if (refuse) throw new Error('courier answered 503')
+        sent.push(body)
+      },
+      { ...timing, ttlSec: 3600, owner: 'reader' }
+    )
+
+    await deadClaim(s, 0, 1000)
+    const refused = await summarise(s.files, s.job, 3000, undefined, heal)
+
+    expect(refused.status).toBe('running')
+    expect(refused.stalled).toMatchObject({
+      chunk: 0,
+      reason: 'LEASE_EXPIRED',
+      resent: false,
+    })
+    refuse = false
+    const healed = await summarise(s.files, s.job, 3001, undefined, heal)
+
+    expect(healed.stalled).toMatchObject({ resent: true })
+    expect(sent).toEqual([{ jobId: s.job.id, chunk: 0 }])
+  })
+
+  it('never heals a cancelled, done or failed job', async () => {
+    const s = await setup(15)
+
+    await deadClaim(s, 0, 1000)
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    s.events.length = 0
+    const summary = await summarise(s.files, s.job, 1e9, undefined, healer(s))
+
+    expect(summary.status).toBe('cancelled')
+    expect(summary.stalled).toBeUndefined()
+    expect(s.events).toEqual([])
   })
 })
 

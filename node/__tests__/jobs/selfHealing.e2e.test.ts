@@ -179,7 +179,6 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
       const done = seen[seen.length - 1]
       const check = catalogCheck(batch)
 
-      // eslint-disable-next-line no-console
       console.log(
         `two of three replicas killed: done ${
           done.readAt - killedAt
@@ -263,7 +262,6 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
       const resumedAt = Date.parse(taken.startedAt)
       const check = catalogCheck(batch)
 
-      // eslint-disable-next-line no-console
       console.log(
         `whole service killed with chunk ${stalled.chunk} running: taken over ${
           resumedAt - killedAt

@@ -7,10 +7,18 @@ import type { ScoreEnvelope } from '../scores/envelope'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import { CATEGORY_TARGET, PRODUCT_TARGET } from '../scores/targets'
 import type { ScoreItem } from '../scores/validate'
-import type { ScoreSettings } from '../settings'
+import { JOB_ITEM_RETRY_WINDOW_MS, ScoreSettings } from '../settings'
 import type { SendEvent } from './create'
 import { JobFileConflict, JobFiles, jobPaths, Versioned } from './files'
 import { chunkFailureOf, failureOfState, isResumable } from './failure'
+import {
+  carriedOver,
+  DEFAULT_SLICE_MS,
+  elementsOf,
+  envelopeOf,
+  remainingItems,
+  restateWindow,
+} from './slice'
 import { guardedCatalog, markConflicts } from './undo'
 import {
   CancelMark,
@@ -43,6 +51,8 @@ export interface ChunkRunner {
   ttlSec: number
   /** How long an item's retryable failures are retried (default: JOB_ITEM_RETRY_WINDOW_MS). */
   itemRetryWindowMs?: number
+  /** How long one event runs a chunk before it checkpoints and sends the chunk's event again (default 20 s). */
+  sliceMs?: number
   /** Chunks this process runs now (`jobId:chunk`), so a duplicate delivery here returns at once. */
   runningHere: Set<string>
 }
@@ -50,6 +60,8 @@ export interface ChunkRunner {
 export type ChunkOutcome =
   /** The chunk ran here, and its results are stored. */
   | 'ran'
+  /** A slice of the chunk ran here: checkpointed, and the chunk's event sent again for the rest. */
+  | 'sliced'
   /** Already done (a redelivery): only the next event was sent again. */
   | 'skipped'
   /** Another replica holds a live lease on it and is running it. */
@@ -168,7 +180,12 @@ async function claimAndRun(
         await writeState(
           runner,
           job,
-          { chunk: state.chunk, phase: 'pending', attempt: state.attempt },
+          {
+            chunk: state.chunk,
+            phase: 'pending',
+            attempt: state.attempt,
+            ...keptCheckpoint(state),
+          },
           current.etag
         ).catch((error) => {
           if (!(error instanceof JobFileConflict)) throw error
@@ -185,6 +202,7 @@ async function claimAndRun(
       leaseUntil: now + runner.leaseMs,
       startedAt: new Date(now).toISOString(),
       heartbeatAt: new Date(now).toISOString(),
+      ...keptCheckpoint(state),
     }
 
     let claim: Versioned<ChunkState>
@@ -202,6 +220,7 @@ async function claimAndRun(
         chunk: state.chunk,
         phase: 'pending',
         attempt: claimed.attempt,
+        ...keptCheckpoint(state),
       }
 
       await writeState(runner, job, released, claim.etag).catch(() => undefined)
@@ -214,6 +233,10 @@ async function claimAndRun(
 
   return 'held'
 }
+
+/** What the slices of a chunk did so far, kept across a claim or a give-back. */
+const keptCheckpoint = (state: ChunkState) =>
+  state.checkpoint ? { checkpoint: state.checkpoint } : {}
 
 /**
  * Replaces a chunk's state with If-Match; resolves with the state stored and
@@ -265,6 +288,25 @@ async function runClaimed(
   const chunk = claim.data.chunk
   const items =
     (await files.read<ScoreItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
+  const checkpoint = claim.data.checkpoint
+  // Items earlier slices finished are kept; this slice runs the others.
+  const before = checkpoint
+    ? elementsOf(
+        (
+          await files.read<ScoreEnvelope>(
+            jobPaths.results(job.id, chunk, checkpoint.attempt)
+          )
+        )?.data
+      )
+    : []
+  const slice = remainingItems(items, before)
+  const sliceStart = clock.now()
+  const itemWindowMs = runner.itemRetryWindowMs ?? JOB_ITEM_RETRY_WINDOW_MS
+  // Slices that made no item succeed (an outage) share one item retry window, from the first of them.
+  const retryWindowMs =
+    checkpoint?.stuckSince !== undefined
+      ? Math.max(1, checkpoint.stuckSince + itemWindowMs - sliceStart)
+      : itemWindowMs
 
   let lease = claim
   let lost = false
@@ -330,7 +372,7 @@ async function runClaimed(
     const catalog = job.undoOf ? guardedCatalog(fenced, items) : fenced
     const ran = await runScoreBatch(catalog, {
       target: job.kind === 'product' ? PRODUCT_TARGET : CATEGORY_TARGET,
-      items,
+      items: slice,
       settings,
       call: {
         credentials: runner.credentials,
@@ -338,12 +380,11 @@ async function runClaimed(
       },
       dryRun: job.dryRun,
       allowFieldDrift: job.allowFieldDrift,
-      deadlineAt: Number.POSITIVE_INFINITY,
+      // The slice's bound: no call starts after it; items it stops are left for the next slice.
+      deadlineAt: sliceStart + (runner.sliceMs ?? DEFAULT_SLICE_MS),
       // Backoff and the item retry window on the lease's clock: one time for both.
       clock,
-      ...(runner.itemRetryWindowMs
-        ? { retryWindowMs: runner.itemRetryWindowMs }
-        : {}),
+      retryWindowMs,
     })
     const result = job.undoOf
       ? { ...ran, envelope: markConflicts(ran.envelope) }
@@ -358,14 +399,75 @@ async function runClaimed(
         `chunk ${chunk} of job ${job.id} was fenced; it will be redone`
       )
 
+    const ranNow = elementsOf(result.envelope)
+    const carried = result.envelope.failedResponses.elements.filter(carriedOver)
+    const final = ranNow
+      .filter((element) => element.success === 'true' || !carriedOver(element))
+      // The window ran over several slices: say how long it was, not what was left of it.
+      .map((element) => restateWindow(element, itemWindowMs))
+    const merged = envelopeOf([...before, ...final], items.length, job.dryRun)
+    // A credential refusal ends the chunk; otherwise items the slice's deadline stopped are run by the next slice.
+    const stopped = result.status === 401 || result.status === 403
+
     await files.write(
       jobPaths.results(job.id, chunk, claim.data.attempt),
-      result.envelope,
+      merged,
       { ttlSec: runner.ttlSec }
     )
 
+    console.log(
+      'slice',
+      chunk,
+      sliceStart,
+      clock.now(),
+      retryWindowMs,
+      carried.length,
+      final.length,
+      carried[0]?.errorMessage,
+      final[0] && JSON.stringify(final[0])
+    )
+    if (carried.length > 0 && !stopped) {
+      const progressed = result.envelope.successfulResponses.quantity > 0
+      const at = clock.now()
+      const next: ChunkState = {
+        chunk,
+        phase: 'pending',
+        attempt: claim.data.attempt,
+        startedAt: claim.data.startedAt,
+        heartbeatAt: new Date(at).toISOString(),
+        checkpoint: {
+          attempt: claim.data.attempt,
+          done:
+            merged.successfulResponses.quantity +
+            merged.failedResponses.quantity,
+          counts: outcomeCountsOf(merged),
+          ...(progressed
+            ? {}
+            : { stuckSince: checkpoint?.stuckSince ?? sliceStart }),
+          at: new Date(at).toISOString(),
+        },
+      }
+
+      try {
+        await writeState(runner, job, next, lease.etag)
+      } catch (error) {
+        if (error instanceof JobFileConflict) throw new LeaseLost()
+        throw error
+      }
+
+      // The rest of the chunk is the next event's: sent by this slice, not left to a redelivery.
+      await runner.sendEvent(CHUNK_EVENT_KEY, { jobId: job.id, chunk })
+
+      return 'sliced'
+    }
+
     const finishedAt = new Date(clock.now()).toISOString()
-    const failure = chunkFailureOf(result.status, result.envelope)
+    // An outage fails the chunk only when no item of it succeeded, in any slice.
+    const status =
+      result.status >= 500 && merged.successfulResponses.quantity > 0
+        ? 200
+        : result.status
+    const failure = chunkFailureOf(status, merged)
     const done: ChunkState = {
       chunk,
       // An outage leaves the chunk to run again on a resume; a credential refusal ends it.
@@ -374,7 +476,7 @@ async function runClaimed(
       owner: claim.data.owner,
       startedAt: claim.data.startedAt,
       finishedAt,
-      counts: outcomeCountsOf(result.envelope),
+      counts: outcomeCountsOf(merged),
       ...(failure ? { failure } : {}),
     }
 

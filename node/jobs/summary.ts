@@ -249,6 +249,19 @@ export function summaryFrom(
       startedAt = state.startedAt
     for (const at of [state.heartbeatAt, state.finishedAt])
       if (at && at > updatedAt) updatedAt = at
+    // Items earlier slices of a chunk finished count, whatever the chunk does now.
+    const sliced = state.checkpoint
+    const addCounts = (of: OutcomeCounts | undefined) => {
+      for (const [code, n] of Object.entries(of ?? {}))
+        counts[code] = (counts[code] ?? 0) + n
+    }
+
+    if (state.phase !== 'done' && state.phase !== 'failed' && sliced) {
+      started = true
+      done += sliced.done
+      addCounts(sliced.counts)
+    }
+
     if (state.phase === 'running') {
       started = true
       if (leaseIsLive(state, now)) {
@@ -260,15 +273,14 @@ export function summaryFrom(
 
     // A chunk an outage failed has its results too: its items count, though the chunk is not done.
     if (state.phase !== 'done' && state.phase !== 'failed') {
-      notRun += size
+      notRun += size - (sliced?.done ?? 0)
 
       return
     }
 
     if (state.phase === 'done') chunksDone += 1
     done += size
-    for (const [code, n] of Object.entries(state.counts ?? {}))
-      counts[code] = (counts[code] ?? 0) + n
+    addCounts(state.counts)
   })
 
   // Once no chunk will start, unrun items are NOT_ATTEMPTED, as the results and both CSVs show them.

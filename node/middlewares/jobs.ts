@@ -29,6 +29,7 @@ import {
   resultsPage,
 } from '../jobs/results'
 import { runChunk } from '../jobs/runChunk'
+import { sliceMsFor } from '../jobs/slice'
 import {
   DoneChunks,
   isFinished,
@@ -410,6 +411,7 @@ export async function runChunkEvent(ctx: EventContext<Clients>) {
       clockSkewMs: clockSkewMsFor(),
       ttlSec: jobLimits().retentionSec,
       itemRetryWindowMs: itemRetryWindowMsFor(),
+      sliceMs: sliceMsFor(),
       runningHere: RUNNING_HERE,
     },
     { jobId: event.jobId, chunk: event.chunk as number }

@@ -216,6 +216,56 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
     }
   })
 
+  it('runs each chunk in bounded slices that send their own next event, through a kill mid-slice', async () => {
+    emulator.resetStats()
+    emulator.events.resetStats()
+    emulator.configure({ latency: { meanMs: 10, jitterMs: 2 } })
+    const env = { JOB_CHUNK_SIZE: '500', JOB_SLICE_MS: '300' }
+    const [a, b] = await Promise.all([startReplica(env), startReplica(env)])
+
+    emulator.events.setSubscribers([a.runtimeUrl, b.runtimeUrl])
+    try {
+      const batch = batchOf(1500, 9000, 33_000)
+      const queued = await call(
+        b,
+        'PUT',
+        `${PRODUCT_PATH}?async=true`,
+        JSON.stringify(batch)
+      )
+      const jobId = queued.body.jobId as string
+      const poller = pollUntilFinished(b, jobId)
+
+      await runningOn(jobId, a)
+      await a.kill()
+      emulator.events.setSubscribers([b.runtimeUrl])
+      const seen = await poller
+      const done = seen[seen.length - 1]
+      const sliceEvents = emulator.events.stats().sent
+      const check = catalogCheck(batch)
+
+      console.log(
+        `slices of 300 ms: ${sliceEvents} events for 3 chunks, a replica killed mid-slice; ${check.writtenTwice} products written twice`
+      )
+      expect(done).toMatchObject({
+        status: 'done',
+        progress: { done: 1500, chunksDone: 3 },
+        counts: { UPDATED: 1500 },
+      })
+      expect(check).toEqual({ writtenTwice: 0, notWritten: 0, wrongScore: 0 })
+      // Each chunk ran over several events, each sent by the slice before it.
+      expect(sliceEvents).toBeGreaterThan(3 * 2)
+      expect(emulator.events.stats()).toMatchObject({ redeliveries: 0 })
+      // Progress only went up, slice after slice.
+      const dones = seen.map((s) => s.progress.done)
+
+      expect(dones).toEqual([...dones].sort((x, y) => x - y))
+    } finally {
+      await a.close()
+      await b.close()
+      emulator.configure({ latency: { meanMs: 3, jitterMs: 1 } })
+    }
+  })
+
   it('finishes a job after a kill -9 of the whole service and a restart on the same VBase, with no resume, within one lease plus a slice', async () => {
     emulator.resetStats()
     emulator.events.resetStats()

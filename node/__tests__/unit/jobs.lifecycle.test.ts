@@ -943,6 +943,124 @@ describe('runChunk', () => {
   })
 })
 
+async function collect(parts: AsyncIterable<string>) {
+  let text = ''
+
+  for await (const part of parts) text += part
+
+  return text
+}
+
+describe('slices', () => {
+  /** A Catalog whose reads take a second (virtual time): a chunk of 10 items at concurrency 2 takes about 5 s. */
+  async function slowSetup(n: number) {
+    const s = await setup(n)
+
+    s.catalog.read.mockImplementation(async (_kind, id) => {
+      await s.clock.sleep(1000)
+
+      return productOf(id, s.scores.get(id) ?? 0)
+    })
+
+    return s
+  }
+
+  /** Runs events one at a time with a 2 s slice, until none is left. */
+  async function drainSliced(s: Awaited<ReturnType<typeof setup>>) {
+    const outcomes: string[] = []
+
+    while (s.events.length > 0) {
+      const event = s.events.shift() as ChunkEvent
+
+      outcomes.push(
+        await s.clock.run(runChunk({ ...s.runner('a'), sliceMs: 2000 }, event))
+      )
+    }
+
+    return outcomes
+  }
+
+  it('runs a chunk over several events, each bounded, checkpointed, and sending the next itself; each item written once', async () => {
+    const s = await slowSetup(25)
+    const first = s.events.shift() as ChunkEvent
+    const startedAt = s.clock.now()
+
+    expect(
+      await s.clock.run(runChunk({ ...s.runner('a'), sliceMs: 2000 }, first))
+    ).toBe('sliced')
+    // The slice ended within its bound (plus a call in flight), and sent the chunk's own event again.
+    expect(s.clock.now() - startedAt).toBeLessThan(2000 + 1000 + 100)
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 0 }])
+    const state = (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 0)))
+      ?.data
+
+    expect(state).toMatchObject({
+      phase: 'pending',
+      checkpoint: { attempt: 1, done: expect.any(Number) },
+    })
+    const doneSoFar = state?.checkpoint?.done ?? 0
+
+    expect(doneSoFar).toBeGreaterThan(0)
+    expect(doneSoFar).toBeLessThan(10)
+    // The summary and the results count what the slice finished; the rest is pending.
+    const summary = await summarise(s.files, s.job, s.clock.now())
+
+    expect(summary).toMatchObject({
+      status: 'running',
+      progress: { done: doneSoFar },
+      counts: { UPDATED: doneSoFar },
+    })
+    const page = await resultsPage(s.files, s.job, 0, 10, false)
+
+    expect(page.elements.filter((r) => r.success === 'true')).toHaveLength(
+      doneSoFar
+    )
+    expect(page.elements.filter((r) => r.success === 'pending')).toHaveLength(
+      10 - doneSoFar
+    )
+
+    const outcomes = await drainSliced(s)
+
+    expect(outcomes.filter((o) => o === 'ran')).toHaveLength(3)
+    expect(outcomes.filter((o) => o === 'sliced').length).toBeGreaterThan(2)
+    expect([...s.puts.values()]).toEqual(Array(25).fill(1))
+    expect(await summarise(s.files, s.job, s.clock.now())).toMatchObject({
+      status: 'done',
+      counts: { UPDATED: 25 },
+      progress: { done: 25, chunksDone: 3 },
+    })
+    const report = await collect(reportCsv(s.files, s.job, true))
+
+    expect(
+      report.split('\r\n').filter((l) => l.includes(',true,'))
+    ).toHaveLength(25)
+  })
+
+  it('agrees everywhere when a job is cancelled between two slices of a chunk', async () => {
+    const s = await slowSetup(25)
+    const first = s.events.shift() as ChunkEvent
+
+    expect(
+      await s.clock.run(runChunk({ ...s.runner('a'), sliceMs: 2000 }, first))
+    ).toBe('sliced')
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    expect(await drainSliced(s)).toEqual(['cancelled'])
+    const summary = await summarise(s.files, s.job, s.clock.now())
+    const written = s.puts.size
+
+    expect(summary).toMatchObject({
+      status: 'cancelled',
+      progress: { done: written, notRun: 25 - written },
+      counts: { UPDATED: written, NOT_ATTEMPTED: 25 - written },
+      succeeded: written,
+      failed: 25 - written,
+    })
+    const failedRows = await collect(reportCsv(s.files, s.job, true, 'failed'))
+
+    expect(failedRows.split('\r\n').slice(1, -1)).toHaveLength(25 - written)
+  })
+})
+
 describe('self-healing reads', () => {
   const timing = { clockSkewMs: 1000, eventGraceMs: 5000 }
   const healer = (s: Awaited<ReturnType<typeof setup>>, owner = 'reader') =>
@@ -1123,7 +1241,8 @@ describe('typed job failures', () => {
     const failed = await summarise(s.files, s.job, s.clock.now())
     const downReads = s.catalog.read.mock.calls.length
 
-    expect(outcomes).toEqual(['ran'])
+    // The outage outlasts a slice (20 s): the chunk checkpoints, and its next slice ends the window.
+    expect(outcomes).toEqual(['sliced', 'ran'])
     expect(failed).toMatchObject({
       status: 'failed',
       error: {
@@ -1138,6 +1257,15 @@ describe('typed job failures', () => {
     })
     // Each item was retried through its window, then failed with the outage as its cause.
     expect(failed.counts.DEADLINE_EXCEEDED).toBe(10)
+    const rows = await resultsPage(s.files, s.job, 10, 10, true)
+
+    expect(
+      rows.elements.every(
+        (row) =>
+          row.success === 'false' &&
+          row.errorMessage.startsWith("The item's retry window of 20s ended")
+      )
+    ).toBe(true)
     expect(downReads - 10).toBeGreaterThan(2 * 10)
     expect(
       (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 1)))?.data

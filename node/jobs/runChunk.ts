@@ -21,6 +21,12 @@ import {
 } from './slice'
 import { guardedCatalog, markConflicts } from './undo'
 import {
+  Journal,
+  journalledBefore,
+  journallingCatalog,
+  withJournal,
+} from './journal'
+import {
   CancelMark,
   CHUNK_EVENT_KEY,
   ChunkEvent,
@@ -300,6 +306,18 @@ async function runClaimed(
       )
     : []
   const slice = remainingItems(items, before)
+  // What earlier claims of the chunk were about to write (a killed replica's PUTs among them).
+  const journalBefore = await journalledBefore(
+    files,
+    job.id,
+    chunk,
+    claim.data.attempt
+  )
+  const journal = new Journal(
+    files,
+    jobPaths.journal(job.id, chunk, claim.data.attempt),
+    runner.ttlSec
+  )
   const sliceStart = clock.now()
   const itemWindowMs = runner.itemRetryWindowMs ?? JOB_ITEM_RETRY_WINDOW_MS
   // Slices that made no item succeed (an outage) share one item retry window, from the first of them.
@@ -368,8 +386,10 @@ async function runClaimed(
   }
 
   try {
+    // Each PUT leaves only once its item's {id, previousScore} is in this claim's journal, after the fence's check.
+    const journalled = journallingCatalog(fenced, journal, journalBefore)
     // An undo restores an item only while its Score is still what the job wrote.
-    const catalog = job.undoOf ? guardedCatalog(fenced, items) : fenced
+    const catalog = job.undoOf ? guardedCatalog(journalled, items) : journalled
     const ran = await runScoreBatch(catalog, {
       target: job.kind === 'product' ? PRODUCT_TARGET : CATEGORY_TARGET,
       items: slice,
@@ -405,6 +425,12 @@ async function runClaimed(
       .filter((element) => element.success === 'true' || !carriedOver(element))
       // The window ran over several slices: say how long it was, not what was left of it.
       .map((element) => restateWindow(element, itemWindowMs))
+      // An item an earlier claim wrote, found here at the job's Score, is UPDATED from the Score its journal kept.
+      .map((element) =>
+        element.success === 'true'
+          ? withJournal(element, journalBefore)
+          : element
+      )
     const merged = envelopeOf([...before, ...final], items.length, job.dryRun)
     // A credential refusal ends the chunk; otherwise items the slice's deadline stopped are run by the next slice.
     const stopped = result.status === 401 || result.status === 403

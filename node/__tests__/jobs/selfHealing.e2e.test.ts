@@ -139,6 +139,41 @@ function catalogCheck(batch: Array<{ id: number; score: number }>) {
   }
 }
 
+/** The Scores of the batch's products now. */
+const scoresOf = (batch: Array<{ id: number }>) =>
+  new Map(batch.map(({ id }) => [id, emulator.getProduct(id)?.Score]))
+
+/**
+ * Undoes the job and polls the undo to its end; resolves with the share of
+ * the products the job changed (with a Score to put back) that are back at
+ * their Score before the job.
+ */
+async function undoAndMeasure(
+  service: SpawnedService,
+  jobId: string,
+  batch: Array<{ id: number; score: number }>,
+  before: Map<number, unknown>
+) {
+  const undo = await call(service, 'POST', `${JOBS}/${jobId}/undo`)
+
+  expect(undo.status).toBe(202)
+  const seen = await pollUntilFinished(service, undo.body.jobId)
+  const changed = batch.filter(
+    ({ id, score }) =>
+      typeof before.get(id) === 'number' && before.get(id) !== score
+  )
+  const restored = changed.filter(
+    ({ id }) => emulator.getProduct(id)?.Score === before.get(id)
+  )
+
+  return {
+    undo: seen[seen.length - 1],
+    items: undo.body.items as number,
+    changed: changed.length,
+    restoredPct: (100 * restored.length) / changed.length,
+  }
+}
+
 describe('self-healing jobs, with an events bus that never redelivers', () => {
   it('finishes a job after two replicas of three are killed mid-job, driven by a status poll, each product written once', async () => {
     emulator.resetStats()
@@ -153,6 +188,7 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
     emulator.events.setSubscribers(replicas.map((r) => r.runtimeUrl))
     try {
       const batch = batchOf(3000, 1, 61_000)
+      const before = scoresOf(batch)
       const queued = await call(
         c,
         'PUT',
@@ -164,13 +200,15 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
       const jobId = queued.body.jobId as string
       const poller = pollUntilFinished(c, jobId)
 
-      // SIGKILL a in the middle of a chunk, then b in the middle of another.
+      // SIGKILL a in the middle of a chunk (once it wrote some of it), then b in the middle of another.
       const first = await runningOn(jobId, a)
 
+      await sleep(60)
       await a.kill()
       emulator.events.setSubscribers([b.runtimeUrl, c.runtimeUrl])
       const second = await runningOn(jobId, b)
 
+      await sleep(60)
       await b.kill()
       const killedAt = Date.now()
 
@@ -211,6 +249,32 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
       // No event was ever delivered twice, and none was sent by a resume.
       expect(emulator.events.stats()).toMatchObject({ redeliveries: 0 })
       expect(emulator.events.stats().dropped).toBeGreaterThan(0)
+
+      // The killed replicas journalled what they were about to write before they died.
+      const journalled = [first, second].map(
+        (killed) =>
+          (
+            emulator.vbase.read(
+              `jobs/${jobId}/chunks/${killed.chunk}/journal-${killed.attempt}.json`
+            ) ?? []
+          ).length
+      )
+
+      expect(journalled.every((n) => n > 0)).toBe(true)
+
+      // The undo restores every product the job changed, those the killed replicas wrote included.
+      const undone = await undoAndMeasure(c, jobId, batch, before)
+
+      console.log(
+        `undo after two kills (the killed claims journalled ${journalled.join(
+          ' and '
+        )} items): ${undone.restoredPct}% of the ${
+          undone.changed
+        } products the job changed restored`
+      )
+      expect(undone.undo.status).toBe('done')
+      expect(undone.items).toBe(undone.changed)
+      expect(undone.restoredPct).toBe(100)
     } finally {
       await Promise.all(replicas.map((r) => r.close()))
     }
@@ -226,6 +290,7 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
     emulator.events.setSubscribers([a.runtimeUrl, b.runtimeUrl])
     try {
       const batch = batchOf(1500, 9000, 33_000)
+      const before = scoresOf(batch)
       const queued = await call(
         b,
         'PUT',
@@ -236,6 +301,7 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
       const poller = pollUntilFinished(b, jobId)
 
       await runningOn(jobId, a)
+      await sleep(150)
       await a.kill()
       emulator.events.setSubscribers([b.runtimeUrl])
       const seen = await poller
@@ -259,6 +325,15 @@ describe('self-healing jobs, with an events bus that never redelivers', () => {
       const dones = seen.map((s) => s.progress.done)
 
       expect(dones).toEqual([...dones].sort((x, y) => x - y))
+
+      // One kill mid-slice: the undo restores every product the job changed.
+      const undone = await undoAndMeasure(b, jobId, batch, before)
+
+      console.log(
+        `undo after one kill: ${undone.restoredPct}% of the ${undone.changed} products the job changed restored`
+      )
+      expect(undone.undo.status).toBe('done')
+      expect(undone.restoredPct).toBe(100)
     } finally {
       await a.close()
       await b.close()

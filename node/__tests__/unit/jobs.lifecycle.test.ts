@@ -1061,6 +1061,92 @@ describe('slices', () => {
   })
 })
 
+describe('the journal of writes', () => {
+  it("has each item's {id, previousScore} durable before its PUT leaves, in a few batched writes", async () => {
+    const s = await setup(10)
+    const journalPath = jobPaths.journal(s.job.id, 0, 1)
+    const missing: number[] = []
+    let journalWrites = 0
+    const write = s.files.write.bind(s.files)
+
+    s.files.write = async (p, d, o) => {
+      if (p === journalPath) journalWrites += 1
+
+      return write(p, d, o)
+    }
+
+    s.scores.set(3, 42)
+    const put = s.catalog.write.getMockImplementation()!
+
+    s.catalog.write.mockImplementation(async (kind, id, body) => {
+      const entries = JSON.parse(s.files.files.get(journalPath)?.text ?? '[]')
+
+      if (!entries.some((e: { id: number }) => e.id === id)) missing.push(id)
+
+      return put(kind, id, body)
+    })
+    const runner = s.runner('a')
+
+    // Ten PUTs in flight at once share the journal's writes.
+    await s.clock.run(
+      runChunk(
+        { ...runner, settings: { ...runner.settings, concurrency: 10 } },
+        s.events.shift() as ChunkEvent
+      )
+    )
+    const journal = JSON.parse(s.files.files.get(journalPath)?.text ?? '[]')
+
+    expect(missing).toEqual([])
+    expect(journal).toHaveLength(10)
+    expect(journal).toContainEqual({ id: 3, previousScore: 42 })
+    expect(journalWrites).toBeLessThanOrEqual(3)
+  })
+
+  it('reports UPDATED, and undoes, items a killed replica wrote that the replica taking the chunk over found at the new Score', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    const state = await s.files.read<ChunkState>(path)
+
+    s.events.length = 0
+    for (let id = 1; id <= 10; id++) s.scores.set(id, 7)
+    // A replica claimed chunk 0, journalled items 1-4, wrote them, and was killed.
+    await s.files.write(
+      path,
+      {
+        chunk: 0,
+        phase: 'running',
+        attempt: 1,
+        owner: 'dead',
+        leaseUntil: 5000,
+      },
+      { ifMatch: state?.etag }
+    )
+    await s.files.write(
+      jobPaths.journal(s.job.id, 0, 1),
+      [1, 2, 3, 4].map((id) => ({ id, previousScore: 7 }))
+    )
+    for (let id = 1; id <= 4; id++) s.scores.set(id, 100 + id - 1)
+
+    expect(
+      await s.clock.run(
+        runChunk(s.runner('alive'), { jobId: s.job.id, chunk: 0 })
+      )
+    ).toBe('ran')
+    // Only the items the dead replica had not written were written again.
+    expect([...s.puts.keys()].sort((a, b) => a - b)).toEqual([
+      5, 6, 7, 8, 9, 10,
+    ])
+    expect(await summarise(s.files, s.job)).toMatchObject({
+      status: 'done',
+      counts: { UPDATED: 10 },
+    })
+    const { items: undo } = await undoItemsOf(s.files, s.job)
+
+    expect(undo).toHaveLength(10)
+    expect(undo.every((item) => item.score === 7)).toBe(true)
+  })
+})
+
 describe('self-healing reads', () => {
   const timing = { clockSkewMs: 1000, eventGraceMs: 5000 }
   const healer = (s: Awaited<ReturnType<typeof setup>>, owner = 'reader') =>

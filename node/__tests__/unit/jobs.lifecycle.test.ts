@@ -1145,6 +1145,36 @@ describe('the journal of writes', () => {
     expect(undo).toHaveLength(10)
     expect(undo.every((item) => item.score === 7)).toBe(true)
   })
+
+  it('undoes items a killed replica wrote in a chunk nobody ran again (the job was cancelled)', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    const state = await s.files.read<ChunkState>(path)
+
+    for (let id = 1; id <= 10; id++) s.scores.set(id, 7)
+    await s.files.write(
+      path,
+      { chunk: 0, phase: 'running', attempt: 1, owner: 'dead', leaseUntil: 5 },
+      { ifMatch: state?.etag }
+    )
+    // Items 1-3 journalled and written, item 4 journalled only (its PUT never left), then the replica died.
+    await s.files.write(
+      jobPaths.journal(s.job.id, 0, 1),
+      [1, 2, 3, 4].map((id) => ({ id, previousScore: 7 }))
+    )
+    for (let id = 1; id <= 3; id++) s.scores.set(id, 100 + id - 1)
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    expect((await summarise(s.files, s.job, 10)).status).toBe('cancelled')
+
+    const { items: undo } = await undoItemsOf(s.files, s.job)
+
+    expect(undo.map((item) => [item.id, item.score, item.expect])).toEqual([
+      [1, 7, 100],
+      [2, 7, 101],
+      [3, 7, 102],
+      [4, 7, 103],
+    ])
+  })
 })
 
 describe('self-healing reads', () => {

@@ -20,10 +20,10 @@ import {
   listJobs,
   loadJob,
   resumeJob,
-  runChunkEvent,
   startJob,
   undoJobRoute,
 } from './middlewares/jobs'
+import { runChunkEvent } from './events/chunkEvent'
 import { loadSettings } from './middlewares/loadSettings'
 import { parseBatch } from './middlewares/parseBatch'
 import { sameOrigin } from './middlewares/sameOrigin'

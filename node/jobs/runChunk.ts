@@ -10,7 +10,7 @@ import type { ScoreItem } from '../scores/validate'
 import { JOB_ITEM_RETRY_WINDOW_MS, ScoreSettings } from '../settings'
 import type { SendEvent } from './create'
 import { JobFileConflict, JobFiles, jobPaths, Versioned } from './files'
-import { chunkFailureOf, failureOfState, isResumable } from './failure'
+import { chunkFailureOf, isResumable } from './failure'
 import {
   carriedOver,
   DEFAULT_SLICE_MS,
@@ -20,6 +20,10 @@ import {
   restateWindow,
 } from './slice'
 import { guardedCatalog, markConflicts } from './undo'
+import { sendNext, sendNextSlice } from './chain'
+import { keptCheckpoint, LeaseLost, writeState } from './lease'
+
+export { LeaseLost } from './lease'
 import {
   Journal,
   journalledBefore,
@@ -28,7 +32,6 @@ import {
 } from './journal'
 import {
   CancelMark,
-  CHUNK_EVENT_KEY,
   ChunkEvent,
   ChunkState,
   JobDefinition,
@@ -90,18 +93,6 @@ export const outcomeCountsOf = (envelope: ScoreEnvelope): OutcomeCounts => {
   for (const element of envelope.failedResponses.elements) add(element.code)
 
   return counts
-}
-
-/**
- * Thrown by the fenced Catalog once this replica may no longer hold the
- * lease, and by the handler when another claim replaced its own: the event
- * is then delivered again, and the redelivery finds the chunk as it is now.
- */
-export class LeaseLost extends Error {
-  constructor(detail = 'another replica runs this chunk') {
-    super(`The chunk lease was lost; ${detail}.`)
-    this.name = 'LeaseLost'
-  }
 }
 
 /**
@@ -238,51 +229,6 @@ async function claimAndRun(
   }
 
   return 'held'
-}
-
-/** What the slices of a chunk did so far, kept across a claim or a give-back. */
-const keptCheckpoint = (state: ChunkState) =>
-  state.checkpoint ? { checkpoint: state.checkpoint } : {}
-
-/**
- * Replaces a chunk's state with If-Match; resolves with the state stored and
- * its ETag. A 412 is not always someone else's write: a write of ours that
- * landed but whose answer was lost, sent again, meets its own ETag change.
- * So on a 412 (or a store that answers no ETag) the state is read back: when
- * it is still this claim (same owner, attempt and phase), that stored state
- * and its ETag are taken (a heartbeat's lease may then be an earlier one of
- * ours); otherwise the JobFileConflict stands.
- */
-async function writeState(
-  runner: ChunkRunner,
-  job: JobDefinition,
-  state: ChunkState,
-  ifMatch: string
-): Promise<Versioned<ChunkState>> {
-  const path = jobPaths.state(job.id, state.chunk)
-  let etag: string | undefined
-
-  try {
-    etag = await runner.files.write(path, state, {
-      ifMatch,
-      ttlSec: runner.ttlSec,
-    })
-  } catch (error) {
-    if (!(error instanceof JobFileConflict)) throw error
-  }
-
-  if (etag) return { data: state, etag }
-  const written = await runner.files.read<ChunkState>(path)
-
-  if (
-    !written ||
-    written.data.owner !== state.owner ||
-    written.data.attempt !== state.attempt ||
-    written.data.phase !== state.phase
-  )
-    throw new JobFileConflict(path)
-
-  return written
 }
 
 async function runClaimed(
@@ -482,7 +428,7 @@ async function runClaimed(
       }
 
       // The rest of the chunk is the next event's: sent by this slice, not left to a redelivery.
-      await runner.sendEvent(CHUNK_EVENT_KEY, { jobId: job.id, chunk })
+      await sendNextSlice(runner, job, chunk)
 
       return 'sliced'
     }
@@ -518,46 +464,5 @@ async function runClaimed(
     return 'ran'
   } finally {
     await stopHeartbeat()
-  }
-}
-
-/** After a done (or failed) chunk: the next chunk's event, or the job's end. */
-async function sendNext(
-  runner: ChunkRunner,
-  job: JobDefinition,
-  done: ChunkState
-) {
-  const { files, clock } = runner
-  const failure = failureOfState(done)
-
-  if (failure) {
-    const final: JobFinal = {
-      status: 'failed',
-      finishedAt: done.finishedAt ?? new Date(clock.now()).toISOString(),
-      error: failure,
-      ...(isResumable(failure) ? { resumable: true } : {}),
-    }
-
-    await files.write(jobPaths.final(job.id), final, { ttlSec: runner.ttlSec })
-
-    return
-  }
-
-  if (done.chunk + 1 < job.chunks) {
-    await runner.sendEvent(CHUNK_EVENT_KEY, {
-      jobId: job.id,
-      chunk: done.chunk + 1,
-    })
-
-    return
-  }
-
-  if (!(await files.read<JobFinal>(jobPaths.final(job.id)))) {
-    const final: JobFinal = {
-      status: 'done',
-      finishedAt: done.finishedAt ?? new Date(clock.now()).toISOString(),
-    }
-
-    await files.write(jobPaths.final(job.id), final, { ttlSec: runner.ttlSec })
   }
 }

@@ -1,35 +1,27 @@
 import { randomUUID } from 'crypto'
-import { hostname } from 'os'
 import { Readable } from 'stream'
-
-import type { EventContext } from '@vtex/api'
 
 import { AccessPorts, authorizeJobCaller } from '../access/authorize'
 import { systemClock } from '../bulk/clock'
-import type { Clients } from '../clients'
+import { REPLICA, sendEventOf } from '../events/replica'
 import { RequestError } from '../input/requestError'
 import {
-  appCredentials,
   clockSkewMsFor,
   eventGraceMsFor,
-  itemRetryWindowMsFor,
   jobLimits,
-  leaseMsFor,
   localJobsRefusal,
 } from '../jobs/config'
 import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
-import { createJob, SendEvent } from '../jobs/create'
+import { createJob } from '../jobs/create'
 import { jobPaths } from '../jobs/files'
 import { healerOf } from '../jobs/heal'
-import type { ChunkEvent, JobDefinition } from '../jobs/model'
+import type { JobDefinition } from '../jobs/model'
 import {
   MAX_PAGE,
   noChunkWillStart,
   reportCsv,
   resultsPage,
 } from '../jobs/results'
-import { runChunk } from '../jobs/runChunk'
-import { sliceMsFor } from '../jobs/slice'
 import {
   DoneChunks,
   isFinished,
@@ -41,19 +33,9 @@ import {
 } from '../jobs/summary'
 import { startUndo, undoItemsOf } from '../jobs/undo'
 import type { ScoreTarget } from '../scores/targets'
-import { resolveSettings, settingsFromEnv } from '../settings'
 
-/** This worker process, as its leases name it. */
-const REPLICA = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-/** The chunks this process runs now. */
-const RUNNING_HERE = new Set<string>()
 /** Done chunk states of the jobs read last here: a polled summary reads only the chunks not done. */
 const DONE_CHUNKS = new DoneChunks()
-
-const sendEventOf =
-  (clients: Clients): SendEvent =>
-  (key, body) =>
-    clients.events.sendEvent('', key, body)
 
 /** A read of a job heals it: a stalled job's event is sent again, once for many readers. */
 const healerFor = (ctx: Context) =>
@@ -371,58 +353,6 @@ function statusQuery(ctx: Context): JobStatus[] | undefined {
     )
 
   return values as JobStatus[]
-}
-
-async function settingsFor(ctx: EventContext<Clients>) {
-  if (process.env.SCORE_SETTINGS_FROM_ENV === 'true') return settingsFromEnv()
-  try {
-    return resolveSettings(
-      await ctx.clients.apps.getAppSettings(process.env.VTEX_APP_ID ?? '')
-    )
-  } catch {
-    return resolveSettings(undefined)
-  }
-}
-
-/** The chunk event handler: runs (or skips) one chunk; a throw makes IO deliver the event again. */
-export async function runChunkEvent(ctx: EventContext<Clients>) {
-  const event = ctx.body as Partial<ChunkEvent>
-
-  if (typeof event?.jobId !== 'string' || !Number.isInteger(event.chunk)) {
-    ctx.vtex.logger.warn({ message: 'Malformed score job event', key: ctx.key })
-
-    return
-  }
-
-  const credentials = appCredentials(ctx.vtex.authToken)
-
-  if (!credentials) throw new Error('No app credentials for the chunk event')
-  const settings = await settingsFor(ctx)
-  const outcome = await runChunk(
-    {
-      files: ctx.clients.jobFiles,
-      sendEvent: sendEventOf(ctx.clients),
-      catalog: ctx.clients.catalog,
-      credentials,
-      settings,
-      clock: systemClock,
-      owner: REPLICA,
-      leaseMs: leaseMsFor(settings),
-      clockSkewMs: clockSkewMsFor(),
-      ttlSec: jobLimits().retentionSec,
-      itemRetryWindowMs: itemRetryWindowMsFor(),
-      sliceMs: sliceMsFor(),
-      runningHere: RUNNING_HERE,
-    },
-    { jobId: event.jobId, chunk: event.chunk as number }
-  )
-
-  ctx.vtex.logger.info({
-    message: 'Score job chunk event',
-    jobId: event.jobId,
-    chunk: event.chunk,
-    outcome,
-  })
 }
 
 /**

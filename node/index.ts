@@ -7,6 +7,7 @@ import type {
 import { method, Service } from '@vtex/api'
 
 import { Clients } from './clients'
+import { runChunkEvent } from './events/chunkEvent'
 import type { CallerCredentials } from './clients/credentials'
 import { boundHeapGrowth } from './heap'
 import type { JobDefinition, JobOwner } from './jobs/model'
@@ -20,7 +21,6 @@ import {
   listJobs,
   loadJob,
   resumeJob,
-  runChunkEvent,
   startJob,
   undoJobRoute,
 } from './middlewares/jobs'

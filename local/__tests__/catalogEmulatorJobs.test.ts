@@ -222,7 +222,38 @@ describe('emulated events bus', () => {
     bus.publish({ account: 'acc', workspace: 'master', key: 'chunk', body: {} })
     await bus.idle()
     expect(bus.stats()).toMatchObject({ unrouted: 1, delivered: 4 })
+
     bus.close()
+
+    // With redelivery off, a failed delivery is dropped: nothing is sent again.
+    const once = createEventsBus({
+      declarations: [
+        { handlerId: 'onChunk', sender: 'vtex.app', keys: ['chunk'] },
+      ],
+      senderApp: 'vtex.app@1.2.3',
+      retryDelayMs: 1,
+      redeliver: false,
+    })
+
+    seen.length = 0
+    once.setSubscribers([urlOf(failing), urlOf(healthy)])
+    once.publish({
+      account: 'acc',
+      workspace: 'master',
+      key: 'chunk',
+      body: {},
+    })
+    await once.idle()
+    once.close()
+    expect(seen.map((s) => s.replica)).toEqual(['failing'])
+    expect(once.stats()).toMatchObject({
+      sent: 1,
+      deliveries: 1,
+      delivered: 0,
+      failedDeliveries: 1,
+      redeliveries: 0,
+      dropped: 1,
+    })
     failing.close()
     healthy.close()
   })

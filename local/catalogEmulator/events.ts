@@ -15,6 +15,9 @@ import type { Route } from './http'
  * `x-vtex-credential`. Delivery is at least once: a delivery that fails
  * (no answer, connection lost, any status but 2xx) is sent again, to the
  * next subscriber (round robin), after a backoff, up to `maxAttempts`.
+ * With `redeliver: false` there is no redelivery at all: each event is
+ * delivered once, and one whose delivery fails is dropped. VTEX does not
+ * document that IO redelivers a failed event, so the jobs must work so.
  * `duplicate` sends every event that many extra times, to test idempotency.
  */
 const SEND_PATH = /^\/courier\/v\d+\/([^/]+)\/([^/]+)\/events\/([^/]+)$/
@@ -35,6 +38,8 @@ export interface EventsBusOptions {
   /** What the bus sends as `x-vtex-credential` (on IO: the app's token). */
   credential?: string
   maxAttempts?: number
+  /** `false`: one delivery per event, never again (as if maxAttempts were 1); true by default. */
+  redeliver?: boolean
   /** Backoff before redelivery n is n × this. */
   retryDelayMs?: number
   /** A delivery gets no answer in this long: it is failed and redelivered. */
@@ -91,6 +96,7 @@ export function createEventsBus(options: EventsBusOptions = {}) {
       `${manifest.vendor}.${manifest.name}@${manifest.version}`,
     credential: options.credential ?? 'local-io-app-token',
     maxAttempts: options.maxAttempts ?? 20,
+    redeliver: options.redeliver ?? true,
     retryDelayMs: options.retryDelayMs ?? 500,
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
     duplicate: 0,
@@ -161,7 +167,9 @@ export function createEventsBus(options: EventsBusOptions = {}) {
     })
 
   const deliver = async (handlerId: string, event: SentEvent) => {
-    for (let attempt = 1; attempt <= config.maxAttempts; attempt++) {
+    const attempts = config.redeliver ? config.maxAttempts : 1
+
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (closed) return
       if (attempt > 1) {
         stats.redeliveries += 1
@@ -268,6 +276,7 @@ export function createEventsBus(options: EventsBusOptions = {}) {
           typeof config,
           | 'declarations'
           | 'maxAttempts'
+          | 'redeliver'
           | 'retryDelayMs'
           | 'deliveryTimeoutMs'
           | 'duplicate'

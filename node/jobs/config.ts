@@ -82,3 +82,11 @@ export const itemRetryWindowMsFor = (env: NodeJS.ProcessEnv = process.env) =>
   env.JOB_ITEM_RETRY_WINDOW_MS && /^\d+$/.test(env.JOB_ITEM_RETRY_WINDOW_MS)
     ? Number(env.JOB_ITEM_RETRY_WINDOW_MS)
     : undefined
+
+/**
+ * How long a chunk may wait for its event before a read of the job sends it
+ * again (JOB_EVENT_GRACE_MS, default 15 s): IO delivers an event within a
+ * second or so; sending one twice is harmless.
+ */
+export const eventGraceMsFor = (env: NodeJS.ProcessEnv = process.env) =>
+  positive(env.JOB_EVENT_GRACE_MS, 15_000)

@@ -10,6 +10,7 @@ import {
   JobFinal,
   JobOwner,
 } from './model'
+import type { Healer } from './heal'
 import {
   chunkStates,
   DoneChunks,
@@ -115,6 +116,8 @@ export async function recentJobs(
     statuses?: JobStatus[]
     now?: number
     doneChunks?: DoneChunks
+    /** Heals each stalled job listed (sends its event again, once for many readers). */
+    heal?: Healer
   } = {}
 ): Promise<ListedJob[]> {
   const paths = (await files.list(jobPaths.indexPrefix)).sort()
@@ -134,7 +137,13 @@ export async function recentJobs(
 
         return {
           job,
-          summary: await summarise(files, job, now, options.doneChunks),
+          summary: await summarise(
+            files,
+            job,
+            now,
+            options.doneChunks,
+            options.heal
+          ),
         }
       })
     )

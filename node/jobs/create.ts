@@ -33,8 +33,10 @@ export const FIRST_EVENT_BACKOFF_MS = 250
 
 /**
  * Sends a job's first event, again on a failure (up to FIRST_EVENT_ATTEMPTS,
- * 250, 500, 1000 ms apart): a job stored whose first event was lost never
- * starts by itself. Sending it twice is harmless (the handler is idempotent).
+ * 250, 500, 1000 ms apart). Sending it twice is harmless (the handler is
+ * idempotent). A job stored whose first event never left is still started:
+ * the first read of it (its summary, the job list) finds it stalled and
+ * sends the event again (jobs/heal.ts).
  */
 export async function sendFirstEvent(
   sendEvent: SendEvent,
@@ -75,7 +77,8 @@ export interface NewJob {
 }
 
 export type Created =
-  | { outcome: 'created'; job: JobDefinition }
+  /** `eventPending`: the first event did not leave; the first read of the job sends it. */
+  | { outcome: 'created'; job: JobDefinition; eventPending?: true }
   | { outcome: 'replayed'; jobId: string }
   | { outcome: 'conflict'; jobId: string }
   /** Another creation with this key and body is storing its job now. */
@@ -144,7 +147,10 @@ export async function createJob(
 
     if (claim.outcome === 'replayed') {
       // The first creation may have died before its first event: send it again (idempotent).
-      await sendFirstEvent(sendEvent, clock, { jobId: claim.jobId, chunk: 0 })
+      await sendFirstEvent(sendEvent, clock, {
+        jobId: claim.jobId,
+        chunk: 0,
+      }).catch(() => undefined)
 
       return claim
     }
@@ -205,7 +211,14 @@ export async function createJob(
     { jobId: job.id, createdAt: job.createdAt },
     { ttlSec }
   )
-  await sendFirstEvent(sendEvent, clock, { jobId: job.id, chunk: 0 })
+  // Not sent after every attempt: the job is stored, and the first read of it sends the event again.
+  const started = await sendFirstEvent(sendEvent, clock, {
+    jobId: job.id,
+    chunk: 0,
+  }).then(
+    () => true,
+    () => false
+  )
 
-  return { outcome: 'created', job }
+  return { outcome: 'created', job, ...(started ? {} : { eventPending: true }) }
 }

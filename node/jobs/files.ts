@@ -42,8 +42,15 @@ export const jobPaths = {
   state: (id: string, chunk: number) => `jobs/${id}/chunks/${chunk}/state.json`,
   results: (id: string, chunk: number, attempt: number) =>
     `jobs/${id}/chunks/${chunk}/results-${attempt}.json`,
+  /** The items a claim was about to write, with their Score before the job (jobs/journal.ts). */
+  journal: (id: string, chunk: number, attempt: number) =>
+    `jobs/${id}/chunks/${chunk}/journal-${attempt}.json`,
+  journalPrefix: (id: string, chunk: number) =>
+    `jobs/${id}/chunks/${chunk}/journal-`,
   cancel: (id: string) => `jobs/${id}/cancel.json`,
   final: (id: string) => `jobs/${id}/final.json`,
+  /** The last time a read found the job stalled and sent its event again: how many readers send it once. */
+  kick: (id: string) => `jobs/${id}/kick.json`,
   /** One small file per job, named so that the newest sorts first. */
   indexPrefix: 'index/',
   index: (createdAtMs: number, id: string) =>

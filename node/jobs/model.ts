@@ -64,6 +64,24 @@ export interface ChunkState {
   failure?: JobFailure
   /** Stored before typed failures: the 401/403 that stopped the chunk. Read only. */
   stoppedBy?: number
+  /**
+   * Set while a chunk runs over several events (slices): the items whose
+   * outcome is final so far are in `results-{attempt}.json` of this
+   * checkpoint's attempt; the next slice runs the others.
+   */
+  checkpoint?: SliceCheckpoint
+}
+
+/** What the slices of a chunk have done so far. */
+export interface SliceCheckpoint {
+  /** The claim whose results file holds the items done so far. */
+  attempt: number
+  /** Items of the chunk with a final outcome. */
+  done: number
+  counts: OutcomeCounts
+  /** Epoch ms since which slices made no item succeed (an outage): the item retry window runs from it. */
+  stuckSince?: number
+  at: string
 }
 
 /** `cancel.json`: chunks not started after it are not run. */

@@ -7,6 +7,7 @@ import type {
 import type { ScoreItem } from '../scores/validate'
 import { JobFiles, jobPaths } from './files'
 import type { CancelMark, ChunkState, JobDefinition, JobFinal } from './model'
+import { elementsOf } from './slice'
 import { leaseIsLive, NOT_ATTEMPTED } from './summary'
 
 /** One item's result: an envelope element, or why it has none yet. */
@@ -50,19 +51,32 @@ export async function chunkRows(
     (await files.read<ScoreItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
   // A chunk claimed when the job was cancelled may still finish: its rows are pending until then.
   const neverRuns = finished && !leaseIsLive(state, now)
+  // Items earlier slices finished have their outcome; the others are pending, or never run.
+  const sliced = state?.checkpoint
+    ? elementsOf(
+        (
+          await files.read<ScoreEnvelope>(
+            jobPaths.results(job.id, chunk, state.checkpoint.attempt)
+          )
+        )?.data
+      )
+    : []
+  const byIndex = new Map<number, ResultRow>(sliced.map((e) => [e.index, e]))
 
-  return items.map((item) =>
-    neverRuns
-      ? {
-          ...item,
-          success: 'false' as const,
-          error: 409,
-          code: NOT_ATTEMPTED,
-          errorMessage:
-            'Not attempted: the job was cancelled or stopped before this item.',
-          attempts: 0,
-        }
-      : { ...item, success: 'pending' as const }
+  return items.map(
+    (item) =>
+      byIndex.get(item.index) ??
+      (neverRuns
+        ? {
+            ...item,
+            success: 'false' as const,
+            error: 409,
+            code: NOT_ATTEMPTED,
+            errorMessage:
+              'Not attempted: the job was cancelled or stopped before this item.',
+            attempts: 0,
+          }
+        : { ...item, success: 'pending' as const })
   )
 }
 

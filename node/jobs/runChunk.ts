@@ -7,14 +7,31 @@ import type { ScoreEnvelope } from '../scores/envelope'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import { CATEGORY_TARGET, PRODUCT_TARGET } from '../scores/targets'
 import type { ScoreItem } from '../scores/validate'
-import type { ScoreSettings } from '../settings'
+import { JOB_ITEM_RETRY_WINDOW_MS, ScoreSettings } from '../settings'
 import type { SendEvent } from './create'
 import { JobFileConflict, JobFiles, jobPaths, Versioned } from './files'
-import { chunkFailureOf, failureOfState, isResumable } from './failure'
+import { chunkFailureOf, isResumable } from './failure'
+import {
+  carriedOver,
+  DEFAULT_SLICE_MS,
+  elementsOf,
+  envelopeOf,
+  remainingItems,
+  restateWindow,
+} from './slice'
 import { guardedCatalog, markConflicts } from './undo'
+import { sendNext, sendNextSlice } from './chain'
+import { keptCheckpoint, LeaseLost, writeState } from './lease'
+
+export { LeaseLost } from './lease'
+import {
+  Journal,
+  journalledBefore,
+  journallingCatalog,
+  withJournal,
+} from './journal'
 import {
   CancelMark,
-  CHUNK_EVENT_KEY,
   ChunkEvent,
   ChunkState,
   JobDefinition,
@@ -43,6 +60,8 @@ export interface ChunkRunner {
   ttlSec: number
   /** How long an item's retryable failures are retried (default: JOB_ITEM_RETRY_WINDOW_MS). */
   itemRetryWindowMs?: number
+  /** How long one event runs a chunk before it checkpoints and sends the chunk's event again (default 20 s). */
+  sliceMs?: number
   /** Chunks this process runs now (`jobId:chunk`), so a duplicate delivery here returns at once. */
   runningHere: Set<string>
 }
@@ -50,6 +69,8 @@ export interface ChunkRunner {
 export type ChunkOutcome =
   /** The chunk ran here, and its results are stored. */
   | 'ran'
+  /** A slice of the chunk ran here: checkpointed, and the chunk's event sent again for the rest. */
+  | 'sliced'
   /** Already done (a redelivery): only the next event was sent again. */
   | 'skipped'
   /** Another replica holds a live lease on it and is running it. */
@@ -72,18 +93,6 @@ export const outcomeCountsOf = (envelope: ScoreEnvelope): OutcomeCounts => {
   for (const element of envelope.failedResponses.elements) add(element.code)
 
   return counts
-}
-
-/**
- * Thrown by the fenced Catalog once this replica may no longer hold the
- * lease, and by the handler when another claim replaced its own: the event
- * is then delivered again, and the redelivery finds the chunk as it is now.
- */
-export class LeaseLost extends Error {
-  constructor(detail = 'another replica runs this chunk') {
-    super(`The chunk lease was lost; ${detail}.`)
-    this.name = 'LeaseLost'
-  }
 }
 
 /**
@@ -168,7 +177,12 @@ async function claimAndRun(
         await writeState(
           runner,
           job,
-          { chunk: state.chunk, phase: 'pending', attempt: state.attempt },
+          {
+            chunk: state.chunk,
+            phase: 'pending',
+            attempt: state.attempt,
+            ...keptCheckpoint(state),
+          },
           current.etag
         ).catch((error) => {
           if (!(error instanceof JobFileConflict)) throw error
@@ -185,6 +199,7 @@ async function claimAndRun(
       leaseUntil: now + runner.leaseMs,
       startedAt: new Date(now).toISOString(),
       heartbeatAt: new Date(now).toISOString(),
+      ...keptCheckpoint(state),
     }
 
     let claim: Versioned<ChunkState>
@@ -202,6 +217,7 @@ async function claimAndRun(
         chunk: state.chunk,
         phase: 'pending',
         attempt: claimed.attempt,
+        ...keptCheckpoint(state),
       }
 
       await writeState(runner, job, released, claim.etag).catch(() => undefined)
@@ -215,47 +231,6 @@ async function claimAndRun(
   return 'held'
 }
 
-/**
- * Replaces a chunk's state with If-Match; resolves with the state stored and
- * its ETag. A 412 is not always someone else's write: a write of ours that
- * landed but whose answer was lost, sent again, meets its own ETag change.
- * So on a 412 (or a store that answers no ETag) the state is read back: when
- * it is still this claim (same owner, attempt and phase), that stored state
- * and its ETag are taken (a heartbeat's lease may then be an earlier one of
- * ours); otherwise the JobFileConflict stands.
- */
-async function writeState(
-  runner: ChunkRunner,
-  job: JobDefinition,
-  state: ChunkState,
-  ifMatch: string
-): Promise<Versioned<ChunkState>> {
-  const path = jobPaths.state(job.id, state.chunk)
-  let etag: string | undefined
-
-  try {
-    etag = await runner.files.write(path, state, {
-      ifMatch,
-      ttlSec: runner.ttlSec,
-    })
-  } catch (error) {
-    if (!(error instanceof JobFileConflict)) throw error
-  }
-
-  if (etag) return { data: state, etag }
-  const written = await runner.files.read<ChunkState>(path)
-
-  if (
-    !written ||
-    written.data.owner !== state.owner ||
-    written.data.attempt !== state.attempt ||
-    written.data.phase !== state.phase
-  )
-    throw new JobFileConflict(path)
-
-  return written
-}
-
 async function runClaimed(
   runner: ChunkRunner,
   job: JobDefinition,
@@ -265,6 +240,37 @@ async function runClaimed(
   const chunk = claim.data.chunk
   const items =
     (await files.read<ScoreItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
+  const checkpoint = claim.data.checkpoint
+  // Items earlier slices finished are kept; this slice runs the others.
+  const before = checkpoint
+    ? elementsOf(
+        (
+          await files.read<ScoreEnvelope>(
+            jobPaths.results(job.id, chunk, checkpoint.attempt)
+          )
+        )?.data
+      )
+    : []
+  const slice = remainingItems(items, before)
+  // What earlier claims of the chunk were about to write (a killed replica's PUTs among them).
+  const journalBefore = await journalledBefore(
+    files,
+    job.id,
+    chunk,
+    claim.data.attempt
+  )
+  const journal = new Journal(
+    files,
+    jobPaths.journal(job.id, chunk, claim.data.attempt),
+    runner.ttlSec
+  )
+  const sliceStart = clock.now()
+  const itemWindowMs = runner.itemRetryWindowMs ?? JOB_ITEM_RETRY_WINDOW_MS
+  // Slices that made no item succeed (an outage) share one item retry window, from the first of them.
+  const retryWindowMs =
+    checkpoint?.stuckSince !== undefined
+      ? Math.max(1, checkpoint.stuckSince + itemWindowMs - sliceStart)
+      : itemWindowMs
 
   let lease = claim
   let lost = false
@@ -326,11 +332,13 @@ async function runClaimed(
   }
 
   try {
+    // Each PUT leaves only once its item's {id, previousScore} is in this claim's journal, after the fence's check.
+    const journalled = journallingCatalog(fenced, journal, journalBefore)
     // An undo restores an item only while its Score is still what the job wrote.
-    const catalog = job.undoOf ? guardedCatalog(fenced, items) : fenced
+    const catalog = job.undoOf ? guardedCatalog(journalled, items) : journalled
     const ran = await runScoreBatch(catalog, {
       target: job.kind === 'product' ? PRODUCT_TARGET : CATEGORY_TARGET,
-      items,
+      items: slice,
       settings,
       call: {
         credentials: runner.credentials,
@@ -338,12 +346,11 @@ async function runClaimed(
       },
       dryRun: job.dryRun,
       allowFieldDrift: job.allowFieldDrift,
-      deadlineAt: Number.POSITIVE_INFINITY,
+      // The slice's bound: no call starts after it; items it stops are left for the next slice.
+      deadlineAt: sliceStart + (runner.sliceMs ?? DEFAULT_SLICE_MS),
       // Backoff and the item retry window on the lease's clock: one time for both.
       clock,
-      ...(runner.itemRetryWindowMs
-        ? { retryWindowMs: runner.itemRetryWindowMs }
-        : {}),
+      retryWindowMs,
     })
     const result = job.undoOf
       ? { ...ran, envelope: markConflicts(ran.envelope) }
@@ -358,14 +365,81 @@ async function runClaimed(
         `chunk ${chunk} of job ${job.id} was fenced; it will be redone`
       )
 
+    const ranNow = elementsOf(result.envelope)
+    const carried = result.envelope.failedResponses.elements.filter(carriedOver)
+    const final = ranNow
+      .filter((element) => element.success === 'true' || !carriedOver(element))
+      // The window ran over several slices: say how long it was, not what was left of it.
+      .map((element) => restateWindow(element, itemWindowMs))
+      // An item an earlier claim wrote, found here at the job's Score, is UPDATED from the Score its journal kept.
+      .map((element) =>
+        element.success === 'true'
+          ? withJournal(element, journalBefore)
+          : element
+      )
+    const merged = envelopeOf([...before, ...final], items.length, job.dryRun)
+    // A credential refusal ends the chunk; otherwise items the slice's deadline stopped are run by the next slice.
+    const stopped = result.status === 401 || result.status === 403
+
     await files.write(
       jobPaths.results(job.id, chunk, claim.data.attempt),
-      result.envelope,
+      merged,
       { ttlSec: runner.ttlSec }
     )
 
+    console.log(
+      'slice',
+      chunk,
+      sliceStart,
+      clock.now(),
+      retryWindowMs,
+      carried.length,
+      final.length,
+      carried[0]?.errorMessage,
+      final[0] && JSON.stringify(final[0])
+    )
+    if (carried.length > 0 && !stopped) {
+      const progressed = result.envelope.successfulResponses.quantity > 0
+      const at = clock.now()
+      const next: ChunkState = {
+        chunk,
+        phase: 'pending',
+        attempt: claim.data.attempt,
+        startedAt: claim.data.startedAt,
+        heartbeatAt: new Date(at).toISOString(),
+        checkpoint: {
+          attempt: claim.data.attempt,
+          done:
+            merged.successfulResponses.quantity +
+            merged.failedResponses.quantity,
+          counts: outcomeCountsOf(merged),
+          ...(progressed
+            ? {}
+            : { stuckSince: checkpoint?.stuckSince ?? sliceStart }),
+          at: new Date(at).toISOString(),
+        },
+      }
+
+      try {
+        await writeState(runner, job, next, lease.etag)
+      } catch (error) {
+        if (error instanceof JobFileConflict) throw new LeaseLost()
+        throw error
+      }
+
+      // The rest of the chunk is the next event's: sent by this slice, not left to a redelivery.
+      await sendNextSlice(runner, job, chunk)
+
+      return 'sliced'
+    }
+
     const finishedAt = new Date(clock.now()).toISOString()
-    const failure = chunkFailureOf(result.status, result.envelope)
+    // An outage fails the chunk only when no item of it succeeded, in any slice.
+    const status =
+      result.status >= 500 && merged.successfulResponses.quantity > 0
+        ? 200
+        : result.status
+    const failure = chunkFailureOf(status, merged)
     const done: ChunkState = {
       chunk,
       // An outage leaves the chunk to run again on a resume; a credential refusal ends it.
@@ -374,7 +448,7 @@ async function runClaimed(
       owner: claim.data.owner,
       startedAt: claim.data.startedAt,
       finishedAt,
-      counts: outcomeCountsOf(result.envelope),
+      counts: outcomeCountsOf(merged),
       ...(failure ? { failure } : {}),
     }
 
@@ -390,46 +464,5 @@ async function runClaimed(
     return 'ran'
   } finally {
     await stopHeartbeat()
-  }
-}
-
-/** After a done (or failed) chunk: the next chunk's event, or the job's end. */
-async function sendNext(
-  runner: ChunkRunner,
-  job: JobDefinition,
-  done: ChunkState
-) {
-  const { files, clock } = runner
-  const failure = failureOfState(done)
-
-  if (failure) {
-    const final: JobFinal = {
-      status: 'failed',
-      finishedAt: done.finishedAt ?? new Date(clock.now()).toISOString(),
-      error: failure,
-      ...(isResumable(failure) ? { resumable: true } : {}),
-    }
-
-    await files.write(jobPaths.final(job.id), final, { ttlSec: runner.ttlSec })
-
-    return
-  }
-
-  if (done.chunk + 1 < job.chunks) {
-    await runner.sendEvent(CHUNK_EVENT_KEY, {
-      jobId: job.id,
-      chunk: done.chunk + 1,
-    })
-
-    return
-  }
-
-  if (!(await files.read<JobFinal>(jobPaths.final(job.id)))) {
-    const final: JobFinal = {
-      status: 'done',
-      finishedAt: done.finishedAt ?? new Date(clock.now()).toISOString(),
-    }
-
-    await files.write(jobPaths.final(job.id), final, { ttlSec: runner.ttlSec })
   }
 }

@@ -1,4 +1,5 @@
-import { JobFiles, jobPaths } from './files'
+import { JobFiles, jobPaths, Versioned } from './files'
+import type { Healer, Stalled } from './heal'
 import type {
   CancelMark,
   ChunkState,
@@ -48,6 +49,12 @@ export interface JobSummary {
   undoOf?: string
   /** What stopped a failed job; `resumable` when a resume may take it up again (an outage). */
   error?: JobFailure & { resumable: boolean }
+  /**
+   * A job that is not finished but that nothing runs now: its holder died
+   * (the lease ran out) or the event of its next chunk never came. The read
+   * that found it sent that chunk's event again (`resent`), or could not.
+   */
+  stalled?: Stalled
   links: Record<string, string>
 }
 
@@ -171,25 +178,57 @@ export async function chunkStates(
   return states
 }
 
-/**
- * The constant-size summary of a job, from its definition and chunk states;
- * it reads no Catalog. A running chunk whose lease ran out by `now` (its
- * replica died) counts as not running: a cancelled job with one reads
- * cancelled, not cancelling. With `doneChunks`, only the chunks not seen
- * done are read.
- */
-export async function summarise(
+/** What a summary is made from: every chunk's state, the cancel mark and the final file. */
+export interface JobRead {
+  states: Array<ChunkState | undefined>
+  cancel: Versioned<CancelMark> | null
+  final: Versioned<JobFinal> | null
+}
+
+/** Reads what a summary needs (with `doneChunks`, only the chunks not seen done). */
+export async function readJob(
   files: JobFiles,
   job: JobDefinition,
-  now: number = Date.now(),
   doneChunks?: DoneChunks
-): Promise<JobSummary> {
+): Promise<JobRead> {
   const [states, cancel, final] = await Promise.all([
     chunkStates(files, job, doneChunks),
     files.read<CancelMark>(jobPaths.cancel(job.id)),
     files.read<JobFinal>(jobPaths.final(job.id)),
   ])
 
+  return { states, cancel, final }
+}
+
+/**
+ * The constant-size summary of a job, from its definition and chunk states;
+ * it reads no Catalog. A running chunk whose lease ran out by `now` (its
+ * replica died) counts as not running: a cancelled job with one reads
+ * cancelled, not cancelling. With `doneChunks`, only the chunks not seen
+ * done are read. With `heal`, a job found stalled (its lease ran out, or
+ * the event of its next chunk never came) has that chunk's event sent again,
+ * once for many readers, and the summary says so (`stalled`).
+ */
+export async function summarise(
+  files: JobFiles,
+  job: JobDefinition,
+  now: number = Date.now(),
+  doneChunks?: DoneChunks,
+  heal?: Healer
+): Promise<JobSummary> {
+  const read = await readJob(files, job, doneChunks)
+  const summary = summaryFrom(job, read, now)
+  const stalled = heal ? await heal(job, read, now) : undefined
+
+  return stalled ? { ...summary, stalled } : summary
+}
+
+/** The summary of a job read by readJob, as it is at `now`. */
+export function summaryFrom(
+  job: JobDefinition,
+  { states, cancel, final }: JobRead,
+  now: number
+): JobSummary {
   const counts: OutcomeCounts = {}
   let done = 0
   let chunksDone = 0
@@ -210,6 +249,19 @@ export async function summarise(
       startedAt = state.startedAt
     for (const at of [state.heartbeatAt, state.finishedAt])
       if (at && at > updatedAt) updatedAt = at
+    // Items earlier slices of a chunk finished count, whatever the chunk does now.
+    const sliced = state.checkpoint
+    const addCounts = (of: OutcomeCounts | undefined) => {
+      for (const [code, n] of Object.entries(of ?? {}))
+        counts[code] = (counts[code] ?? 0) + n
+    }
+
+    if (state.phase !== 'done' && state.phase !== 'failed' && sliced) {
+      started = true
+      done += sliced.done
+      addCounts(sliced.counts)
+    }
+
     if (state.phase === 'running') {
       started = true
       if (leaseIsLive(state, now)) {
@@ -221,15 +273,14 @@ export async function summarise(
 
     // A chunk an outage failed has its results too: its items count, though the chunk is not done.
     if (state.phase !== 'done' && state.phase !== 'failed') {
-      notRun += size
+      notRun += size - (sliced?.done ?? 0)
 
       return
     }
 
     if (state.phase === 'done') chunksDone += 1
     done += size
-    for (const [code, n] of Object.entries(state.counts ?? {}))
-      counts[code] = (counts[code] ?? 0) + n
+    addCounts(state.counts)
   })
 
   // Once no chunk will start, unrun items are NOT_ATTEMPTED, as the results and both CSVs show them.

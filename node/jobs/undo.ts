@@ -6,6 +6,7 @@ import type { ScoreEnvelope } from '../scores/envelope'
 import type { ScoreItem } from '../scores/validate'
 import { createJob, Created, JobLimits, SendEvent } from './create'
 import type { JobFiles } from './files'
+import { journalledBefore } from './journal'
 import type { JobDefinition, JobOwner } from './model'
 import { chunkRows } from './results'
 import { JobStatus, summaryOf } from './summary'
@@ -20,15 +21,42 @@ const CONFLICT_MESSAGE = /^Score changed since the job wrote it/
 
 /**
  * The items an undo job restores: every item the job updated (not those
- * unchanged, failed or never run), back to its previousScore. An item whose
- * previousScore was empty cannot be restored and is left out.
+ * unchanged, failed or never run), back to its previousScore, and every item
+ * without a success row that a claim journalled before its PUT (a replica
+ * killed in a chunk no claim finished, as in a job cancelled then). An item
+ * whose previousScore was empty cannot be restored and is left out.
  */
 export async function undoItemsOf(files: JobFiles, job: JobDefinition) {
   const items: UndoItem[] = []
   let unrestorable = 0
 
   for (let chunk = 0; chunk < job.chunks; chunk++) {
-    for (const row of await chunkRows(files, job, chunk, true)) {
+    const rows = await chunkRows(files, job, chunk, true)
+    // Items with no success row that a claim journalled (a replica killed after its PUT, in a chunk nobody ran again).
+    const journalled = rows.some((row) => row.success !== 'true')
+      ? await journalledBefore(files, job.id, chunk, Number.MAX_SAFE_INTEGER)
+      : new Map<number, number | null>()
+
+    for (const row of rows) {
+      if (row.success !== 'true' && journalled.has(row.id)) {
+        const previousScore = journalled.get(row.id) ?? null
+
+        if (previousScore === row.score) continue
+        if (previousScore === null) {
+          unrestorable += 1
+          continue
+        }
+
+        // Restored only while the Score is still the job's: a PUT that never landed reads UNCHANGED.
+        items.push({
+          index: items.length,
+          id: row.id,
+          score: previousScore,
+          expect: row.score,
+        })
+        continue
+      }
+
       if (row.success !== 'true' || row.unchanged || row.dryRun) continue
       if (typeof row.previousScore !== 'number') {
         unrestorable += 1

@@ -1,34 +1,29 @@
 import { randomUUID } from 'crypto'
-import { hostname } from 'os'
 import { Readable } from 'stream'
-
-import type { EventContext } from '@vtex/api'
 
 import { jobCallerOf } from '../access/authorize'
 import { systemClock } from '../bulk/clock'
-import type { Clients } from '../clients'
+import { REPLICA, sendEventOf } from '../events/replica'
 import { assertKnownQuery, integerQuery } from '../input/query'
 import { RequestError } from '../input/requestError'
 import {
-  appCredentials,
   clockSkewMsFor,
-  itemRetryWindowMsFor,
+  eventGraceMsFor,
   jobLimits,
-  leaseMsFor,
   localJobsRefusal,
 } from '../jobs/config'
 import { cancelJob, recentJobs, resumeJob as resume } from '../jobs/control'
-import { createJob, SendEvent } from '../jobs/create'
+import { createJob } from '../jobs/create'
 import { delimiterNamed, resultSheet, sheetType } from '../jobs/csvWriter'
 import { jobPaths } from '../jobs/files'
-import type { ChunkEvent, JobDefinition } from '../jobs/model'
+import { healerOf } from '../jobs/heal'
+import type { JobDefinition } from '../jobs/model'
 import {
   chunkRows,
   MAX_PAGE,
   noChunkWillStart,
   resultsPage,
 } from '../jobs/results'
-import { runChunk } from '../jobs/runChunk'
 import {
   DoneChunks,
   isFinished,
@@ -40,19 +35,18 @@ import {
 } from '../jobs/summary'
 import { startUndo, undoItemsOf } from '../jobs/undo'
 import type { ScoreTarget } from '../scores/targets'
-import { resolveSettings, settingsFromEnv } from '../settings'
 
-/** This worker process, as its leases name it. */
-const REPLICA = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-/** The chunks this process runs now. */
-const RUNNING_HERE = new Set<string>()
 /** Done chunk states of the jobs read last here: a polled summary reads only the chunks not done. */
 const DONE_CHUNKS = new DoneChunks()
 
-const sendEventOf =
-  (clients: Clients): SendEvent =>
-  (key, body) =>
-    clients.events.sendEvent('', key, body)
+/** A read of a job heals it: a stalled job's event is sent again, once for many readers. */
+const healerFor = (ctx: Context) =>
+  healerOf(ctx.clients.jobFiles, sendEventOf(ctx.clients), {
+    clockSkewMs: clockSkewMsFor(),
+    eventGraceMs: eventGraceMsFor(),
+    ttlSec: jobLimits().retentionSec,
+    owner: REPLICA,
+  })
 
 const noStore = (ctx: Context) => ctx.set('Cache-Control', 'no-store')
 
@@ -159,7 +153,7 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
   await next()
 }
 
-/** GET a job: its constant-size summary. */
+/** GET a job: its constant-size summary; a stalled job is healed (its event sent again). */
 export async function jobSummary(ctx: Context) {
   assertKnownQuery(ctx.query, [])
   noStore(ctx)
@@ -167,7 +161,8 @@ export async function jobSummary(ctx: Context) {
     ctx.clients.jobFiles,
     ctx.state.job,
     systemClock.now(),
-    DONE_CHUNKS
+    DONE_CHUNKS,
+    healerFor(ctx)
   )
 }
 
@@ -332,6 +327,7 @@ export async function listJobs(ctx: Context) {
     statuses,
     now: systemClock.now(),
     doneChunks: DONE_CHUNKS,
+    heal: healerFor(ctx),
   })
 
   noStore(ctx)
@@ -352,6 +348,7 @@ export async function listJobs(ctx: Context) {
       startedBy: job.startedBy,
       ...(job.undoOf ? { undoOf: job.undoOf } : {}),
       ...(summary.error ? { error: summary.error } : {}),
+      ...(summary.stalled ? { stalled: summary.stalled } : {}),
       links: { self: linksOf(job.id).self },
     })),
   }
@@ -376,57 +373,6 @@ function statusQuery(ctx: Context): JobStatus[] | undefined {
     )
 
   return values as JobStatus[]
-}
-
-async function settingsFor(ctx: EventContext<Clients>) {
-  if (process.env.SCORE_SETTINGS_FROM_ENV === 'true') return settingsFromEnv()
-  try {
-    return resolveSettings(
-      await ctx.clients.apps.getAppSettings(process.env.VTEX_APP_ID ?? '')
-    )
-  } catch {
-    return resolveSettings(undefined)
-  }
-}
-
-/** The chunk event handler: runs (or skips) one chunk; a throw makes IO deliver the event again. */
-export async function runChunkEvent(ctx: EventContext<Clients>) {
-  const event = ctx.body as Partial<ChunkEvent>
-
-  if (typeof event?.jobId !== 'string' || !Number.isInteger(event.chunk)) {
-    ctx.vtex.logger.warn({ message: 'Malformed score job event', key: ctx.key })
-
-    return
-  }
-
-  const credentials = appCredentials(ctx.vtex.authToken)
-
-  if (!credentials) throw new Error('No app credentials for the chunk event')
-  const settings = await settingsFor(ctx)
-  const outcome = await runChunk(
-    {
-      files: ctx.clients.jobFiles,
-      sendEvent: sendEventOf(ctx.clients),
-      catalog: ctx.clients.catalog,
-      credentials,
-      settings,
-      clock: systemClock,
-      owner: REPLICA,
-      leaseMs: leaseMsFor(settings),
-      clockSkewMs: clockSkewMsFor(),
-      ttlSec: jobLimits().retentionSec,
-      itemRetryWindowMs: itemRetryWindowMsFor(),
-      runningHere: RUNNING_HERE,
-    },
-    { jobId: event.jobId, chunk: event.chunk as number }
-  )
-
-  ctx.vtex.logger.info({
-    message: 'Score job chunk event',
-    jobId: event.jobId,
-    chunk: event.chunk,
-    outcome,
-  })
 }
 
 /**

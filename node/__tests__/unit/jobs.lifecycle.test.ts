@@ -18,6 +18,7 @@ import {
 import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
 import { noChunkWillStart, reportCsv, resultsPage } from '../../jobs/results'
 import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
+import { healerOf } from '../../jobs/heal'
 import { DoneChunks, summarise } from '../../jobs/summary'
 import { startUndo, undoItemsOf, undoJobIdOf } from '../../jobs/undo'
 import { DEFAULT_SETTINGS } from '../../settings'
@@ -333,28 +334,50 @@ describe('the first event', () => {
     expect(attempts).toEqual([0, 250, 750])
   })
 
-  it('fails the creation after four refusals, so the caller knows the job did not start', async () => {
+  it('stores the job after four refusals, and the first read of it past the grace sends the event again', async () => {
     const files = new MemoryFiles()
     const clock = new FakeClock(IDLE_TURNS)
     let attempts = 0
-    const sendEvent = async () => {
+    let courierUp = false
+    const sent: ChunkEvent[] = []
+    const sendEvent = async (_key: string, body: ChunkEvent) => {
       attempts += 1
-      throw new Error('courier unreachable')
+      if (!courierUp) throw new Error('courier unreachable')
+      sent.push(body)
     }
-
-    await expect(
-      clock.run(
-        createJob(
-          files,
-          sendEvent,
-          clock,
-          job('cccccccc-2222-3333-4444-666666666666'),
-          LIMITS
-        )
+    const created = await clock.run(
+      createJob(
+        files,
+        sendEvent,
+        clock,
+        job('cccccccc-2222-3333-4444-666666666666'),
+        LIMITS
       )
-    ).rejects.toThrow('courier unreachable')
+    )
+
+    expect(created).toMatchObject({ outcome: 'created', eventPending: true })
     expect(attempts).toBe(4)
     expect(clock.now()).toBe(250 + 500 + 1000)
+    if (created.outcome !== 'created') throw new Error('not created')
+    courierUp = true
+    const heal = healerOf(files, sendEvent, {
+      clockSkewMs: 0,
+      eventGraceMs: 5000,
+      ttlSec: 3600,
+      owner: 'reader',
+    })
+
+    // Within the grace the event may still be on its way: nothing is sent.
+    expect(
+      (await summarise(files, created.job, 4000, undefined, heal)).stalled
+    ).toBeUndefined()
+    const later = await summarise(files, created.job, 5001, undefined, heal)
+
+    expect(later).toMatchObject({
+      status: 'queued',
+      stalled: { chunk: 0, reason: 'NO_EVENT', resent: true },
+    })
+    expect(sent).toEqual([{ jobId: created.job.id, chunk: 0 }])
   })
 })
 
@@ -920,6 +943,407 @@ describe('runChunk', () => {
   })
 })
 
+async function collect(parts: AsyncIterable<string>) {
+  let text = ''
+
+  for await (const part of parts) text += part
+
+  return text
+}
+
+describe('slices', () => {
+  /** A Catalog whose reads take a second (virtual time): a chunk of 10 items at concurrency 2 takes about 5 s. */
+  async function slowSetup(n: number) {
+    const s = await setup(n)
+
+    s.catalog.read.mockImplementation(async (_kind, id) => {
+      await s.clock.sleep(1000)
+
+      return productOf(id, s.scores.get(id) ?? 0)
+    })
+
+    return s
+  }
+
+  /** Runs events one at a time with a 2 s slice, until none is left. */
+  async function drainSliced(s: Awaited<ReturnType<typeof setup>>) {
+    const outcomes: string[] = []
+
+    while (s.events.length > 0) {
+      const event = s.events.shift() as ChunkEvent
+
+      outcomes.push(
+        await s.clock.run(runChunk({ ...s.runner('a'), sliceMs: 2000 }, event))
+      )
+    }
+
+    return outcomes
+  }
+
+  it('runs a chunk over several events, each bounded, checkpointed, and sending the next itself; each item written once', async () => {
+    const s = await slowSetup(25)
+    const first = s.events.shift() as ChunkEvent
+    const startedAt = s.clock.now()
+
+    expect(
+      await s.clock.run(runChunk({ ...s.runner('a'), sliceMs: 2000 }, first))
+    ).toBe('sliced')
+    // The slice ended within its bound (plus a call in flight), and sent the chunk's own event again.
+    expect(s.clock.now() - startedAt).toBeLessThan(2000 + 1000 + 100)
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 0 }])
+    const state = (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 0)))
+      ?.data
+
+    expect(state).toMatchObject({
+      phase: 'pending',
+      checkpoint: { attempt: 1, done: expect.any(Number) },
+    })
+    const doneSoFar = state?.checkpoint?.done ?? 0
+
+    expect(doneSoFar).toBeGreaterThan(0)
+    expect(doneSoFar).toBeLessThan(10)
+    // The summary and the results count what the slice finished; the rest is pending.
+    const summary = await summarise(s.files, s.job, s.clock.now())
+
+    expect(summary).toMatchObject({
+      status: 'running',
+      progress: { done: doneSoFar },
+      counts: { UPDATED: doneSoFar },
+    })
+    const page = await resultsPage(s.files, s.job, 0, 10, false)
+
+    expect(page.elements.filter((r) => r.success === 'true')).toHaveLength(
+      doneSoFar
+    )
+    expect(page.elements.filter((r) => r.success === 'pending')).toHaveLength(
+      10 - doneSoFar
+    )
+
+    const outcomes = await drainSliced(s)
+
+    expect(outcomes.filter((o) => o === 'ran')).toHaveLength(3)
+    expect(outcomes.filter((o) => o === 'sliced').length).toBeGreaterThan(2)
+    expect([...s.puts.values()]).toEqual(Array(25).fill(1))
+    expect(await summarise(s.files, s.job, s.clock.now())).toMatchObject({
+      status: 'done',
+      counts: { UPDATED: 25 },
+      progress: { done: 25, chunksDone: 3 },
+    })
+    const report = await collect(reportCsv(s.files, s.job, true))
+
+    expect(
+      report.split('\r\n').filter((l) => l.includes(',true,'))
+    ).toHaveLength(25)
+  })
+
+  it('agrees everywhere when a job is cancelled between two slices of a chunk', async () => {
+    const s = await slowSetup(25)
+    const first = s.events.shift() as ChunkEvent
+
+    expect(
+      await s.clock.run(runChunk({ ...s.runner('a'), sliceMs: 2000 }, first))
+    ).toBe('sliced')
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    expect(await drainSliced(s)).toEqual(['cancelled'])
+    const summary = await summarise(s.files, s.job, s.clock.now())
+    const written = s.puts.size
+
+    expect(summary).toMatchObject({
+      status: 'cancelled',
+      progress: { done: written, notRun: 25 - written },
+      counts: { UPDATED: written, NOT_ATTEMPTED: 25 - written },
+      succeeded: written,
+      failed: 25 - written,
+    })
+    const failedRows = await collect(reportCsv(s.files, s.job, true, 'failed'))
+
+    expect(failedRows.split('\r\n').slice(1, -1)).toHaveLength(25 - written)
+  })
+})
+
+describe('the journal of writes', () => {
+  it("has each item's {id, previousScore} durable before its PUT leaves, in a few batched writes", async () => {
+    const s = await setup(10)
+    const journalPath = jobPaths.journal(s.job.id, 0, 1)
+    const missing: number[] = []
+    let journalWrites = 0
+    const write = s.files.write.bind(s.files)
+
+    s.files.write = async (p, d, o) => {
+      if (p === journalPath) journalWrites += 1
+
+      return write(p, d, o)
+    }
+
+    s.scores.set(3, 42)
+    const put = s.catalog.write.getMockImplementation()!
+
+    s.catalog.write.mockImplementation(async (kind, id, body) => {
+      const entries = JSON.parse(s.files.files.get(journalPath)?.text ?? '[]')
+
+      if (!entries.some((e: { id: number }) => e.id === id)) missing.push(id)
+
+      return put(kind, id, body)
+    })
+    const runner = s.runner('a')
+
+    // Ten PUTs in flight at once share the journal's writes.
+    await s.clock.run(
+      runChunk(
+        { ...runner, settings: { ...runner.settings, concurrency: 10 } },
+        s.events.shift() as ChunkEvent
+      )
+    )
+    const journal = JSON.parse(s.files.files.get(journalPath)?.text ?? '[]')
+
+    expect(missing).toEqual([])
+    expect(journal).toHaveLength(10)
+    expect(journal).toContainEqual({ id: 3, previousScore: 42 })
+    expect(journalWrites).toBeLessThanOrEqual(3)
+  })
+
+  it('reports UPDATED, and undoes, items a killed replica wrote that the replica taking the chunk over found at the new Score', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    const state = await s.files.read<ChunkState>(path)
+
+    s.events.length = 0
+    for (let id = 1; id <= 10; id++) s.scores.set(id, 7)
+    // A replica claimed chunk 0, journalled items 1-4, wrote them, and was killed.
+    await s.files.write(
+      path,
+      {
+        chunk: 0,
+        phase: 'running',
+        attempt: 1,
+        owner: 'dead',
+        leaseUntil: 5000,
+      },
+      { ifMatch: state?.etag }
+    )
+    await s.files.write(
+      jobPaths.journal(s.job.id, 0, 1),
+      [1, 2, 3, 4].map((id) => ({ id, previousScore: 7 }))
+    )
+    for (let id = 1; id <= 4; id++) s.scores.set(id, 100 + id - 1)
+
+    expect(
+      await s.clock.run(
+        runChunk(s.runner('alive'), { jobId: s.job.id, chunk: 0 })
+      )
+    ).toBe('ran')
+    // Only the items the dead replica had not written were written again.
+    expect([...s.puts.keys()].sort((a, b) => a - b)).toEqual([
+      5, 6, 7, 8, 9, 10,
+    ])
+    expect(await summarise(s.files, s.job)).toMatchObject({
+      status: 'done',
+      counts: { UPDATED: 10 },
+    })
+    const { items: undo } = await undoItemsOf(s.files, s.job)
+
+    expect(undo).toHaveLength(10)
+    expect(undo.every((item) => item.score === 7)).toBe(true)
+  })
+
+  it('undoes items a killed replica wrote in a chunk nobody ran again (the job was cancelled)', async () => {
+    const s = await setup(10)
+    const path = jobPaths.state(s.job.id, 0)
+    const state = await s.files.read<ChunkState>(path)
+
+    for (let id = 1; id <= 10; id++) s.scores.set(id, 7)
+    await s.files.write(
+      path,
+      { chunk: 0, phase: 'running', attempt: 1, owner: 'dead', leaseUntil: 5 },
+      { ifMatch: state?.etag }
+    )
+    // Items 1-3 journalled and written, item 4 journalled only (its PUT never left), then the replica died.
+    await s.files.write(
+      jobPaths.journal(s.job.id, 0, 1),
+      [1, 2, 3, 4].map((id) => ({ id, previousScore: 7 }))
+    )
+    for (let id = 1; id <= 3; id++) s.scores.set(id, 100 + id - 1)
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    expect((await summarise(s.files, s.job, 10)).status).toBe('cancelled')
+
+    const { items: undo } = await undoItemsOf(s.files, s.job)
+
+    expect(undo.map((item) => [item.id, item.score, item.expect])).toEqual([
+      [1, 7, 100],
+      [2, 7, 101],
+      [3, 7, 102],
+      [4, 7, 103],
+    ])
+  })
+})
+
+describe('self-healing reads', () => {
+  const timing = { clockSkewMs: 1000, eventGraceMs: 5000 }
+  const healer = (s: Awaited<ReturnType<typeof setup>>, owner = 'reader') =>
+    healerOf(s.files, s.sendEvent, { ...timing, ttlSec: 3600, owner })
+
+  /** A replica claimed chunk `chunk` with a lease to `leaseUntil`, then died. */
+  async function deadClaim(
+    s: Awaited<ReturnType<typeof setup>>,
+    chunk: number,
+    leaseUntil: number
+  ) {
+    const path = jobPaths.state(s.job.id, chunk)
+    const state = await s.files.read<ChunkState>(path)
+
+    await s.files.write(
+      path,
+      {
+        chunk,
+        phase: 'running',
+        attempt: 1,
+        owner: 'dead',
+        leaseUntil,
+        startedAt: new Date(0).toISOString(),
+        heartbeatAt: new Date(0).toISOString(),
+      },
+      { ifMatch: state?.etag }
+    )
+  }
+
+  it('sends the event of a chunk whose holder died once, for twenty concurrent readers, only after the lease and the skew margin', async () => {
+    const s = await setup(35)
+
+    s.events.length = 0
+    await deadClaim(s, 0, 6000)
+    const read = (now: number, owner: string) =>
+      summarise(s.files, s.job, now, undefined, healer(s, owner))
+
+    // The lease and the skew margin have not run out: a running job, nothing sent.
+    const live = await read(6999, 'r')
+
+    expect(live.status).toBe('running')
+    expect(live.stalled).toBeUndefined()
+    expect(s.events).toEqual([])
+    const reads = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => read(7000, `r${n}`))
+    )
+
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 0 }])
+    expect(
+      reads.every(
+        (r) =>
+          r.status === 'running' &&
+          r.stalled?.reason === 'LEASE_EXPIRED' &&
+          r.stalled.chunk === 0 &&
+          r.stalled.resent
+      )
+    ).toBe(true)
+    // Within the grace, a read does not send it again; after it, the stall still there is sent again.
+    await read(11_999, 'r')
+    expect(s.events).toHaveLength(1)
+    await read(12_000, 'r')
+    expect(s.events).toHaveLength(2)
+
+    // The event sent by the read finishes the job, each item once (the handler waits out the lease on its clock).
+    s.events.length = 1
+    await drain(s)
+    const done = await summarise(
+      s.files,
+      s.job,
+      s.clock.now(),
+      undefined,
+      healer(s)
+    )
+
+    expect(done.status).toBe('done')
+    expect(done.stalled).toBeUndefined()
+    expect([...s.puts.values()]).toEqual(Array(35).fill(1))
+  })
+
+  it("sends the next chunk's event when it was lost after a chunk ended", async () => {
+    const s = await setup(35)
+    const first = s.events.shift() as ChunkEvent
+
+    await s.clock.run(runChunk(s.runner('a'), first))
+    // The event of chunk 1 was lost.
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 1 }])
+    s.events.length = 0
+    const endedAt = Date.parse(
+      (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 0)))?.data
+        .finishedAt ?? ''
+    )
+
+    expect(
+      (await summarise(s.files, s.job, endedAt + 4999, undefined, healer(s)))
+        .stalled
+    ).toBeUndefined()
+    const stalled = await summarise(
+      s.files,
+      s.job,
+      endedAt + 5000,
+      undefined,
+      healer(s)
+    )
+
+    expect(stalled.stalled).toMatchObject({ chunk: 1, reason: 'NO_EVENT' })
+    expect(s.events).toEqual([{ jobId: s.job.id, chunk: 1 }])
+    await drain(s)
+    expect((await summarise(s.files, s.job)).status).toBe('done')
+  })
+
+  it('ends a job whose last chunk is done but which was never ended', async () => {
+    const s = await setup(15)
+
+    await drain(s)
+    await s.files.remove(jobPaths.final(s.job.id), {
+      ifMatch: (await s.files.read(jobPaths.final(s.job.id)))!.etag,
+    })
+    const summary = await summarise(s.files, s.job, 1e9, undefined, healer(s))
+
+    expect(summary.stalled).toMatchObject({ chunk: 1, reason: 'NO_EVENT' })
+    await drain(s)
+    expect((await summarise(s.files, s.job)).status).toBe('done')
+  })
+
+  it('says a job is stalled, not sent, when the bus refuses the event; the next read sends it', async () => {
+    const s = await setup(15)
+    let refuse = true
+    const sent: ChunkEvent[] = []
+    const heal = healerOf(
+      s.files,
+      async (_key, body) => {
+        if (refuse) throw new Error('courier answered 503')
+        sent.push(body)
+      },
+      { ...timing, ttlSec: 3600, owner: 'reader' }
+    )
+
+    await deadClaim(s, 0, 1000)
+    const refused = await summarise(s.files, s.job, 3000, undefined, heal)
+
+    expect(refused.status).toBe('running')
+    expect(refused.stalled).toMatchObject({
+      chunk: 0,
+      reason: 'LEASE_EXPIRED',
+      resent: false,
+    })
+    refuse = false
+    const healed = await summarise(s.files, s.job, 3001, undefined, heal)
+
+    expect(healed.stalled).toMatchObject({ resent: true })
+    expect(sent).toEqual([{ jobId: s.job.id, chunk: 0 }])
+  })
+
+  it('never heals a cancelled, done or failed job', async () => {
+    const s = await setup(15)
+
+    await deadClaim(s, 0, 1000)
+    await cancelJob(s.files, s.clock, s.job, OWNER, 3600)
+    s.events.length = 0
+    const summary = await summarise(s.files, s.job, 1e9, undefined, healer(s))
+
+    expect(summary.status).toBe('cancelled')
+    expect(summary.stalled).toBeUndefined()
+    expect(s.events).toEqual([])
+  })
+})
+
 describe('typed job failures', () => {
   it("fails a job on an outage with the Catalog's answer, and resumes it once the Catalog is back", async () => {
     let down = false
@@ -933,7 +1357,8 @@ describe('typed job failures', () => {
     const failed = await summarise(s.files, s.job, s.clock.now())
     const downReads = s.catalog.read.mock.calls.length
 
-    expect(outcomes).toEqual(['ran'])
+    // The outage outlasts a slice (20 s): the chunk checkpoints, and its next slice ends the window.
+    expect(outcomes).toEqual(['sliced', 'ran'])
     expect(failed).toMatchObject({
       status: 'failed',
       error: {
@@ -948,6 +1373,15 @@ describe('typed job failures', () => {
     })
     // Each item was retried through its window, then failed with the outage as its cause.
     expect(failed.counts.DEADLINE_EXCEEDED).toBe(10)
+    const rows = await resultsPage(s.files, s.job, 10, 10, true)
+
+    expect(
+      rows.elements.every(
+        (row) =>
+          row.success === 'false' &&
+          row.errorMessage.startsWith("The item's retry window of 20s ended")
+      )
+    ).toBe(true)
     expect(downReads - 10).toBeGreaterThan(2 * 10)
     expect(
       (await s.files.read<ChunkState>(jobPaths.state(s.job.id, 1)))?.data

@@ -1,0 +1,87 @@
+import type {
+  FailureElement,
+  ScoreEnvelope,
+  SuccessElement,
+} from '../scores/envelope'
+import type { ScoreItem } from '../scores/validate'
+
+/**
+ * A slice: the part of a chunk one event runs. Each event runs the chunk's
+ * items not yet final for at most JOB_SLICE_MS (default 20 s, a third of
+ * the 60 s `timeout` service.json allows, the only time bound VTEX
+ * documents near event handlers), checkpoints what it finished, and sends
+ * the chunk's event again for the rest.
+ */
+export const DEFAULT_SLICE_MS = 20_000
+
+const positive = (value: string | undefined, fallback: number) =>
+  value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback
+
+/** JOB_SLICE_MS (tests shrink it), at most 40 s: well inside the 60 s bound. */
+export const sliceMsFor = (env: NodeJS.ProcessEnv = process.env) =>
+  Math.min(positive(env.JOB_SLICE_MS, DEFAULT_SLICE_MS), 40_000)
+
+const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED'
+/** The engine's message when an item's own retry window ended: that outcome is final. */
+const ITEM_WINDOW = /^The item's retry window/
+
+/**
+ * Whether an item's outcome is left for the next slice: the slice's
+ * deadline stopped it (never sent, or a retry not made in time). An item
+ * whose own retry window ended is final.
+ */
+export const carriedOver = (element: FailureElement) =>
+  element.code === DEADLINE_EXCEEDED && !ITEM_WINDOW.test(element.errorMessage)
+
+export type Element = SuccessElement | FailureElement
+
+export const elementsOf = (envelope: ScoreEnvelope | undefined): Element[] =>
+  envelope
+    ? [
+        ...envelope.successfulResponses.elements,
+        ...envelope.failedResponses.elements,
+      ]
+    : []
+
+/** An envelope of `elements` (in request order) for a chunk of `total` items. */
+export function envelopeOf(
+  elements: Element[],
+  total: number,
+  dryRun: boolean
+): ScoreEnvelope {
+  const sorted = [...elements].sort((a, b) => a.index - b.index)
+  const succeeded = sorted.filter(
+    (e): e is SuccessElement => e.success === 'true'
+  )
+  const failed = sorted.filter(
+    (e): e is FailureElement => e.success === 'false'
+  )
+
+  return {
+    successfulResponses: { elements: succeeded, quantity: succeeded.length },
+    failedResponses: { elements: failed, quantity: failed.length },
+    total,
+    ...(dryRun ? { dryRun: true as const } : {}),
+  }
+}
+
+/** The items of a chunk a slice still has to run: those with no final outcome in `done`. */
+export function remainingItems(items: ScoreItem[], done: Element[]) {
+  const final = new Set(done.map((e) => e.index))
+
+  return items.filter((item) => !final.has(item.index))
+}
+
+/** An item failed when its retry window ended says the whole window, however much of it this slice had. */
+export function restateWindow(element: Element, windowMs: number): Element {
+  if (element.success === 'true' || !ITEM_WINDOW.test(element.errorMessage))
+    return element
+
+  return {
+    ...element,
+    errorMessage: element.errorMessage.replace(
+      /^The item's retry window of \d+s/,
+      `The item's retry window of ${Math.round(windowMs / 1000)}s`
+    ),
+  }
+}

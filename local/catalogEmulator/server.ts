@@ -280,6 +280,7 @@ export async function startCatalogEmulator(
       keys: vbase.keys,
       resetStats: vbase.resetStats,
       setListPageSize: vbase.setListPageSize,
+      setHonoursTtl: vbase.setHonoursTtl,
     },
     events,
     licenseManager: {

@@ -107,7 +107,12 @@ export interface CatalogEmulator {
   /** The VBase files it serves (as an HTTP proxy) for the service's jobs. */
   vbase: Pick<
     ReturnType<typeof createVBase>,
-    'stats' | 'read' | 'keys' | 'resetStats' | 'setListPageSize'
+    | 'stats'
+    | 'read'
+    | 'keys'
+    | 'resetStats'
+    | 'setListPageSize'
+    | 'setHonoursTtl'
   >
   /** The IO events bus; register the service replicas with `setSubscribers`. */
   events: ReturnType<typeof createEventsBus>

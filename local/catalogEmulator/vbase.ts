@@ -56,6 +56,8 @@ export function createVBase(options: VBaseOptions = {}) {
   const now = options.now ?? (() => Date.now())
   const files = new Map<string, StoredFile>()
   let listPageSize = options.listPageSize ?? 1000
+  // VTEX documents X-VTEX-TTL only for files @vtex/api saves as content; a test may play a VBase that ignores it on JSON.
+  let honoursTtl = true
   const emptyStats = (): VBaseStats => ({
     reads: 0,
     writes: 0,
@@ -265,7 +267,7 @@ export function createVBase(options: VBaseOptions = {}) {
           body,
           type: req.headers['content-type'] ?? 'application/octet-stream',
           etag: etagOf(body),
-          ...(Number.isInteger(ttlSec) && ttlSec > 0
+          ...(honoursTtl && Number.isInteger(ttlSec) && ttlSec > 0
             ? { expiresAt: now() + ttlSec * 1000 }
             : {}),
         }
@@ -303,6 +305,10 @@ export function createVBase(options: VBaseOptions = {}) {
       stats = emptyStats()
     },
     /** Files per listing page from now on (a test of a client that follows `next`). */
+    /** Whether writes' X-VTEX-TTL expire files (default true). */
+    setHonoursTtl: (honours: boolean) => {
+      honoursTtl = honours
+    },
     setListPageSize: (size: number) => {
       listPageSize = Math.max(1, size)
     },

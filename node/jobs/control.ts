@@ -6,6 +6,7 @@ import { JobFileConflict, JobFiles, jobPaths } from './files'
 import {
   CancelMark,
   CHUNK_EVENT_KEY,
+  isExpired,
   JobDefinition,
   JobFinal,
   JobOwner,
@@ -133,7 +134,8 @@ export async function recentJobs(
           ? (await files.read<JobDefinition>(jobPaths.job(id)))?.data
           : undefined
 
-        if (!job || !kinds.includes(job.kind)) return undefined
+        if (!job || !kinds.includes(job.kind) || isExpired(job, now))
+          return undefined
 
         return {
           job,

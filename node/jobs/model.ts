@@ -106,3 +106,11 @@ export interface ChunkEvent {
 }
 
 export const CHUNK_EVENT_KEY = 'score-job-chunk'
+
+/**
+ * A job past its retention is gone, whether or not VBase has dropped its
+ * files yet: its writes carry X-VTEX-TTL, which VTEX documents only for
+ * files @vtex/api saves as content (`saveFile`), on the same file route.
+ */
+export const isExpired = (job: Pick<JobDefinition, 'expiresAt'>, now: number) =>
+  Date.parse(job.expiresAt) <= now

@@ -17,7 +17,7 @@ import { createJob } from '../jobs/create'
 import { delimiterNamed, resultSheet, sheetType } from '../jobs/csvWriter'
 import { jobPaths } from '../jobs/files'
 import { healerOf } from '../jobs/heal'
-import type { JobDefinition } from '../jobs/model'
+import { isExpired, JobDefinition } from '../jobs/model'
 import {
   chunkRows,
   MAX_PAGE,
@@ -141,7 +141,11 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
         ?.data
     : undefined
 
-  if (!job || job.account !== ctx.vtex.account) {
+  if (
+    !job ||
+    job.account !== ctx.vtex.account ||
+    isExpired(job, systemClock.now())
+  ) {
     throw new RequestError(
       404,
       'JOB_NOT_FOUND',

@@ -516,6 +516,53 @@ describe('job creation', () => {
   })
 })
 
+describe('retention', () => {
+  it('a job past its retention is gone, though VBase ignored its TTL and still holds its files', async () => {
+    stack.emulator.vbase.setHonoursTtl(false)
+    const short = await spawnService({
+      CATALOG_URL: stack.emulator.url,
+      VBASE_PROXY_URL: stack.emulator.url,
+      VTEX_APP_KEY: APP_KEY,
+      VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
+      JOB_RETENTION_SEC: '2',
+    })
+
+    try {
+      const created = await call(
+        'PUT',
+        `${PRODUCT_PATH}?async=true&dryRun=true`,
+        ADMIN,
+        [{ id: 13, score: 83 }],
+        short
+      )
+      const { jobId } = created.body
+
+      expect(created.status).toBe(202)
+      await new Promise((resolve) => setTimeout(resolve, 2_500))
+      const summary = await call(
+        'GET',
+        `${JOBS}/${jobId}`,
+        ADMIN,
+        undefined,
+        short
+      )
+      const listed = await call('GET', JOBS, ADMIN, undefined, short)
+
+      expect(summary.status).toBe(404)
+      expect(summary.body.error.code).toBe('JOB_NOT_FOUND')
+      expect(
+        listed.body.jobs.map((j: { jobId: string }) => j.jobId)
+      ).not.toContain(jobId)
+      expect(
+        stack.emulator.vbase.keys().some((key) => key.includes(jobId))
+      ).toBe(true)
+    } finally {
+      stack.emulator.vbase.setHonoursTtl(true)
+      await short.close()
+    }
+  })
+})
+
 describe('a local run against a store without an app key pair', () => {
   it('refuses jobs with how to fix it, and still runs synchronous batches', async () => {
     const local = await spawnService({

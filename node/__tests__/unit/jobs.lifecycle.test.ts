@@ -1810,12 +1810,23 @@ describe('recentJobs', () => {
       await clock.run(clock.sleep(1000))
     }
 
-    const products = await recentJobs(files, 2, ['product'])
+    // The jobs were created on the fake clock: listed as of its time, not the wall clock's.
+    const products = await recentJobs(files, 2, ['product'], {
+      now: clock.now(),
+    })
 
     expect(products.map(({ job }) => job.id)).toEqual([ids[4], ids[2]])
     expect(
-      (await recentJobs(files, 10, ['category'])).map(({ job }) => job.id)
+      (await recentJobs(files, 10, ['category'], { now: clock.now() })).map(
+        ({ job }) => job.id
+      )
     ).toEqual([ids[5], ids[3], ids[1]])
+    // Past their retention (30 days) they are gone, whatever VBase still holds.
+    expect(
+      await recentJobs(files, 10, ['product', 'category'], {
+        now: clock.now() + 31 * 24 * 3600 * 1000,
+      })
+    ).toEqual([])
     // Each with its status; filtered by status.
     await cancelJob(
       files,

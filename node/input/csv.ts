@@ -1,9 +1,21 @@
 import { parse } from 'csv-parse/sync'
 
+import {
+  columnLetter,
+  CsvKind,
+  headerKey,
+  ID_HEADERS,
+  idHeaderNames,
+  isIdHeader,
+  isScoreHeader,
+  normalizeName,
+  OTHER_IDS,
+} from './csvHeaders'
+import { headerEnd, Scan, scan } from './csvScan'
 import { RequestError } from './requestError'
 
-/** What a CSV upload sets: product or category Scores. */
-export type CsvKind = 'product' | 'category'
+export { columnLetter, headerKey, ID_HEADERS }
+export type { CsvKind }
 
 /** A header cell the upload reads, as the file names it. */
 export interface CsvColumn {
@@ -33,17 +45,6 @@ const DELIMITER_NAMES: Record<Delimiter, string> = {
   '\t': 'tab',
 }
 
-/** A spreadsheet's name for a 1-based column: 1 is A, 27 is AA. */
-export function columnLetter(column: number): string {
-  let letters = ''
-
-  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) {
-    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters
-  }
-
-  return letters
-}
-
 const at = (line: number, column?: number) =>
   column === undefined
     ? `Line ${line}`
@@ -51,157 +52,6 @@ const at = (line: number, column?: number) =>
 
 const csvError = (code: string, message: string) =>
   new RequestError(400, code, message)
-
-type QuoteProblem = 'unclosed' | 'text after closing quote' | 'quote inside'
-
-interface Scan {
-  /** The line each non-empty record starts on. */
-  recordLines: number[]
-  /** The first quoting mistake, where it starts. */
-  problem?: { kind: QuoteProblem; line: number; column: number }
-}
-
-/**
- * Walks the text the way RFC 4180 reads it, as csv-parse does here: a quote
- * opens a cell only as its first character, and only a delimiter or a line
- * break may follow the closing quote. It does not build cells: csv-parse
- * does. It finds where each record starts and where a quoting mistake
- * starts, which csv-parse's errors do not say (an unclosed quote is reported
- * at the end of the file).
- */
-function scan(text: string, delimiter: string): Scan {
-  const result: Scan = { recordLines: [] }
-  let state: 'start' | 'unquoted' | 'quoted' | 'closed' = 'start'
-  let line = 1
-  let column = 1
-  let recordLine = 1
-  let recordHasText = false
-  let quote = { line: 1, column: 1 }
-
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]
-
-    if (state === 'quoted') {
-      if (char === '"') {
-        if (text[i + 1] === '"') i++
-        else state = 'closed'
-      } else if (char === '\n' || (char === '\r' && text[i + 1] !== '\n')) {
-        line++
-      }
-
-      continue
-    }
-
-    if (char === '\r' || char === '\n') {
-      if (char === '\r' && text[i + 1] === '\n') i++
-      if (recordHasText) result.recordLines.push(recordLine)
-
-      line++
-      recordLine = line
-      column = 1
-      recordHasText = false
-      state = 'start'
-      continue
-    }
-
-    recordHasText = true
-
-    if (char === delimiter) {
-      column++
-      state = 'start'
-    } else if (state === 'start') {
-      if (char === '"') {
-        state = 'quoted'
-        quote = { line, column }
-      } else {
-        state = 'unquoted'
-      }
-    } else if (state === 'closed') {
-      result.problem = { kind: 'text after closing quote', line, column }
-
-      return result
-    } else if (state === 'unquoted' && char === '"') {
-      result.problem = { kind: 'quote inside', line, column }
-
-      return result
-    }
-  }
-
-  if (state === 'quoted') {
-    result.problem = { kind: 'unclosed', ...quote }
-  } else if (recordHasText) {
-    result.recordLines.push(recordLine)
-  }
-
-  return result
-}
-
-/** Where the header row ends: the first line break outside quotes. */
-function headerEnd(text: string): number {
-  let quoted = false
-
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '"') quoted = !quoted
-    else if (!quoted && (text[i] === '\n' || text[i] === '\r')) return i
-  }
-
-  return text.length
-}
-
-const normalizeName = (name: string) => name.trim().toLowerCase()
-
-/**
- * A header cell reduced to what tells columns apart: lower case, without a
- * trailing note in parentheses ("(Não alterável)"), leading underscores,
- * spaces, underscores, hyphens or dots. "Product ID", "_ProductId" and
- * "product_id" are all "productid".
- */
-export const headerKey = (name: string) =>
-  name
-    .trim()
-    .toLowerCase()
-    .replace(/\s*\([^)]*\)\s*$/, '')
-    .replace(/[\s_.-]+/g, '')
-
-/**
- * The id headers accepted, by key: `id`, and the id column of VTEX's own
- * spreadsheets: "Product ID" / "Category ID" (Catalog > Products and SKUs >
- * Export), "ProductId" / "CategoryId" and, in Portuguese, "IdProduto" /
- * "IdCategoria" (the legacy Import and Export spreadsheet, whose headers
- * read "_IDProduto (Não alterável)" and "_IDCategoria").
- */
-export const ID_HEADERS: Record<CsvKind, readonly string[]> = {
-  product: ['id', 'productid', 'idproduto'],
-  category: ['id', 'categoryid', 'idcategoria'],
-}
-
-/** Headers that name another kind's ids: said to the caller, never read. */
-const OTHER_IDS: Record<CsvKind, Record<string, string>> = {
-  product: {
-    categoryid:
-      'holds category ids: upload the file to /_v/massive/catalog/score/update',
-    idcategoria:
-      'holds category ids: upload the file to /_v/massive/catalog/score/update',
-    skuid: 'holds SKU ids; the Score is set per product: use its product id',
-    idsku: 'holds SKU ids; the Score is set per product: use its product id',
-  },
-  category: {
-    productid:
-      'holds product ids: upload the file to /_v/massive/product/score/update',
-    idproduto:
-      'holds product ids: upload the file to /_v/massive/product/score/update',
-  },
-}
-
-const isIdHeader = (kind: CsvKind, name: string) =>
-  ID_HEADERS[kind].includes(headerKey(name))
-const isScoreHeader = (name: string) => headerKey(name) === 'score'
-
-/** The kind's id header names, as a message lists them. */
-const idHeaderNames = (kind: CsvKind) =>
-  kind === 'product'
-    ? "'id', 'Product ID' or '_IDProduto' (the id column of VTEX's product export)"
-    : "'id', 'Category ID' or '_IDCategoria'"
 
 /** Cells of the header row, split with `delimiter` (quotes respected). */
 function headerCells(header: string, delimiter: Delimiter): string[] {

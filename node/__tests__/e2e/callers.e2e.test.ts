@@ -19,6 +19,7 @@ import {
   PRODUCT_PATH,
   READ_ONLY_TOKEN,
   Stack,
+  spawnServiceOn,
   startStack,
   USER_TOKEN,
 } from '../helpers/e2e'
@@ -420,11 +421,9 @@ describe('when VTEX ID or License Manager fail', () => {
       req.pipe(upstream)
     })
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    service = await spawnService({
+    // The account host (VTEX ID, License Manager, Catalog) behind the failing proxy; VBase as usual.
+    service = await spawnServiceOn(stack.emulator.url, {
       CATALOG_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-      VBASE_PROXY_URL: stack.emulator.url,
-      VTEX_APP_KEY: APP_KEY,
-      VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
     })
   })
 
@@ -475,12 +474,7 @@ describe('when VTEX ID or License Manager fail', () => {
 
 describe('job creation', () => {
   it("is limited per account (429 with Retry-After), and refused callers spend none of the account's budget", async () => {
-    const fresh = await spawnService({
-      CATALOG_URL: stack.emulator.url,
-      VBASE_PROXY_URL: stack.emulator.url,
-      VTEX_APP_KEY: APP_KEY,
-      VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
-    })
+    const fresh = await spawnServiceOn(stack.emulator.url, {})
     const create = (headers: Record<string, string>, n: number) =>
       call(
         'PUT',
@@ -519,11 +513,7 @@ describe('job creation', () => {
 describe('retention', () => {
   it('a job past its retention is gone, though VBase ignored its TTL and still holds its files', async () => {
     stack.emulator.vbase.setHonoursTtl(false)
-    const short = await spawnService({
-      CATALOG_URL: stack.emulator.url,
-      VBASE_PROXY_URL: stack.emulator.url,
-      VTEX_APP_KEY: APP_KEY,
-      VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
+    const short = await spawnServiceOn(stack.emulator.url, {
       JOB_RETENTION_SEC: '2',
     })
 

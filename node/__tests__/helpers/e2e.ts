@@ -56,17 +56,7 @@ export async function startStack(
     penaltyGraceMs: 150,
     ...emulatorOptions,
   })
-  const [appKey, { token: appToken }] = Object.entries(
-    SAMPLE_CREDENTIALS.appKeys
-  )[0]
-  const service = await spawnService({
-    CATALOG_URL: emulator.url,
-    VBASE_PROXY_URL: emulator.url,
-    // Job chunks run with the app's credentials, on events the emulator delivers to the runtime.
-    VTEX_APP_KEY: appKey,
-    VTEX_APP_TOKEN: appToken,
-    ...env,
-  })
+  const service = await spawnServiceOn(emulator.url, env)
 
   emulator.events.setSubscribers([service.runtimeUrl])
 
@@ -172,3 +162,39 @@ export async function finishedJob(
 
   throw new Error(`job ${jobId} did not finish`)
 }
+
+/**
+ * The real runtime in a child process against an emulator (its Catalog and
+ * its VBase), job chunks running with the sample app key pair, as on IO they
+ * run with the app's token; `env` adds to or overrides that.
+ */
+export const spawnServiceOn = (
+  emulatorUrl: string,
+  env: Record<string, string> = {}
+) =>
+  spawnService({
+    CATALOG_URL: emulatorUrl,
+    VBASE_PROXY_URL: emulatorUrl,
+    VTEX_APP_KEY: APP_KEY,
+    VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
+    ...env,
+  })
+
+/** `request` as one caller: its credential on every call, a JSON body when there is one. */
+export const requestAs =
+  (auth: Record<string, string>) =>
+  (
+    service: SpawnedService,
+    method: string,
+    path: string,
+    body?: string,
+    headers: Record<string, string> = {}
+  ) =>
+    request(service, method, path, {
+      body,
+      headers: {
+        ...auth,
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+        ...headers,
+      },
+    })

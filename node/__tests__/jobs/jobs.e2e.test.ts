@@ -2,7 +2,7 @@ import {
   CatalogEmulator,
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
-import { spawnService, SpawnedService } from '../../../local/spawnService'
+import type { SpawnedService } from '../../../local/spawnService'
 import { keyHashOf } from '../../jobs/idempotency'
 import {
   APP_KEY,
@@ -12,6 +12,8 @@ import {
   putBodyViolations,
   READ_ONLY_TOKEN,
   USER_TOKEN,
+  requestAs,
+  spawnServiceOn,
 } from '../helpers/e2e'
 
 const AUTH = { VtexIdclientAutCookie: USER_TOKEN }
@@ -38,11 +40,7 @@ afterAll(async () => {
 
 /** A replica of the service: the real runtime in its own process, with the app's key pair as its token. */
 const startReplica = (env: Record<string, string> = {}) =>
-  spawnService({
-    CATALOG_URL: emulator.url,
-    VBASE_PROXY_URL: emulator.url,
-    VTEX_APP_KEY: APP_KEY,
-    VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
+  spawnServiceOn(emulator.url, {
     JOB_CHUNK_SIZE: '200',
     JOB_LEASE_MS: '3000',
     // This suite creates dozens of jobs per replica; the creation limit has its own test.
@@ -52,33 +50,7 @@ const startReplica = (env: Record<string, string> = {}) =>
     ...env,
   })
 
-async function call(
-  service: SpawnedService,
-  method: string,
-  path: string,
-  body?: string,
-  headers: Record<string, string> = {}
-) {
-  const response = await fetch(`${service.url}${path}`, {
-    method,
-    headers: {
-      ...AUTH,
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-      ...headers,
-    },
-    body,
-  })
-  const text = await response.text()
-
-  return {
-    status: response.status,
-    headers: response.headers,
-    text,
-    body: response.headers.get('content-type')?.includes('json')
-      ? JSON.parse(text)
-      : undefined,
-  }
-}
+const call = requestAs(AUTH)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -226,9 +198,9 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
     const lines = report.text.split('\r\n')
 
     expect(report.status).toBe(200)
-    // fetch's text() drops the BOM (spreadsheetContract.e2e.test.ts reads the bytes).
+    // The text as sent, BOM included (Excel reads it as UTF-8).
     expect(lines.slice(0, 3)).toEqual([
-      'id,score,previousScore,success,code,error,errorMessage',
+      '\uFEFFid,score,previousScore,success,code,error,errorMessage',
       expect.stringMatching(/^1,5,\d*,true,(UPDATED|UNCHANGED),,$/),
       '999998,2,,false,NOT_FOUND,404,Catalog answered 404 to GET product 999998: Product not found',
     ])
@@ -242,7 +214,7 @@ describe('jobs through the real runtime, on the emulated events bus and VBase', 
 
     // The failed rows share the full report's columns.
     expect(failedRows.text).toBe(
-      'id,score,previousScore,success,code,error,errorMessage\r\n999998,2,,false,NOT_FOUND,404,Catalog answered 404 to GET product 999998: Product not found\r\n'
+      '\uFEFFid,score,previousScore,success,code,error,errorMessage\r\n999998,2,,false,NOT_FOUND,404,Catalog answered 404 to GET product 999998: Product not found\r\n'
     )
   })
 

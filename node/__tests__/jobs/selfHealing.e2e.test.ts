@@ -2,13 +2,13 @@ import {
   CatalogEmulator,
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
-import { spawnService, SpawnedService } from '../../../local/spawnService'
+import type { SpawnedService } from '../../../local/spawnService'
 import {
-  APP_KEY,
-  APP_KEY_ENTRY,
   PRODUCT_PATH,
   putBodyViolations,
   USER_TOKEN,
+  requestAs,
+  spawnServiceOn,
 } from '../helpers/e2e'
 
 /**
@@ -42,11 +42,7 @@ afterAll(async () => {
 })
 
 const startReplica = (env: Record<string, string> = {}) =>
-  spawnService({
-    CATALOG_URL: emulator.url,
-    VBASE_PROXY_URL: emulator.url,
-    VTEX_APP_KEY: APP_KEY,
-    VTEX_APP_TOKEN: APP_KEY_ENTRY.token,
+  spawnServiceOn(emulator.url, {
     JOB_CHUNK_SIZE: '200',
     JOB_LEASE_MS: String(LEASE_MS),
     JOB_CLOCK_SKEW_MS: String(SKEW_MS),
@@ -56,29 +52,7 @@ const startReplica = (env: Record<string, string> = {}) =>
     ...env,
   })
 
-async function call(
-  service: SpawnedService,
-  method: string,
-  path: string,
-  body?: string
-) {
-  const response = await fetch(`${service.url}${path}`, {
-    method,
-    headers: {
-      ...AUTH,
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body,
-  })
-  const text = await response.text()
-
-  return {
-    status: response.status,
-    body: response.headers.get('content-type')?.includes('json')
-      ? JSON.parse(text)
-      : undefined,
-  }
-}
+const call = requestAs(AUTH)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -21,6 +21,12 @@ module.exports = tseslint.config(
     },
   },
   {
+    // The service logs through ctx.vtex.logger (IO's log pipeline); a stray console line is debugging left behind.
+    files: ['node/**/*.ts', 'react/**/*.{ts,tsx}'],
+    ignores: ['**/__tests__/**'],
+    rules: { 'no-console': 'error' },
+  },
+  {
     // Tests read loosely typed JSON answers.
     files: ['**/__tests__/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -387,17 +387,6 @@ async function runClaimed(
       { ttlSec: runner.ttlSec }
     )
 
-    console.log(
-      'slice',
-      chunk,
-      sliceStart,
-      clock.now(),
-      retryWindowMs,
-      carried.length,
-      final.length,
-      carried[0]?.errorMessage,
-      final[0] && JSON.stringify(final[0])
-    )
     if (carried.length > 0 && !stopped) {
       const progressed = result.envelope.successfulResponses.quantity > 0
       const at = clock.now()

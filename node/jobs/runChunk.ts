@@ -6,7 +6,7 @@ import type { CallerCredentials } from '../clients/credentials'
 import type { ScoreEnvelope } from '../scores/envelope'
 import { runScoreBatch } from '../scores/runScoreBatch'
 import { CATEGORY_TARGET, PRODUCT_TARGET } from '../scores/targets'
-import type { ScoreItem } from '../scores/validate'
+import type { GuardedItem } from '../scores/undoConflict'
 import { JOB_ITEM_RETRY_WINDOW_MS, ScoreSettings } from '../settings'
 import type { SendEvent } from './create'
 import { JobFileConflict, JobFiles, jobPaths, Versioned } from './files'
@@ -19,7 +19,6 @@ import {
   remainingItems,
   restateWindow,
 } from './slice'
-import { guardedCatalog, markConflicts } from './undo'
 import { sendNext, sendNextSlice } from './chain'
 import { keptCheckpoint, LeaseLost, writeState } from './lease'
 
@@ -239,7 +238,8 @@ async function runClaimed(
   const { files, clock, settings } = runner
   const chunk = claim.data.chunk
   const items =
-    (await files.read<ScoreItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
+    // An undo's items keep their `expect` in the file.
+    (await files.read<GuardedItem[]>(jobPaths.items(job.id, chunk)))?.data ?? []
   const checkpoint = claim.data.checkpoint
   // Items earlier slices finished are kept; this slice runs the others.
   const before = checkpoint
@@ -333,10 +333,9 @@ async function runClaimed(
 
   try {
     // Each PUT leaves only once its item's {id, previousScore} is in this claim's journal, after the fence's check.
-    const journalled = journallingCatalog(fenced, journal, journalBefore)
-    // An undo restores an item only while its Score is still what the job wrote.
-    const catalog = job.undoOf ? guardedCatalog(journalled, items) : journalled
-    const ran = await runScoreBatch(catalog, {
+    const catalog = journallingCatalog(fenced, journal, journalBefore)
+    // An undo's items carry `expect`: each is restored only while its Score is still what the job wrote.
+    const result = await runScoreBatch(catalog, {
       target: job.kind === 'product' ? PRODUCT_TARGET : CATEGORY_TARGET,
       items: slice,
       settings,
@@ -352,9 +351,6 @@ async function runClaimed(
       clock,
       retryWindowMs,
     })
-    const result = job.undoOf
-      ? { ...ran, envelope: markConflicts(ran.envelope) }
-      : ran
 
     await stopHeartbeat()
     // Another claim replaced this one: keep nothing, and let the event come again.

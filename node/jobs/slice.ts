@@ -66,7 +66,10 @@ export function envelopeOf(
 }
 
 /** The items of a chunk a slice still has to run: those with no final outcome in `done`. */
-export function remainingItems(items: ScoreItem[], done: Element[]) {
+export function remainingItems<T extends ScoreItem>(
+  items: T[],
+  done: Element[]
+) {
   const final = new Set(done.map((e) => e.index))
 
   return items.filter((item) => !final.has(item.index))

@@ -13,17 +13,15 @@ import { boundHeapGrowth } from './heap'
 import type { JobDefinition, JobOwner } from './jobs/model'
 import { authenticate } from './middlewares/authenticate'
 import { handleErrors, methodNotAllowed } from './middlewares/handleErrors'
+import { loadJob } from './middlewares/jobs/common'
 import {
   cancelJobRoute,
-  jobReport,
-  jobResults,
-  jobSummary,
-  listJobs,
-  loadJob,
   resumeJob,
-  startJob,
   undoJobRoute,
-} from './middlewares/jobs'
+} from './middlewares/jobs/control'
+import { listJobs } from './middlewares/jobs/list'
+import { jobReport, jobResults, jobSummary } from './middlewares/jobs/read'
+import { startJob } from './middlewares/jobs/start'
 import { limitJobCreation } from './middlewares/limitJobCreation'
 import { loadSettings } from './middlewares/loadSettings'
 import { parseBatch } from './middlewares/parseBatch'

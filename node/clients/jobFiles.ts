@@ -1,8 +1,8 @@
 import type { InstanceOptions, IOContext } from '@vtex/api'
 import { VBase } from '@vtex/api'
 
-import type { JobFiles, Versioned, WriteOptions } from '../jobs/files'
-import { JobFileConflict } from '../jobs/files'
+import type { JobFiles, Versioned, WriteOptions } from './jobStore'
+import { JobFileConflict } from './jobStore'
 
 export const JOBS_BUCKET = 'score-jobs'
 

@@ -1,6 +1,6 @@
 import { JobFileConflict, jobPaths, Versioned } from './files'
 import type { ChunkState, JobDefinition } from './model'
-import type { ChunkRunner } from './runChunk'
+import type { ChunkRunner } from './runner'
 
 /**
  * The lease of a chunk: a claim replaces the chunk's state with If-Match,

@@ -4,6 +4,7 @@ import type {
   SuccessElement,
 } from '../scores/envelope'
 import type { ScoreItem } from '../scores/validate'
+import type { OutcomeCounts } from './model'
 
 /**
  * A slice: the part of a chunk one event runs. Each event runs the chunk's
@@ -66,7 +67,10 @@ export function envelopeOf(
 }
 
 /** The items of a chunk a slice still has to run: those with no final outcome in `done`. */
-export function remainingItems(items: ScoreItem[], done: Element[]) {
+export function remainingItems<T extends ScoreItem>(
+  items: T[],
+  done: Element[]
+) {
   const final = new Set(done.map((e) => e.index))
 
   return items.filter((item) => !final.has(item.index))
@@ -84,4 +88,18 @@ export function restateWindow(element: Element, windowMs: number): Element {
       `The item's retry window of ${Math.round(windowMs / 1000)}s`
     ),
   }
+}
+
+/** An envelope's items by outcome: UPDATED, UNCHANGED, DRY_RUN or the failure code. */
+export const outcomeCountsOf = (envelope: ScoreEnvelope): OutcomeCounts => {
+  const counts: OutcomeCounts = {}
+  const add = (code: string) => (counts[code] = (counts[code] ?? 0) + 1)
+
+  for (const element of envelope.successfulResponses.elements)
+    add(
+      element.dryRun ? 'DRY_RUN' : element.unchanged ? 'UNCHANGED' : 'UPDATED'
+    )
+  for (const element of envelope.failedResponses.elements) add(element.code)
+
+  return counts
 }

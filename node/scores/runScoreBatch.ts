@@ -6,12 +6,13 @@ import type { CatalogPort } from './catalogPort'
 import { batchStatus, classifyCatalogError } from './classify'
 import { buildEnvelope, ScoreChange, ScoreEnvelope } from './envelope'
 import type { ScoreTarget } from './targets'
+import type { GuardedItem } from './undoConflict'
 import { ScoreState, updateScoreTask } from './updateScore'
-import type { ScoreItem } from './validate'
 
 export interface ScoreBatch {
   target: ScoreTarget
-  items: ScoreItem[]
+  /** Items with an `expect` (an undo's) are written only while the Score is still that. */
+  items: GuardedItem[]
   settings: ScoreSettings
   call: CatalogCallOptions
   dryRun: boolean
@@ -79,7 +80,7 @@ export async function runScoreBatch(
     allowFieldDrift: batch.allowFieldDrift,
   })
 
-  const report = await runBulk<ScoreItem, ScoreChange, ScoreState>(
+  const report = await runBulk<GuardedItem, ScoreChange, ScoreState>(
     items,
     task,
     {

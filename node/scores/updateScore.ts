@@ -5,7 +5,7 @@ import type { CatalogObject, CatalogPort, SendGuard } from './catalogPort'
 import { DriftFinding, fieldsEndingInSpace, findDrift } from './drift'
 import type { ScoreChange } from './envelope'
 import type { ScoreTarget } from './targets'
-import type { ScoreItem } from './validate'
+import { checkStillWritten, GuardedItem } from './undoConflict'
 
 export type { CatalogPort, SendGuard }
 
@@ -55,7 +55,7 @@ export function updateScoreTask(
   const clock = options.clock ?? systemClock
 
   return async (
-    item: ScoreItem,
+    item: GuardedItem,
     { attempt, call, state }: ItemContext<ScoreState>
   ): Promise<ScoreChange> => {
     const read = async (again: boolean) => {
@@ -91,6 +91,8 @@ export function updateScoreTask(
       const previousScore = state.previousScore
 
       if (seen === item.score) return { previousScore, unchanged: true }
+      // An undo's item edited since its job: checked on every read, so an edit between re-reads wins too.
+      checkStillWritten(item, seen, target.kind)
 
       const drift = findDrift(object, target.driftChecks)
 

@@ -16,7 +16,13 @@ import {
   WriteOptions,
 } from '../../jobs/files'
 import type { ChunkEvent, ChunkState, JobDefinition } from '../../jobs/model'
-import { noChunkWillStart, reportCsv, resultsPage } from '../../jobs/results'
+import { resultSheet } from '../../jobs/csvWriter'
+import {
+  chunkRows,
+  noChunkWillStart,
+  reportCsv,
+  resultsPage,
+} from '../../jobs/results'
 import { ChunkRunner, LeaseLost, runChunk } from '../../jobs/runChunk'
 import { healerOf } from '../../jobs/heal'
 import { DoneChunks, summarise } from '../../jobs/summary'
@@ -1960,6 +1966,37 @@ describe('undo', () => {
     expect(s.scores.get(5)).toBe(999)
     expect(s.puts.has(5)).toBe(false)
     expect(s.scores.get(1)).toBe(0)
+    // The conflict is the undo's own outcome, not a Catalog answer: the results and the report say so.
+    const page = await resultsPage(s.files, created.job, 0, 12, true)
+
+    expect(page.elements.filter((e) => e.success === 'false')).toEqual([
+      {
+        index: 4,
+        id: 5,
+        score: 0,
+        success: 'false',
+        error: 409,
+        code: 'CONFLICT',
+        errorMessage:
+          'Score is now 999, not the 104 the undone job wrote; the product was left alone.',
+        attempts: 1,
+      },
+    ])
+    // Both sheets the report route streams: every row, and the failed rows only.
+    for (const only of [undefined, 'failed' as const]) {
+      const sheet = await collect(
+        resultSheet(
+          (chunk) => chunkRows(s.files, created.job, chunk, true),
+          created.job.chunks,
+          { delimiter: ',', ...(only ? { only } : {}) }
+        )
+      )
+
+      expect(sheet.split('\r\n').filter((l) => l.includes(',false,'))).toEqual([
+        '5,0,,false,CONFLICT,409,"Score is now 999, not the 104 the undone job wrote; the product was left alone."',
+      ])
+      expect(sheet).not.toMatch(/Catalog answered/)
+    }
   })
 
   it('starts an undo again when the last one was cancelled or failed, and answers a live one as it is', async () => {

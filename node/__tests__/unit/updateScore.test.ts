@@ -11,6 +11,7 @@ import {
   SendGuard,
   updateScoreTask,
 } from '../../scores/updateScore'
+import { GuardedItem, UNDO_CONFLICT_CODE } from '../../scores/undoConflict'
 import type { ScoreItem } from '../../scores/validate'
 import { FakeClock } from '../helpers/fakeClock'
 
@@ -88,7 +89,7 @@ const putError = (id: number, status: number, message: string) =>
 /** Runs one product item through the real engine, on a fake clock. */
 async function viaRunBulk(
   port: CatalogPort,
-  items: ScoreItem[],
+  items: GuardedItem[],
   options: {
     dryRun?: boolean
     allowFieldDrift?: boolean
@@ -99,7 +100,7 @@ async function viaRunBulk(
   const clock = options.clock ?? new FakeClock()
 
   return clock.run(
-    runBulk<ScoreItem, ScoreChange, ScoreState>(
+    runBulk<GuardedItem, ScoreChange, ScoreState>(
       items,
       updateScoreTask(PRODUCT_TARGET, port, {
         dryRun: options.dryRun ?? false,
@@ -829,5 +830,123 @@ describe('the lost-update window', () => {
     expect(() => guard?.beforeSend()).not.toThrow()
     await clock.run(clock.sleep(MAX_READ_AGE_MS + 1))
     expect(() => guard?.beforeSend()).toThrow(/read 2001 ms ago/)
+  })
+})
+
+describe('an undo item: restored only while its Score is what the job wrote', () => {
+  // The job wrote 5 over a Score of 2; its undo puts 2 back only while the Score is 5.
+  const undoItem: GuardedItem = { index: 0, id: 1, score: 2, expect: 5 }
+
+  it('writes the previous Score back while the Score is still the one the job wrote', async () => {
+    const { port, write } = fakeCatalog(
+      jest.fn().mockResolvedValue(product({ Score: 5 })),
+      jest.fn().mockResolvedValue({})
+    )
+
+    const report = await viaRunBulk(port, [undoItem])
+
+    expect(report.outcomes[0]).toMatchObject({
+      ok: true,
+      value: { previousScore: 5 },
+    })
+    expect(write).toHaveBeenCalledWith(
+      1,
+      product({ Score: 2 }),
+      expect.anything()
+    )
+  })
+
+  it('leaves an item edited since alone: its own code and message, not a Catalog answer, no PUT, no retry', async () => {
+    const { port, read, write } = fakeCatalog(
+      jest.fn().mockResolvedValue(product({ Score: 777 }))
+    )
+
+    const report = await viaRunBulk(port, [undoItem])
+
+    expect(report.outcomes[0]).toEqual({
+      ok: false,
+      failure: {
+        status: 409,
+        code: UNDO_CONFLICT_CODE,
+        message:
+          'Score is now 777, not the 5 the undone job wrote; the product was left alone.',
+      },
+      attempts: 1,
+    })
+    expect(UNDO_CONFLICT_CODE).toBe('CONFLICT')
+    expect(read).toHaveBeenCalledTimes(1)
+    expect(write).not.toHaveBeenCalled()
+  })
+
+  it('says an emptied Score is empty', async () => {
+    const { port } = fakeCatalog(
+      jest.fn().mockResolvedValue(product({ Score: null }))
+    )
+
+    const report = await viaRunBulk(port, [undoItem])
+
+    expect(report.outcomes[0]).toMatchObject({
+      ok: false,
+      failure: {
+        code: 'CONFLICT',
+        message: expect.stringMatching(/^Score is now empty, not the 5 /),
+      },
+    })
+  })
+
+  it('reports an item already restored (a redelivery) UNCHANGED, not a conflict', async () => {
+    const { port, write } = fakeCatalog(
+      jest.fn().mockResolvedValue(product({ Score: 2 }))
+    )
+
+    const report = await viaRunBulk(port, [undoItem])
+
+    expect(report.outcomes[0]).toMatchObject({
+      ok: true,
+      value: { previousScore: 2, unchanged: true },
+    })
+    expect(write).not.toHaveBeenCalled()
+  })
+
+  it('checks every re-read: an edit made while a stale read waited wins', async () => {
+    const clock = new FakeClock()
+    let score = 5
+    const { port, write } = fakeCatalog(
+      jest.fn(async (_id: number) => {
+        const answer = product({ Score: score })
+
+        // Edited in the admin right after the first read; the PUT waits past MAX_READ_AGE_MS.
+        score = 777
+
+        return answer
+      }),
+      jest.fn(async (_id: number, _o: CatalogObject, guard?: SendGuard) => {
+        await clock.sleep(MAX_READ_AGE_MS + 1)
+        guard?.beforeSend()
+
+        return {}
+      })
+    )
+
+    const report = await viaRunBulk(port, [undoItem], { clock })
+
+    expect(report.outcomes[0]).toMatchObject({
+      ok: false,
+      failure: { status: 409, code: 'CONFLICT' },
+    })
+    // The one PUT was refused by its guard before it left: nothing was written.
+    expect(write).toHaveBeenCalledTimes(1)
+  })
+
+  it('lets an item without expect (every batch item) through whatever its Score', async () => {
+    const { port, write } = fakeCatalog(
+      jest.fn().mockResolvedValue(product({ Score: 777 })),
+      jest.fn().mockResolvedValue({})
+    )
+
+    const report = await viaRunBulk(port, [item(1, 2)])
+
+    expect(report.outcomes[0]).toMatchObject({ ok: true })
+    expect(write).toHaveBeenCalledTimes(1)
   })
 })

@@ -5,6 +5,12 @@ export interface Failure {
   message: string
   /** Behind a DEADLINE_EXCEEDED or NOT_ATTEMPTED: the last real error of the item, if any. */
   cause?: Failure
+  /**
+   * Which time bound ended a DEADLINE_EXCEEDED item: the batch's deadline
+   * (a job's slice, whose next slice runs the item again) or the item's own
+   * retry window (final).
+   */
+  bound?: 'deadline' | 'retryWindow'
 }
 
 /** How the engine should treat a failed upstream call. */

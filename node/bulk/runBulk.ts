@@ -37,6 +37,8 @@ export interface RunBulkOptions {
   deadlineAt?: number
   /** How long an item's retryable failures are retried, from its first attempt. */
   retryWindowMs?: number
+  /** The window a failure's message states, when `retryWindowMs` is only what is left of it (a job's later slice). */
+  retryWindowStatedMs?: number
   clock?: Clock
   random?: () => number
   backoff?: BackoffPolicy
@@ -86,6 +88,7 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
   const budget = options.retryBudget ?? new RetryBudget()
   const deadlineAt = options.deadlineAt ?? Number.POSITIVE_INFINITY
   const retryWindowMs = options.retryWindowMs ?? Number.POSITIVE_INFINITY
+  const retryWindowStatedMs = options.retryWindowStatedMs ?? retryWindowMs
   const maxAttempts = Math.max(1, options.maxAttempts ?? Infinity)
   const stop = options.stop ?? new AbortController()
 
@@ -107,6 +110,7 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
     status: 504,
     code: DEADLINE_EXCEEDED,
     message: `The batch deadline was reached ${detail}.`,
+    bound: 'deadline',
   })
 
   const halt = () => {
@@ -245,8 +249,9 @@ export async function runBulk<I, R, S extends object = Record<string, unknown>>(
                   status: 504,
                   code: DEADLINE_EXCEEDED,
                   message: `The item's retry window of ${Math.round(
-                    retryWindowMs / 1000
+                    retryWindowStatedMs / 1000
                   )}s ended before a retry.`,
+                  bound: 'retryWindow',
                 }
           ),
           attempts,
@@ -314,5 +319,6 @@ function withSuffix(last: Failure, halted: Failure): Failure {
     code: halted.code,
     message: `${halted.message} Last error: ${last.status} ${last.message}`,
     cause: strip(last),
+    ...(halted.bound ? { bound: halted.bound } : {}),
   }
 }

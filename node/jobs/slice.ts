@@ -22,18 +22,6 @@ const positive = (value: string | undefined, fallback: number) =>
 export const sliceMsFor = (env: NodeJS.ProcessEnv = process.env) =>
   Math.min(positive(env.JOB_SLICE_MS, DEFAULT_SLICE_MS), 40_000)
 
-const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED'
-/** The engine's message when an item's own retry window ended: that outcome is final. */
-const ITEM_WINDOW = /^The item's retry window/
-
-/**
- * Whether an item's outcome is left for the next slice: the slice's
- * deadline stopped it (never sent, or a retry not made in time). An item
- * whose own retry window ended is final.
- */
-export const carriedOver = (element: FailureElement) =>
-  element.code === DEADLINE_EXCEEDED && !ITEM_WINDOW.test(element.errorMessage)
-
 export type Element = SuccessElement | FailureElement
 
 export const elementsOf = (envelope: ScoreEnvelope | undefined): Element[] =>
@@ -74,20 +62,6 @@ export function remainingItems<T extends ScoreItem>(
   const final = new Set(done.map((e) => e.index))
 
   return items.filter((item) => !final.has(item.index))
-}
-
-/** An item failed when its retry window ended says the whole window, however much of it this slice had. */
-export function restateWindow(element: Element, windowMs: number): Element {
-  if (element.success === 'true' || !ITEM_WINDOW.test(element.errorMessage))
-    return element
-
-  return {
-    ...element,
-    errorMessage: element.errorMessage.replace(
-      /^The item's retry window of \d+s/,
-      `The item's retry window of ${Math.round(windowMs / 1000)}s`
-    ),
-  }
 }
 
 /** An envelope's items by outcome: UPDATED, UNCHANGED, DRY_RUN or the failure code. */

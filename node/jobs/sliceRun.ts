@@ -15,13 +15,11 @@ import {
 import type { SliceCheckpoint, JobDefinition } from './model'
 import type { ChunkRunner } from './runner'
 import {
-  carriedOver,
   DEFAULT_SLICE_MS,
   Element,
   elementsOf,
   envelopeOf,
   remainingItems,
-  restateWindow,
 } from './slice'
 
 /** What a claimed chunk's slice starts from: read before its heartbeat starts. */
@@ -130,6 +128,8 @@ export function runSlice(
     // Backoff and the item retry window on the lease's clock: one time for both.
     clock,
     retryWindowMs: input.retryWindowMs,
+    // Over several slices the window is one: failures state all of it, not what was left.
+    retryWindowStatedMs: input.itemWindowMs,
   })
 }
 
@@ -150,12 +150,9 @@ export function mergeSlice(
   input: SliceInput,
   result: ScoreBatchResult
 ): SliceResult {
-  const ranNow = elementsOf(result.envelope)
-  const carried = result.envelope.failedResponses.elements.filter(carriedOver)
-  const final = ranNow
-    .filter((element) => element.success === 'true' || !carriedOver(element))
-    // The window ran over several slices: say how long it was, not what was left of it.
-    .map((element) => restateWindow(element, input.itemWindowMs))
+  const carried = new Set(result.stoppedByDeadline)
+  const final = elementsOf(result.envelope)
+    .filter((element) => !carried.has(element.index))
     // An item an earlier claim wrote, found here at the job's Score, is UPDATED from the Score its journal kept.
     .map((element) =>
       element.success === 'true'
@@ -169,7 +166,7 @@ export function mergeSlice(
       input.items.length,
       job.dryRun
     ),
-    carried: carried.length,
+    carried: carried.size,
     progressed: result.envelope.successfulResponses.quantity > 0,
     status: result.status,
   }

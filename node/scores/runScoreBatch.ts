@@ -26,6 +26,8 @@ export interface ScoreBatch {
    * JOB_ITEM_RETRY_WINDOW_MS when there is none (a job).
    */
   retryWindowMs?: number
+  /** The window failures state when `retryWindowMs` is only the rest of it (a job's later slice). */
+  retryWindowStatedMs?: number
   onOutcome?(index: number, outcome: Outcome<unknown>): void
   /** The engine's clock (backoff, retry window); the system clock by default. */
   clock?: Clock
@@ -38,6 +40,8 @@ export interface ScoreBatchResult {
   status: number
   envelope: ScoreEnvelope
   stats: BulkStats
+  /** The `index` of each item the deadline stopped (never sent, or a retry not made in time): a job's next slice runs them. */
+  stoppedByDeadline: number[]
 }
 
 type CatalogAccess = Pick<CatalogClient, 'read' | 'write'>
@@ -93,6 +97,7 @@ export async function runScoreBatch(
         (Number.isFinite(batch.deadlineAt)
           ? undefined
           : JOB_ITEM_RETRY_WINDOW_MS),
+      retryWindowStatedMs: batch.retryWindowStatedMs,
       stop,
       onOutcome: batch.onOutcome,
       ...(batch.clock ? { clock: batch.clock } : {}),
@@ -103,6 +108,13 @@ export async function runScoreBatch(
     status: batchStatus(report.outcomes, report.stoppedBy),
     envelope: buildEnvelope(items, report.outcomes, { dryRun }),
     stats: report.stats,
+    stoppedByDeadline: items
+      .filter((_item, position) => {
+        const outcome = report.outcomes[position]
+
+        return !outcome.ok && outcome.failure.bound === 'deadline'
+      })
+      .map((item) => item.index),
   }
 
   const log = batch.log ?? writeBatchLine

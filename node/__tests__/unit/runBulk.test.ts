@@ -358,10 +358,71 @@ describe('runBulk', () => {
         cause: { status: 503, code: 'E503' },
       },
     })
+    expect(report.outcomes[0]).toMatchObject({
+      failure: {
+        bound: 'retryWindow',
+        message: expect.stringMatching(/^The item's retry window of 60s/),
+      },
+    })
     // The window bounds when an attempt may start; the last one still takes its 10 ms.
     expect(Math.max(...starts)).toBeLessThan(60_000)
     expect(clock.now()).toBeLessThanOrEqual(60_000 + 10)
     expect(clock.now()).toBeGreaterThan(50_000)
+  })
+
+  it("tells the batch deadline from the item's retry window, and states the window it is told to", async () => {
+    const clock = new FakeClock()
+    const report = await clock.run(
+      runBulk(
+        items(3),
+        (_item, { call }) =>
+          call(async () => {
+            await clock.sleep(10)
+            throw fail(503)
+          }),
+        {
+          concurrency: 2,
+          classify,
+          clock,
+          deadlineAt: 30_000,
+          retryWindowMs: 5_000,
+          retryWindowStatedMs: 60_000,
+        }
+      )
+    )
+
+    const failures = report.outcomes.map((o) => (o.ok ? undefined : o.failure))
+
+    // Every item's 5 s window ends long before the 30 s deadline.
+    expect(failures.map((f) => f?.bound)).toEqual([
+      'retryWindow',
+      'retryWindow',
+      'retryWindow',
+    ])
+    expect(failures[0]?.message).toMatch(/^The item's retry window of 60s/)
+
+    const stopped = await clock.run(
+      runBulk(
+        items(3),
+        (_item, { call }) =>
+          call(async () => {
+            await clock.sleep(10)
+            throw fail(503)
+          }),
+        {
+          concurrency: 1,
+          classify,
+          clock,
+          deadlineAt: clock.now() + 5_000,
+          retryWindowMs: 60_000,
+        }
+      )
+    )
+
+    // A 60 s window and a 5 s deadline: the deadline ends every item, which a job's next slice runs again.
+    expect(
+      stopped.outcomes.map((o) => (o.ok ? undefined : o.failure.bound))
+    ).toEqual(['deadline', 'deadline', 'deadline'])
   })
 
   it('makes failing retries beyond the budget wait their turn instead of failing', async () => {

@@ -41,6 +41,7 @@ export interface MemoryRow {
   peakRssMb: number | null
   peakHeapUsedMb: number | null
   peakLiveMb: number | null
+  peakExternalMb: number | null
   majorGcCount: number | null
   gcPauseMs: number | null
   maxGcPauseMs: number | null
@@ -127,6 +128,7 @@ async function runVariant(
     peakRssMb: null,
     peakHeapUsedMb: null,
     peakLiveMb: null,
+    peakExternalMb: null,
     majorGcCount: null,
     gcPauseMs: null,
     maxGcPauseMs: null,
@@ -243,6 +245,7 @@ async function runVariant(
     row.heapLimitMb = probe.heapLimitMb
     row.peakHeapUsedMb = probe.peakHeapUsedMb
     row.peakLiveMb = probe.peakLiveMb
+    row.peakExternalMb = probe.peakExternalMb
     row.majorGcCount = probe.majorGcCount
     row.gcPauseMs = probe.gcPauseMs
     row.maxGcPauseMs = probe.maxGcPauseMs
@@ -257,19 +260,19 @@ const mb = (value: number | null) => (value === null ? '-' : value.toFixed(0))
 
 export function markdownTable(rows: MemoryRow[]): string {
   const header =
-    '| heap | V8 heap limit MB | outcome | job s | peak RSS MB, job | peak RSS MB, with report reads | peak heap used MB | largest live heap MB | major GCs | GC pauses ms (sum / max) | report reads | wall s |'
-  const rule = `|${' --- |'.repeat(12)}`
+    '| heap | V8 heap limit MB | outcome | job s | peak RSS MB, job | peak RSS MB, with report reads | peak heap used MB | largest live heap MB | peak external MB | major GCs | GC pauses ms (sum / max) | report reads | wall s |'
+  const rule = `|${' --- |'.repeat(13)}`
   const lines = rows.map(
     (r) =>
       `| ${r.heap} | ${mb(r.heapLimitMb)} | ${r.outcome} | ${
         r.jobSeconds === null ? '-' : r.jobSeconds.toFixed(0)
       } | ${mb(r.peakRssJobMb)} | ${mb(r.peakRssMb)} | ${mb(
         r.peakHeapUsedMb
-      )} | ${mb(r.peakLiveMb)} | ${r.majorGcCount ?? '-'} | ${mb(
-        r.gcPauseMs
-      )} / ${mb(r.maxGcPauseMs)} | ${r.reportReads} | ${r.wallSeconds.toFixed(
-        0
-      )} |`
+      )} | ${mb(r.peakLiveMb)} | ${mb(r.peakExternalMb)} | ${
+        r.majorGcCount ?? '-'
+      } | ${mb(r.gcPauseMs)} / ${mb(r.maxGcPauseMs)} | ${
+        r.reportReads
+      } | ${r.wallSeconds.toFixed(0)} |`
   )
 
   return [header, rule, ...lines].join('\n')

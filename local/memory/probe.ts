@@ -16,6 +16,8 @@ export interface ProbeReading {
   peakHeapUsedMb: number
   /** Highest `heapTotal` sampled (what V8 had reserved for the heap), MB. */
   peakHeapTotalMb: number
+  /** Highest `external` sampled (buffers and other memory V8 objects hold outside the heap), MB. */
+  peakExternalMb: number
   /** Highest `heapUsed` read just after a major GC: the largest live heap seen, MB. */
   peakLiveMb: number
   gcCount: number
@@ -34,6 +36,7 @@ if (file) {
     heapLimitMb: v8.getHeapStatistics().heap_size_limit / MB,
     peakHeapUsedMb: 0,
     peakHeapTotalMb: 0,
+    peakExternalMb: 0,
     peakLiveMb: 0,
     gcCount: 0,
     majorGcCount: 0,
@@ -42,10 +45,11 @@ if (file) {
   }
 
   const sample = () => {
-    const { heapUsed, heapTotal } = process.memoryUsage()
+    const { heapUsed, heapTotal, external } = process.memoryUsage()
 
     reading.peakHeapUsedMb = Math.max(reading.peakHeapUsedMb, heapUsed / MB)
     reading.peakHeapTotalMb = Math.max(reading.peakHeapTotalMb, heapTotal / MB)
+    reading.peakExternalMb = Math.max(reading.peakExternalMb, external / MB)
   }
 
   const write = () => {

@@ -9,7 +9,6 @@ import { method, Service } from '@vtex/api'
 import { Clients } from './clients'
 import { runChunkEvent } from './events/chunkEvent'
 import type { CallerCredentials } from './clients/credentials'
-import { boundHeapGrowth } from './heap'
 import type { JobDefinition, JobOwner } from './jobs/model'
 import { authenticate } from './middlewares/authenticate'
 import { handleErrors, methodNotAllowed } from './middlewares/handleErrors'
@@ -118,9 +117,6 @@ function jobRoute(
     DEFAULT: [handleErrors, methodNotAllowed(verb)],
   })
 }
-
-// V8 sizes the heap from the host, not from service.json's `memory`.
-boundHeapGrowth()
 
 const publicRoutes = {
   productScore: scoreRoute(PRODUCT_TARGET),

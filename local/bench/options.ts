@@ -2,13 +2,14 @@
  * What a bench run measures, from its command line: `--quick` (the CI smoke
  * run), `--only=<profile>,...`, `--heap-caps=<MB>,...` and `--from-results`.
  */
+import service from '../../node/service.json'
 import { FULL_PROFILES, Profile, QUICK_PROFILES } from './profiles'
 
 /** The service's default `concurrency`, the ceiling every profile's limit is taken at. */
 export const DEFAULT_CEILING = 150
 export const MAX_CEILING = 256
 /** service.json's `memory`. */
-export const SERVICE_MEMORY_MB = 256
+export const SERVICE_MEMORY_MB: number = service.memory
 
 export interface BenchOptions {
   quick: boolean

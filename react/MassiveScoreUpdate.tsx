@@ -14,7 +14,6 @@ import {
   Layout,
   PageBlock,
   PageHeader,
-  Progress,
   RadioGroup,
   Spinner,
   ToastContext,
@@ -22,6 +21,7 @@ import {
 } from 'vtex.styleguide'
 
 import History from './components/History'
+import ProgressBar from './components/ProgressBar'
 import PreviewTable, {
   LoadPage,
   memoryPages,
@@ -44,7 +44,12 @@ import {
   reportCells,
   writeXlsx,
 } from './utils/failedRows'
+import { download } from './utils/download'
+import { itemsOf, newIdempotencyKey } from './utils/items'
+import type { Preview } from './utils/previewRows'
+import { countsOf, invalidRows } from './utils/previewRows'
 import { blobBytes, readSpreadsheet } from './utils/readFile'
+import type { Run } from './utils/run'
 import type { ParsedSheet } from './utils/spreadsheet'
 import { localeDelimiter, SheetError } from './utils/spreadsheet'
 
@@ -60,116 +65,6 @@ export interface MassiveScoreUpdateProps {
   api?: Api
   /** How often a running job is read (ms). */
   pollMs?: number
-}
-
-type Counts = { update: number; unchanged: number; failed: number }
-
-interface Preview {
-  loadPage: LoadPage
-  failedPage?: LoadPage
-  counts: Counts
-  /** Rows the app refused (INVALID_ITEMS): nothing can run until the file is fixed. */
-  invalid?: PreviewRow[]
-}
-
-/** A run: a product job on the app, or category batches sent from the page. */
-interface Run {
-  mode: 'job' | 'batches'
-  jobId?: string
-  undoOf?: string
-  status: JobSummary['status']
-  total: number
-  done: number
-  counts: Record<string, number>
-  failed: number
-  dryRun: boolean
-  /** Batches: every answer, for the failed rows and the undo. */
-  results?: ItemResult[]
-  /** Batches that put back the previous Scores of a category run. */
-  isUndo?: boolean
-  error?: string
-}
-
-const newKey = () =>
-  typeof crypto !== 'undefined' && 'randomUUID' in crypto
-    ? crypto.randomUUID()
-    : `${Date.now()}-${Math.random().toString(36).slice(2)}`
-
-const plain = (sheet: ParsedSheet, from = 0, to = sheet.items.length) =>
-  sheet.items.slice(from, to).map(({ id, score }) => ({ id, score }))
-
-function countsOf(rows: PreviewRow[]): Counts {
-  return {
-    update: rows.filter(
-      (row) => row.result === 'update' || row.result === 'updated'
-    ).length,
-    unchanged: rows.filter((row) => row.result === 'unchanged').length,
-    failed: rows.filter((row) => row.result === 'fail').length,
-  }
-}
-
-/** The app's invalid items (400 INVALID_ITEMS), one row each, at their line. */
-function invalidRows(
-  error: ApiError,
-  sheet: ParsedSheet,
-  offset: number
-): PreviewRow[] | undefined {
-  if (error.code !== 'INVALID_ITEMS') return undefined
-  const body = error.body as { failedResponses?: { elements?: ItemResult[][] } }
-
-  return (body.failedResponses?.elements ?? []).map((problems) => {
-    const first = problems[0]
-    const item = sheet.items[offset + first.index]
-
-    return {
-      line: item?.line ?? first.index + 2,
-      id: item?.id ?? String(first.id),
-      previousScore: '—',
-      score: item?.score ?? String(first.score),
-      result: 'fail' as const,
-      reason: problems.map((p) => `${p.code}: ${p.errorMessage}`).join(' · '),
-    }
-  })
-}
-
-function download(name: string, file: Blob) {
-  const url = URL.createObjectURL(file)
-  const link = document.createElement('a')
-
-  link.href = url
-  link.download = name
-  document.body.appendChild(link)
-  link.click()
-  link.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 1000)
-}
-
-/** The styleguide's Progress bar, with the values assistive technology reads. */
-function ProgressBar({
-  label,
-  done,
-  total,
-  valueText,
-}: {
-  label: string
-  done: number
-  total: number
-  valueText: string
-}) {
-  const percent = total > 0 ? Math.round((done / total) * 100) : 0
-
-  return (
-    <div
-      role="progressbar"
-      aria-label={label}
-      aria-valuemin={0}
-      aria-valuemax={100}
-      aria-valuenow={percent}
-      aria-valuetext={valueText}
-    >
-      <Progress type="line" percent={percent} />
-    </div>
-  )
 }
 
 function Page({ api, pollMs }: { api: Api; pollMs: number }) {
@@ -203,7 +98,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
   const stopBatches = useRef(false)
   /** Items per synchronous request: SYNC_LIMIT, or the account's lower maxItems once a 413 told it. */
   const batchLimit = useRef(SYNC_LIMIT)
-  const runKey = useRef(newKey())
+  const runKey = useRef(newIdempotencyKey())
 
   const notify = (message: string) => {
     showToast({ message, duration: 4000 })
@@ -268,7 +163,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
     setRun(null)
     setError(null)
     setOnlyFailed(false)
-    runKey.current = newKey()
+    runKey.current = newIdempotencyKey()
   }
 
   async function onFile(event: React.ChangeEvent<HTMLInputElement>) {
@@ -322,7 +217,11 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
     try {
       if (kind === 'product' && total > SYNC_LIMIT) {
         // A dry-run job reads everything; its results are read a page at a time.
-        const { jobId } = await api.startJob(plain(sheet), true, newKey())
+        const { jobId } = await api.startJob(
+          itemsOf(sheet),
+          true,
+          newIdempotencyKey()
+        )
         const summary = await watch(jobId, (s) =>
           setPreviewing({ done: s.progress.done, total })
         )
@@ -355,7 +254,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
           try {
             answer = await api.batch(
               kind,
-              plain(sheet, from, from + size),
+              itemsOf(sheet, from, from + size),
               true
             )
           } catch (caught) {
@@ -524,7 +423,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
     try {
       if (kind === 'product') {
         const { jobId } = await api.startJob(
-          plain(sheet),
+          itemsOf(sheet),
           false,
           runKey.current
         )
@@ -545,7 +444,7 @@ function Page({ api, pollMs }: { api: Api; pollMs: number }) {
         await followJob(jobId)
       } else {
         setBusy(false)
-        await runBatches(plain(sheet), false)
+        await runBatches(itemsOf(sheet), false)
       }
     } catch (caught) {
       jobError(caught)

@@ -1,4 +1,3 @@
-import { csvRows, toCsv } from './csvWriter'
 import type {
   FailureElement,
   ScoreEnvelope,
@@ -121,56 +120,5 @@ export async function resultsPage(
     cursor: String(cursor),
     elements: rows,
     ...(end < job.total ? { nextCursor: String(end) } : {}),
-  }
-}
-
-export const REPORT_COLUMNS = [
-  'id',
-  'score',
-  'previousScore',
-  'success',
-  'error',
-  'errorMessage',
-]
-/** The input's own columns, plus why the row failed: fix and upload it again. */
-export const FAILED_COLUMNS = ['id', 'score', 'error_code', 'error_message']
-
-/**
- * The CSV report, one chunk at a time: memory holds one chunk's rows
- * whatever the size of the job. `only: 'failed'` gives the failed rows.
- */
-export async function* reportCsv(
-  files: JobFiles,
-  job: JobDefinition,
-  finished: boolean,
-  only?: 'failed',
-  now: number = Date.now()
-): AsyncGenerator<string> {
-  yield toCsv(only ? FAILED_COLUMNS : REPORT_COLUMNS, [])
-  for (let chunk = 0; chunk < job.chunks; chunk++) {
-    const rows = await chunkRows(files, job, chunk, finished, now)
-    const cells: unknown[][] = []
-
-    for (const row of rows) {
-      if (only) {
-        if (row.success === 'false')
-          cells.push([row.id, row.score, row.code, row.errorMessage])
-      } else if (row.success === 'true') {
-        cells.push([row.id, row.score, row.previousScore, 'true', '', ''])
-      } else if (row.success === 'false') {
-        cells.push([
-          row.id,
-          row.score,
-          '',
-          'false',
-          row.error,
-          row.errorMessage,
-        ])
-      } else {
-        cells.push([row.id, row.score, '', 'pending', '', ''])
-      }
-    }
-
-    if (cells.length > 0) yield csvRows(cells)
   }
 }

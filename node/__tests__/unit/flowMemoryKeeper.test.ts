@@ -92,7 +92,7 @@ describe('FlowMemoryKeeper', () => {
     expect(written).toHaveLength(1)
   })
 
-  it('writes at most once per 30 s through a long run, and still writes during it', async () => {
+  it('writes at most once per 30 s through a long run whose rate holds, and still writes during it', async () => {
     const { written, store } = memoryStore(async () => undefined)
     const { clock, keeper, run } = keptPool(store)
 
@@ -107,6 +107,23 @@ describe('FlowMemoryKeeper', () => {
     expect(written[written.length - 1].measuredAt).toBeGreaterThanOrEqual(
       124_000
     )
+  })
+
+  it('writes a rate it just measured within seconds, not 30 s after the last write', async () => {
+    const { written, store } = memoryStore(async () => undefined)
+    const { clock, flow, keeper, serve } = keptPool(store)
+    const note = () => keeper.noteActivity()
+
+    await clock.run(keeper.ready)
+    // One call at a time: far below the bucket, nothing learned of its rate.
+    await drive(clock, flow, 1, 3_000, serve, note)
+    await clock.run(clock.sleep(2_000))
+    expect(written.map((m) => m.ratePerSec)).toEqual([null])
+
+    await drive(clock, flow, 150, clock.now() + 5_000, serve, note)
+    await clock.run(clock.sleep(5_000))
+    expect(written).toHaveLength(2)
+    expect(written[1].ratePerSec).toBeGreaterThan(0)
   })
 
   it('lets a failed write pass, and writes again after the next batch', async () => {

@@ -37,8 +37,8 @@ const MAX_IN_FLIGHT = 10_000
 
 /** How a fresh controller starts from memory. */
 export interface FlowSeed {
-  /** The pacer's aim (req/s), and where it starts below it; absent: unpaced, as cold. */
-  rate?: { aim: number; start: number; probing: boolean }
+  /** The pacer's aim (req/s), and where it starts below it. */
+  rate: { aim: number; start: number; probing: boolean }
   /** The remembered limit, and the halvings (aging) slow start begins below it. */
   inFlight: { limit: number; halvings: number }
 }
@@ -53,7 +53,9 @@ export function seedOf(
   memory: FlowMemory | undefined,
   now: number
 ): FlowSeed | undefined {
-  if (!memory) return undefined
+  // No 429 met: nothing would pace a larger start, which a bucket met since
+  // would answer with a bigger burst of 429s than slow start's. Start cold.
+  if (!memory || memory.ratePerSec === null) return undefined
   const age = now - memory.measuredAt
 
   // A little skew between replicas' clocks is ordinary; more is not this memory.
@@ -62,15 +64,11 @@ export function seedOf(
   const { ratePerSec } = memory
 
   return {
-    ...(ratePerSec === null
-      ? {}
-      : {
-          rate: {
-            aim: ratePerSec,
-            start: START_SHARE * ratePerSec * 2 ** -halvings,
-            probing: memory.probing || halvings > GUESS_AFTER_HALF_LIVES,
-          },
-        }),
+    rate: {
+      aim: ratePerSec,
+      start: START_SHARE * ratePerSec * 2 ** -halvings,
+      probing: memory.probing || halvings > GUESS_AFTER_HALF_LIVES,
+    },
     inFlight: { limit: memory.inFlight, halvings },
   }
 }
@@ -86,7 +84,7 @@ export function seedParts(
   limit.resumeFrom(seed.inFlight.limit, seed.inFlight.halvings)
   const { rate } = seed
 
-  if (rate) gate.resume(now, rate.aim, rate.start, rate.probing)
+  gate.resume(now, rate.aim, rate.start, rate.probing)
 }
 
 /** The later of two memories. */

@@ -167,8 +167,8 @@ describe('seedOf', () => {
   it('halves the start per half-life, and probes fast past an old aim', () => {
     const seed = seedOf(memory, memory.measuredAt + 2 * MEMORY_HALF_LIFE_MS)
 
-    expect(seed?.rate?.start).toBeCloseTo(45)
-    expect(seed?.rate?.probing).toBe(true)
+    expect(seed?.rate.start).toBeCloseTo(45)
+    expect(seed?.rate.probing).toBe(true)
     expect(seed?.inFlight.halvings).toBeCloseTo(2)
   })
 
@@ -180,10 +180,10 @@ describe('seedOf', () => {
     expect(seedOf(undefined, 0)).toBeUndefined()
   })
 
-  it('seeds only the limit when no 429 was ever met', () => {
-    expect(seedOf({ ...memory, ratePerSec: null }, memory.measuredAt)).toEqual({
-      inFlight: { limit: 40, halvings: 0 },
-    })
+  it('seeds nothing when no 429 was ever met: nothing would pace a larger start', () => {
+    expect(
+      seedOf({ ...memory, ratePerSec: null }, memory.measuredAt)
+    ).toBeUndefined()
   })
 })
 

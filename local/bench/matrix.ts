@@ -154,6 +154,12 @@ async function runProfile(
         gapMs,
       } = run.coldReplicas
       const learned = await memoryAfter(emulator.url, lastBatchEnd - 1000)
+
+      process.stdout.write(
+        `${profile.name}: the first replica's flow memory: ${JSON.stringify(
+          learned
+        )}\n`
+      )
       const onFreshReplica = async (runner: string) => {
         const replica = await spawnService(serviceEnv)
         const items = makeItems(size)

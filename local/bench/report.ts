@@ -99,7 +99,7 @@ function coldReplicasTable(rows: Row[]): string {
   ]
   const batch = (r: Row) =>
     onFreshReplica(r)
-      ? r.runner.slice(COLD_REPLICA.length + 2)
+      ? r.runner.slice('sync, '.length)
       : r === rows.find((f) => f.profile === r.profile && f.runner === 'sync')
       ? 'first replica, first batch (cold)'
       : 'first replica, next batch (warm)'

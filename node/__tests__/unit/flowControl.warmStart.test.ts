@@ -164,11 +164,13 @@ describe('seedOf', () => {
     expect(seed?.inFlight).toEqual({ limit: 40, halvings: 0 })
   })
 
-  it('halves the start per half-life, and probes fast past an old aim', () => {
+  it('halves the start per half-life, still aiming at the remembered rate', () => {
     const seed = seedOf(memory, memory.measuredAt + 2 * MEMORY_HALF_LIFE_MS)
 
-    expect(seed?.rate.start).toBeCloseTo(45)
-    expect(seed?.rate.probing).toBe(true)
+    expect(seed?.rate).toEqual({ aim: 200, start: 45, probing: false })
+    expect(
+      seedOf({ ...memory, probing: true }, memory.measuredAt)?.rate.probing
+    ).toBe(true)
     expect(seed?.inFlight.halvings).toBeCloseTo(2)
   })
 

@@ -14,7 +14,11 @@ import {
  * emulator's VBase and counters, never on wall time.
  */
 const PRODUCTS = 400
-const BUCKET = { ratePerSec: 150, burst: 20 }
+/**
+ * A burst below the initial in-flight limit (10): a cold pool's first round
+ * trip meets 429s whatever the machine's speed, a paced one none.
+ */
+const BUCKET = { ratePerSec: 100, burst: 5 }
 /** The emulator keys a file by account, workspace, app, bucket and path. */
 const MEMORY_FILE = 'flow-memory/catalog.json'
 
@@ -100,7 +104,10 @@ describe('warm start across replicas', () => {
     ])
     expect(memory.ratePerSec).toBeGreaterThan(0.5 * BUCKET.ratePerSec)
     expect(memory.ratePerSec).toBeLessThan(2 * BUCKET.ratePerSec)
-    expect(cold.rateLimited).toBeGreaterThan(2)
+    // Measured over a run, not a guess still climbing: its batch was long enough.
+    expect(memory.probing).toBe(false)
+    // The first 10 calls leave at once into a burst of 5.
+    expect(cold.rateLimited).toBeGreaterThanOrEqual(4)
 
     second = await spawnServiceOn(stack.emulator.url, {
       BATCH_DEADLINE_MS: '30000',
@@ -110,11 +117,10 @@ describe('warm start across replicas', () => {
 
     expect(stack.emulator.vbase.stats().reads).toBeGreaterThan(readsBefore)
     expect(warm.requestsInPenaltyWindow).toBe(0)
-    // Paced below the bucket from its first call, where a cold replica
-    // searches for it with a pool that crosses it (15-25 429s here, and
-    // 10-15 for a second cold replica): at most a timer's catch-up past the
+    // Paced below the bucket from its first call, where a cold replica's
+    // first round trip crosses it: at most a late timer's catch-up past the
     // burst (in practice none).
-    expect(warm.rateLimited).toBeLessThanOrEqual(2)
+    expect(warm.rateLimited).toBeLessThanOrEqual(1)
 
     // The second replica writes what it learned in turn.
     const rewritten = await memoryWrittenAfter(memory.measuredAt)

@@ -44,4 +44,22 @@ describe('simulateBatch (the engine on a fake clock)', () => {
     // Probes, not the whole pool, meet the phase: a few dozen failed calls.
     expect(result.calls - 2 * base.items).toBeLessThan(150)
   })
+
+  it('on a token bucket, starts a batch from an earlier batch memory: no 429 where a cold one meets some', async () => {
+    const bucket = { ratePerSec: 200, burst: 40 }
+    const onBucket = { ...base, ceiling: 150, items: 1500, bucket }
+    const first = await simulateBatch({ ...onBucket, items: 3000, seed: 0 })
+    const cold = await simulateBatch(onBucket)
+    const warm = await simulateBatch({
+      ...onBucket,
+      memory: first.learned && { ...first.learned, measuredAt: -180_000 },
+    })
+
+    expect(first.learned?.ratePerSec).toBeGreaterThan(0)
+    expect(cold.failed + warm.failed).toBe(0)
+    expect(cold.rateLimited).toBeGreaterThan(0)
+    expect(warm.rateLimited).toBe(0)
+    expect(warm.inWindow).toBe(0)
+    expect(warm.seconds).toBeLessThan(cold.seconds)
+  })
 })

@@ -7,6 +7,12 @@ import { SAMPLE_CREDENTIALS } from '../catalogEmulator/auth'
 import { spawnCatalogEmulator } from '../catalogEmulator/spawn'
 import { spawnService } from '../spawnService'
 import { asyncJob, syncBatch } from './drivers/app'
+import {
+  readFlowMemory,
+  removeFlowMemory,
+  StoredMemory,
+  writeAgedFlowMemory,
+} from './drivers/flowMemory'
 import { makeItems } from './drivers/items'
 import { Peer, PEERS } from './drivers/peers'
 import { progressLine } from './format'
@@ -21,15 +27,46 @@ interface JobRun {
   heapCapMb?: number
 }
 
+/** Batches on a fresh replica (a second process that never met the Catalog), after idle. */
+interface ColdReplicaRun {
+  items: number
+  /** The first replica's memory is aged to this before the fresh replica starts. */
+  memoryAgeMs: number
+  /** Also a fresh replica with no memory at all: the app before warm start. */
+  withoutMemory: boolean
+  gapMs: number
+}
+
 interface ProfileRun {
   ceiling: number
   sizes: number[]
+  coldReplicas?: ColdReplicaRun
   job?: JobRun
   /** The peers run after this app's batches, on this many items each. */
   peers?: { drivers: Peer[]; items: number; gapMs: number }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The memory the service wrote of what it learned up to `since` (its last
+ * batch's end): written once it is idle, 5 to 30 s after its last write.
+ */
+async function memoryAfter(
+  emulatorUrl: string,
+  since: number
+): Promise<StoredMemory> {
+  for (let waited = 0; waited < 40_000; waited += 250) {
+    const memory = await readFlowMemory(emulatorUrl)
+
+    if (memory && memory.measuredAt >= since) return memory
+    await sleep(250)
+  }
+
+  throw new Error('the service wrote no flow memory after its last batch')
+}
+
+const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`
 
 async function measured(
   results: Measured[],
@@ -52,6 +89,7 @@ async function runProfile(
     ...sizes,
     job?.items ?? 0,
     peers?.items ?? 0,
+    run.coldReplicas?.items ?? 0,
     options.warmupItems
   )
   const emulator = await spawnCatalogEmulator({
@@ -62,7 +100,7 @@ async function runProfile(
   const [appKey, { token: appToken }] = Object.entries(
     SAMPLE_CREDENTIALS.appKeys
   )[0]
-  const service = await spawnService({
+  const serviceEnv = {
     CATALOG_URL: meter.url,
     VBASE_PROXY_URL: emulator.url,
     CONCURRENCY: String(ceiling),
@@ -72,7 +110,8 @@ async function runProfile(
     ...(job?.heapCapMb
       ? { NODE_OPTIONS: `--max-old-space-size=${job.heapCapMb}` }
       : {}),
-  })
+  }
+  const service = await spawnService(serviceEnv)
 
   // The emulator's events bus delivers the job's chunk events to this replica.
   await fetch(`${emulator.url}/_emulator/subscribers`, {
@@ -93,6 +132,8 @@ async function runProfile(
     // running pool rather than a cold one.
     await sleep(options.warmupIdleMs)
 
+    let lastBatchEnd = Date.now()
+
     for (const size of sizes) {
       const items = makeItems(size)
 
@@ -102,6 +143,54 @@ async function runProfile(
           syncBatch(service, items)
         )
       )
+      lastBatchEnd = Date.now()
+    }
+
+    if (run.coldReplicas) {
+      const {
+        items: size,
+        memoryAgeMs,
+        withoutMemory,
+        gapMs,
+      } = run.coldReplicas
+      const learned = await memoryAfter(emulator.url, lastBatchEnd - 1000)
+
+      process.stdout.write(
+        `${profile.name}: the first replica's flow memory: ${JSON.stringify(
+          learned
+        )}\n`
+      )
+      const onFreshReplica = async (runner: string) => {
+        const replica = await spawnService(serviceEnv)
+        const items = makeItems(size)
+
+        try {
+          // The bucket refills and any penalty window closes.
+          await sleep(gapMs)
+          await measured(
+            results,
+            measure(
+              profile,
+              ceiling,
+              runner,
+              items,
+              { ...setup, service: replica },
+              () => syncBatch(replica, items)
+            )
+          )
+        } finally {
+          await replica.close()
+        }
+      }
+
+      await writeAgedFlowMemory(emulator.url, learned, memoryAgeMs)
+      await onFreshReplica(
+        `${COLD_REPLICA}, memory ${minutes(memoryAgeMs)} old`
+      )
+      if (withoutMemory) {
+        await removeFlowMemory(emulator.url)
+        await onFreshReplica(`${COLD_REPLICA}, no memory`)
+      }
     }
 
     for (const peer of peers?.drivers ?? []) {
@@ -149,6 +238,9 @@ async function runProfile(
   return results
 }
 
+/** The runner of a batch on a fresh replica: the label the report finds its rows by. */
+export const COLD_REPLICA = 'sync, fresh replica after idle'
+
 export interface MatrixResults {
   rows: Row[]
   /** Per profile, the time series of this app's largest batch. */
@@ -174,6 +266,9 @@ export async function runMatrix(
       {
         ceiling: DEFAULT_CEILING,
         sizes: options.sizes,
+        ...(options.coldReplicaProfiles.includes(profile.name)
+          ? { coldReplicas: options.coldReplicas }
+          : {}),
         peers: {
           drivers: PEERS,
           items: options.peerItems,
@@ -184,7 +279,7 @@ export async function runMatrix(
     )
 
     rows.push(...measuredRows.map((m) => m.row))
-    const largest = measuredRows.filter((m) => !m.row.driver)
+    const largest = measuredRows.filter((m) => m.row.runner === 'sync')
 
     series[profile.name] = largest[largest.length - 1].series
     if (options.atMaxCeiling.includes(profile.name)) {

@@ -36,6 +36,14 @@ export interface BenchOptions {
   peerItems: number
   /** Idle time before each peer's batch, so that a bucket refills and no penalty window is left open. */
   peerGapMs: number
+  /** Profiles that also run batches on a fresh replica after idle, with and without memory. */
+  coldReplicaProfiles: string[]
+  coldReplicas: {
+    items: number
+    memoryAgeMs: number
+    withoutMemory: boolean
+    gapMs: number
+  }
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -44,7 +52,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const heapCaps = argv
     .find((a) => a.startsWith('--heap-caps='))
     ?.slice('--heap-caps='.length)
-  const sizes = quick ? [100] : [1000, 3000]
+  // Quick: the second batch meets the bucket, so the fresh replica has a rate to start from.
+  const sizes = quick ? [100, 300] : [1000, 3000]
 
   return {
     quick,
@@ -64,6 +73,17 @@ export function parseOptions(argv: string[]): BenchOptions {
         : [128],
     peerItems: sizes[0],
     peerGapMs: quick ? 500 : 2000,
+    // Every rate-limited profile: warm start is what a replica knows of a limit.
+    coldReplicaProfiles: (quick ? QUICK_PROFILES : FULL_PROFILES)
+      .filter((p) => p.rateLimit || p.catalog?.buckets)
+      .map((p) => p.name),
+    coldReplicas: {
+      items: quick ? 200 : 1500,
+      // Minutes old, as between a store's batches; the quick run checks only that it works.
+      memoryAgeMs: 3 * 60_000,
+      withoutMemory: !quick,
+      gapMs: quick ? 500 : 2000,
+    },
   }
 }
 

@@ -10,14 +10,22 @@
  *   npm run simulate -- --items=3000 --seeds=40 --p503=0.1
  *   npm run simulate -- --items=3000 --breaker-ms=5000
  *   npm run simulate -- --items=3000 --p503=0.1 --reuse-read   (if a retried PUT kept its first GET)
+ *
+ * With `--bucket=200:40` the Catalog is instead a token bucket of 200 req/s,
+ * burst 40, without rate headers, whose 429 opens a 1 s window (answered at
+ * once); `--memory-age-ms=180000` starts each batch from the flow memory a
+ * first 3,000-item batch on the same bucket left, that old (warm start), and
+ * the figures then count requests inside 429 windows too.
  */
 import {
   CallFailure,
   DEFAULT_BACKOFF,
   FlowController,
+  FlowMemory,
   ItemContext,
   runBulk,
 } from '../../node/bulk'
+import { bucketCatalog } from '../../node/__tests__/helpers/bucketCatalog'
 import { FakeClock } from '../../node/__tests__/helpers/fakeClock'
 import { seededRandom } from '../catalogEmulator/fields'
 
@@ -32,12 +40,20 @@ export interface SimulationOptions {
   reuseRead: boolean
   maxBackoffMs: number
   seed: number
+  /** A token bucket (req/s, burst) instead of the unlimited Catalog. */
+  bucket?: { ratePerSec: number; burst: number }
+  /** What an earlier controller learned, `measuredAt` on this batch's clock (it starts at 0). */
+  memory?: FlowMemory
 }
 
 export interface SimulationResult {
   seconds: number
   calls: number
   failed: number
+  rateLimited: number
+  inWindow: number
+  /** What the controller learned by the batch's end. */
+  learned: FlowMemory | undefined
 }
 
 const MIN_LATENCY_MS = 50
@@ -45,9 +61,17 @@ const LATENCY_SPREAD_MS = 250
 const MEAN_LATENCY_MS = MIN_LATENCY_MS + LATENCY_SPREAD_MS / 2
 
 class Unavailable extends Error {}
+class RateLimited extends Error {}
 
 const classify = (error: unknown): CallFailure =>
-  error instanceof Unavailable
+  error instanceof RateLimited
+    ? {
+        status: 429,
+        code: 'RATE_LIMITED',
+        message: 'Too many requests',
+        retryable: true,
+      }
+    : error instanceof Unavailable
     ? {
         status: 503,
         code: 'UPSTREAM_UNAVAILABLE',
@@ -67,7 +91,13 @@ export async function simulateBatch(
 ): Promise<SimulationResult> {
   const clock = new FakeClock()
   const random = seededRandom(options.seed)
-  const flow = new FlowController(clock, { maxInFlight: options.ceiling })
+  const flow = new FlowController(clock, {
+    maxInFlight: options.ceiling,
+    memory: options.memory,
+  })
+  const bucket =
+    options.bucket &&
+    bucketCatalog(clock, { ...options.bucket, headers: 'none' })
   let calls = 0
 
   // PUTs and retries go before new GETs, as the client and the task mark them.
@@ -75,6 +105,20 @@ export async function simulateBatch(
     const admission = await flow.admit({ urgent })
 
     calls += 1
+    if (bucket) {
+      const answer = bucket.arrive()
+
+      // A 429 answers at once; anything else after the Catalog's latency.
+      if (answer.signal !== 'rateLimited') {
+        await clock.sleep(MIN_LATENCY_MS + random() * LATENCY_SPREAD_MS)
+      }
+
+      admission.done(answer)
+      if (answer.signal === 'rateLimited') throw new RateLimited()
+
+      return
+    }
+
     // Decided on arrival, answered after the latency, as the emulator's fault rules do.
     const down = clock.now() < options.breakerMs || random() < options.p503
 
@@ -114,12 +158,37 @@ export async function simulateBatch(
     seconds: clock.now() / 1000,
     calls,
     failed: report.outcomes.filter((o) => !o.ok).length,
+    rateLimited: bucket?.counts.rateLimited ?? 0,
+    inWindow: bucket?.counts.inWindow ?? 0,
+    learned: flow.learnedMemory(),
   }
 }
 
-/** Items per second the profile allows: the ceiling over two mean latencies, less the share that fails. */
+/** Items per second the profile allows: half the bucket, or the ceiling over two mean latencies less the share that fails. */
 export function limitItemsPerSec(options: SimulationOptions) {
+  if (options.bucket) return options.bucket.ratePerSec / 2
+
   return ((1 - options.p503) * options.ceiling * 1000) / (2 * MEAN_LATENCY_MS)
+}
+
+/** What a first 3,000-item batch on the bucket leaves, measured `ageMs` before the next batch's start. */
+async function memoryAged(options: SimulationOptions, ageMs: number) {
+  const first = await simulateBatch({ ...options, items: 3000, seed: 0 })
+
+  if (!first.learned) throw new Error('the first batch learned nothing')
+
+  return { ...first.learned, measuredAt: -ageMs }
+}
+
+/** `--bucket=<req/s>:<burst>`. */
+function bucketOf(flag: string | undefined) {
+  if (flag === undefined) return undefined
+  const [ratePerSec, burst] = flag.split(':').map(Number)
+
+  if (!(ratePerSec > 0 && burst > 0))
+    throw new Error('--bucket must be <req/s>:<burst>')
+
+  return { ratePerSec, burst }
 }
 
 function parseArgs(argv: string[]) {
@@ -150,12 +219,27 @@ function parseArgs(argv: string[]) {
       reuseRead: flags.get('reuse-read') === 'true',
       maxBackoffMs: number('max-backoff-ms', DEFAULT_BACKOFF.maxMs),
       seed: 1,
+      bucket: bucketOf(flags.get('bucket')),
     },
+    memoryAgeMs: flags.has('memory-age-ms')
+      ? number('memory-age-ms', 0)
+      : undefined,
   }
 }
 
 async function main() {
-  const { seeds, options } = parseArgs(process.argv.slice(2))
+  const {
+    seeds,
+    options: parsed,
+    memoryAgeMs,
+  } = parseArgs(process.argv.slice(2))
+  const options: SimulationOptions = {
+    ...parsed,
+    memory:
+      memoryAgeMs === undefined
+        ? undefined
+        : await memoryAged(parsed, memoryAgeMs),
+  }
   const runs: SimulationResult[] = []
 
   for (let seed = 1; seed <= seeds; seed++) {
@@ -168,7 +252,7 @@ async function main() {
   const usable = seconds - options.breakerMs / 1000
   const pct = (100 * options.items) / usable / limitItemsPerSec(options)
 
-  console.log(JSON.stringify({ ...options, seeds }))
+  console.log(JSON.stringify({ ...parsed, memoryAgeMs, seeds }))
   console.log(
     `mean ${seconds.toFixed(2)} s over ${seeds} seeds: ${pct.toFixed(
       1
@@ -176,7 +260,15 @@ async function main() {
       (options.breakerMs ? ' (the breaker phase left out)' : '') +
       `, ${(mean((r) => r.calls) / options.items).toFixed(
         3
-      )} calls/item, ${runs.reduce((sum, r) => sum + r.failed, 0)} items failed`
+      )} calls/item, ${runs.reduce(
+        (sum, r) => sum + r.failed,
+        0
+      )} items failed` +
+      (options.bucket
+        ? `, ${mean((r) => r.rateLimited).toFixed(1)} 429s and ${mean(
+            (r) => r.inWindow
+          ).toFixed(1)} requests in 429 windows a batch`
+        : '')
   )
 }
 

@@ -66,6 +66,19 @@ export class ConcurrencyLimit {
     )
   }
 
+  /**
+   * Starts from a limit another controller learned (warm start), aged as
+   * after an idle time: from `limit / 2^halvings`, never below the initial
+   * limit. Slow start goes on past it, as from a cold start: a limit cut by
+   * an outage, then remembered, must not cap the next batch's.
+   */
+  public resumeFrom(limit: number, halvings: number) {
+    this.limit = Math.min(
+      this.ceiling,
+      Math.max(this.initial, limit / 2 ** halvings)
+    )
+  }
+
   /** A good answer; `bound`: the limit held calls back when it left, so it may grow. */
   public onAnswered(now: number, latency: Latency, bound: boolean) {
     this.answers.add(now)

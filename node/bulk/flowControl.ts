@@ -7,6 +7,7 @@ import {
 import { Breaker } from './breaker'
 import type { Clock } from './clock'
 import { ConcurrencyLimit } from './concurrencyLimit'
+import { FlowMemory, newerMemory, seedOf, seedParts } from './flowMemory'
 import { Latency } from './latency'
 import type {
   Admission,
@@ -58,7 +59,8 @@ const RUN_GAP_MS = 250
  *   when present, cut it before the bucket runs dry. The settings' rpm cap.
  *
  * Nothing is permanent: every cut is followed by growth, and after an idle
- * time the learned parts are built afresh.
+ * time the learned parts are built afresh, from what was learned before
+ * (its own or another replica's, `remember`), aged (flowMemory.ts).
  */
 export class FlowController {
   private inFlight = 0
@@ -66,6 +68,8 @@ export class FlowController {
   private ceiling: number
   private rpmCap: number | null
   private learned: Learned
+  /** What this or another controller of the account learned last: fresh parts start from it. */
+  private memory: FlowMemory | undefined
   private readonly queue: AdmissionQueue<Admission>
   private wake: { at: number; timer: AbortController } | undefined
   private readonly counters = {
@@ -90,6 +94,7 @@ export class FlowController {
     this.defaultPauseMs = options.defaultPauseMs ?? 1000
     this.idleResetMs = options.idleResetMs ?? 60_000
     this.queue = new AdmissionQueue(clock)
+    this.memory = options.memory
     this.learned = this.fresh(clock.now())
   }
 
@@ -116,6 +121,35 @@ export class FlowController {
       ratePerSec: this.learned.gate.ratePerSec(),
       pausedUntil: this.learned.gate.pausedUntil,
       ...this.counters,
+    }
+  }
+
+  /**
+   * What the controller has learned, to start another from (warm start):
+   * the memory it started from while it has sent nothing since.
+   */
+  public learnedMemory(): FlowMemory | undefined {
+    if (!Number.isFinite(this.lastActivityAt)) return this.memory
+    const { gate, limit } = this.learned
+    const estimate = gate.rateEstimate
+
+    return {
+      ratePerSec: estimate?.ratePerSec ?? null,
+      probing: estimate?.probing ?? false,
+      inFlight: limit.value,
+      measuredAt: this.lastActivityAt,
+    }
+  }
+
+  /**
+   * What another controller of the account learned (another replica's,
+   * read from VBase). Kept if newer than what this one knows; used at once
+   * if nothing was sent since the parts were built, else at the next forget.
+   */
+  public remember(memory: FlowMemory) {
+    this.memory = newerMemory(this.memory, memory)
+    if (!Number.isFinite(this.lastActivityAt) && this.inFlight === 0) {
+      this.learned = this.fresh(this.clock.now(), this.learned.gate)
     }
   }
 
@@ -176,7 +210,7 @@ export class FlowController {
     // A pause the Catalog named still holds when what was learned is forgotten.
     const held = previous && previous.pausedUntil > now ? previous : undefined
 
-    return {
+    const learned: Learned = {
       latency: new Latency(),
       limit: new ConcurrencyLimit(this.initial, this.ceiling),
       breaker: new Breaker(),
@@ -192,9 +226,13 @@ export class FlowController {
         now
       ),
     }
+    seedParts(seedOf(this.memory, now), now, learned.limit, learned.gate)
+
+    return learned
   }
 
   private forget(now: number) {
+    this.memory = newerMemory(this.memory, this.learnedMemory())
     this.learned = this.fresh(now, this.learned.gate)
     this.lastActivityAt = Number.NEGATIVE_INFINITY
   }

@@ -1,4 +1,5 @@
 /** What the flow controller takes and tells: its options, its admissions, what a call saw. */
+import type { FlowMemory } from './flowMemory'
 import type { RateHeaders } from './rateHeaders'
 
 /**
@@ -31,6 +32,8 @@ export interface FlowOptions extends FlowLimits {
   defaultPauseMs?: number
   /** Forget what was learned after this long without a call. */
   idleResetMs?: number
+  /** What an earlier controller of the account learned: fresh parts start from it, aged. */
+  memory?: FlowMemory
 }
 
 export interface FlowSnapshot {

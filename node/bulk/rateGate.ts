@@ -69,6 +69,16 @@ export class RateGate {
     return this.pacer.rate === null
   }
 
+  /** What the pacer knows of the Catalog's rate (RatePacer.estimate). */
+  public get rateEstimate() {
+    return this.pacer.estimate
+  }
+
+  /** Starts paced from what another controller learned (RatePacer.resume). */
+  public resume(now: number, aim: number, rate: number, probing: boolean) {
+    this.pacer.resume(now, aim, rate, probing)
+  }
+
   public setRpmCap(rpmCap: number | null) {
     this.options.rpmCap = rpmCap
   }

@@ -60,6 +60,29 @@ export class RatePacer {
     return this.current
   }
 
+  /**
+   * What the pacer knows of the Catalog's rate, for a controller that has
+   * not met it yet: the rate the cubic flattens at (just under the last
+   * 429's measure), or the rate a guess climbed to. Null while unpaced.
+   */
+  public get estimate(): { ratePerSec: number; probing: boolean } | null {
+    if (this.current === null) return null
+    const probing = this.guessed || this.uncertain
+
+    return { ratePerSec: probing ? this.current : this.wMax, probing }
+  }
+
+  /**
+   * Starts paced from what another controller learned (warm start): at
+   * `rate`, back to `aim` within APPROACH_S as after a measured cut, then
+   * past it on the slow cubic, or fast when `probing` (the aim is a guess
+   * or old). A 429 then cuts as any other.
+   */
+  public resume(now: number, aim: number, rate: number, probing: boolean) {
+    this.startEpoch(now, aim, Math.min(aim, rate))
+    this.uncertain = probing
+  }
+
   /** When the next call may leave at `rate` (`Infinity`: no pacing). */
   public nextAt(rate: number) {
     return Number.isFinite(rate) ? this.nextSendAt : 0

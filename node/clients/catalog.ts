@@ -15,8 +15,9 @@ import {
   outcomeOfError,
   outcomeOfResponse,
 } from './catalogFault'
-import { accountFlow } from './catalogFlow'
+import { accountFlow, accountFlowMemory } from './catalogFlow'
 import type { CallerCredentials } from './credentials'
+import { FlowMemoryClient } from './flowMemory'
 
 export type { CatalogKind, CatalogObject }
 
@@ -109,6 +110,8 @@ export class CatalogClient extends ExternalClient {
   /** Set when CATALOG_URL points straight at a Catalog, without the IO proxy. */
   private readonly direct: boolean
   private readonly account: string
+  /** The account's flow memory in VBase, made only when read or written. */
+  private readonly flowMemory: () => FlowMemoryClient
 
   constructor(context: IOContext, options?: InstanceOptions) {
     const override = process.env.CATALOG_URL
@@ -124,6 +127,9 @@ export class CatalogClient extends ExternalClient {
     })
     this.direct = direct
     this.account = context.account
+    // A memory that cannot be read quickly is not worth waiting for: a cold start.
+    this.flowMemory = () =>
+      new FlowMemoryClient(context, { retries: 0, timeout: 2_000 })
   }
 
   public getProduct(id: number, options: CatalogCallOptions) {
@@ -191,7 +197,9 @@ export class CatalogClient extends ExternalClient {
     }>
   ): Promise<CatalogObject> {
     const flow = accountFlow(this.account, options.limits)
+    const memory = accountFlowMemory(this.account, flow, this.flowMemory)
 
+    await memory.ready
     for (;;) {
       const admission = await flow.admit({
         deadlineAt: options.deadlineAt,
@@ -217,6 +225,7 @@ export class CatalogClient extends ExternalClient {
         })
 
         admission.done(flowAnswer(outcomeOfResponse(response)))
+        memory.noteActivity()
 
         return response.data
       } catch (error) {
@@ -228,6 +237,7 @@ export class CatalogClient extends ExternalClient {
         const outcome = outcomeOfError(error)
 
         admission.done(flowAnswer(outcome))
+        memory.noteActivity()
         throw new CatalogError(
           method,
           kind,

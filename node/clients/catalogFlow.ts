@@ -1,6 +1,13 @@
-import { FlowController, FlowLimits, systemClock } from '../bulk'
+import {
+  FlowController,
+  FlowLimits,
+  FlowMemoryKeeper,
+  FlowMemoryStore,
+  systemClock,
+} from '../bulk'
 
 const controllers = new Map<string, FlowController>()
+const keepers = new Map<string, FlowMemoryKeeper>()
 
 /**
  * The Catalog limits each account, so every call of one account in this
@@ -19,4 +26,27 @@ export function accountFlow(account: string, limits?: FlowLimits) {
   }
 
   return controller
+}
+
+/**
+ * The keeper of the account's flow memory in this worker: made with the
+ * account's controller, it reads what an earlier replica learned once
+ * (`ready`) and writes back what this one learns (warm start; see
+ * dev-docs/FLOW_CONTROL.md). `store` is the latest request's.
+ */
+export function accountFlowMemory(
+  account: string,
+  flow: FlowController,
+  store: () => FlowMemoryStore
+) {
+  let keeper = keepers.get(account)
+
+  if (!keeper) {
+    keeper = new FlowMemoryKeeper(systemClock, flow, store)
+    keepers.set(account, keeper)
+  } else {
+    keeper.useStore(store)
+  }
+
+  return keeper
 }

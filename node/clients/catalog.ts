@@ -5,7 +5,7 @@ import {
   RequestConfig,
 } from '@vtex/api'
 
-import type { FlowLimits } from '../bulk'
+import type { FlowLimits, FlowMemoryStore } from '../bulk'
 import type { CatalogKind, CatalogObject } from '../scores/catalogPort'
 import { defaultAccountUrl, withoutAppToken } from './accountHost'
 import {
@@ -110,10 +110,15 @@ export class CatalogClient extends ExternalClient {
   /** Set when CATALOG_URL points straight at a Catalog, without the IO proxy. */
   private readonly direct: boolean
   private readonly account: string
-  /** The account's flow memory in VBase, made only when read or written. */
-  private readonly flowMemory: () => FlowMemoryClient
+  /** The account's flow memory (VBase by default), made only when read or written. */
+  private readonly flowMemory: () => FlowMemoryStore
 
-  constructor(context: IOContext, options?: InstanceOptions) {
+  /** `flowMemory`: where the flow memory is kept; tests outside the runtime give one that reaches no VBase. */
+  constructor(
+    context: IOContext,
+    options?: InstanceOptions,
+    flowMemory?: () => FlowMemoryStore
+  ) {
     const override = process.env.CATALOG_URL
     const direct = Boolean(override)
 
@@ -128,8 +133,9 @@ export class CatalogClient extends ExternalClient {
     this.direct = direct
     this.account = context.account
     // A memory that cannot be read quickly is not worth waiting for: a cold start.
-    this.flowMemory = () =>
-      new FlowMemoryClient(context, { retries: 0, timeout: 2_000 })
+    this.flowMemory =
+      flowMemory ??
+      (() => new FlowMemoryClient(context, { retries: 0, timeout: 2_000 }))
   }
 
   public getProduct(id: number, options: CatalogCallOptions) {

@@ -14,7 +14,11 @@ const credentials = CallerCredentials.token('local-admin-token')
 beforeAll(async () => {
   emulator = await startCatalogEmulator({ seed: { products: 3 } })
   process.env.CATALOG_URL = emulator.url
-  client = new CatalogClient(testIOContext())
+  // No VBase outside the runtime: the flow memory is one that remembers nothing.
+  client = new CatalogClient(testIOContext(), undefined, () => ({
+    read: async () => undefined,
+    write: async () => undefined,
+  }))
 })
 
 afterAll(async () => {

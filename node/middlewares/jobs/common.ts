@@ -10,7 +10,7 @@ import {
 } from '../../jobs/config'
 import { jobPaths } from '../../jobs/files'
 import { healerOf } from '../../jobs/heal'
-import { DoneChunks } from '../../jobs/summary'
+import { DoneChunks, isFinished, summarise } from '../../jobs/summary'
 import { isExpired, JobDefinition } from '../../jobs/model'
 
 /* What every job route shares: who may call, the job of the path, how reads heal, and no caching. */
@@ -63,4 +63,23 @@ export async function loadJob(ctx: Context, next: () => Promise<void>) {
 
   ctx.state.job = job
   await next()
+}
+
+/** The job's summary, if the job is finished (done, failed or cancelled); else 409 JOB_NOT_FINISHED saying why it must be. */
+export async function finishedSummary(
+  ctx: Context,
+  job: JobDefinition,
+  refusal: string
+) {
+  const summary = await summarise(
+    ctx.clients.jobFiles,
+    job,
+    systemClock.now(),
+    DONE_CHUNKS
+  )
+
+  if (!isFinished(summary))
+    throw new RequestError(409, 'JOB_NOT_FINISHED', refusal)
+
+  return summary
 }

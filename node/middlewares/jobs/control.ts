@@ -6,9 +6,14 @@ import { assertKnownQuery } from '../../input/query'
 import { RequestError } from '../../input/requestError'
 import { jobLimits } from '../../jobs/config'
 import { cancelJob, resumeJob as resume } from '../../jobs/control'
-import { isFinished, linksOf, summarise } from '../../jobs/summary'
+import { linksOf, summarise } from '../../jobs/summary'
 import { startUndo, undoItemsOf } from '../../jobs/undo'
-import { assertJobsCanRun, DONE_CHUNKS, noStore } from './common'
+import {
+  assertJobsCanRun,
+  DONE_CHUNKS,
+  finishedSummary,
+  noStore,
+} from './common'
 
 /* The routes that act on a job: cancel, resume, undo. */
 
@@ -78,19 +83,7 @@ export async function undoJobRoute(ctx: Context) {
 
   assertKnownQuery(ctx.query, [])
   assertJobsCanRun()
-  const summary = await summarise(
-    ctx.clients.jobFiles,
-    job,
-    systemClock.now(),
-    DONE_CHUNKS
-  )
-
-  if (!isFinished(summary))
-    throw new RequestError(
-      409,
-      'JOB_NOT_FINISHED',
-      'Only a finished job can be undone.'
-    )
+  await finishedSummary(ctx, job, 'Only a finished job can be undone.')
   if (job.dryRun)
     throw new RequestError(409, 'NOTHING_TO_UNDO', 'A dry run wrote nothing.')
 

@@ -10,8 +10,8 @@ import {
   noChunkWillStart,
   resultsPage,
 } from '../../jobs/results'
-import { isFinished, summarise } from '../../jobs/summary'
-import { DONE_CHUNKS, healerFor, noStore } from './common'
+import { summarise } from '../../jobs/summary'
+import { DONE_CHUNKS, finishedSummary, healerFor, noStore } from './common'
 
 /* The routes that read a job: its summary, its results a page at a time, its report. */
 
@@ -83,19 +83,11 @@ export async function jobReport(ctx: Context) {
       "Query parameter 'delimiter' must be 'comma', 'semicolon' or 'tab'."
     )
 
-  const summary = await summarise(
-    ctx.clients.jobFiles,
+  await finishedSummary(
+    ctx,
     job,
-    systemClock.now(),
-    DONE_CHUNKS
+    'The report is available once the job is done, failed or cancelled.'
   )
-
-  if (!isFinished(summary))
-    throw new RequestError(
-      409,
-      'JOB_NOT_FINISHED',
-      'The report is available once the job is done, failed or cancelled.'
-    )
 
   const { type, extension } = sheetType(delimiter)
 

@@ -129,6 +129,8 @@ export function deadlineHalt(
       waitMs > 0
         ? `${why} for ${Math.ceil(waitMs / 1000)}s, past the batch deadline.`
         : 'The batch deadline was reached before this call could be sent.',
+    // The batch's deadline, not the item's window: a job's next slice runs the item again.
+    bound: 'deadline',
   })
 }
 

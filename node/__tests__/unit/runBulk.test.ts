@@ -1,4 +1,5 @@
 import { CallFailure, RetryBudget, runBulk } from '../../bulk'
+import { deadlineHalt } from '../../bulk/admissionQueue'
 import { FakeClock } from '../helpers/fakeClock'
 
 /** A scripted upstream error: the classifier below reads it as is. */
@@ -423,6 +424,32 @@ describe('runBulk', () => {
     expect(
       stopped.outcomes.map((o) => (o.ok ? undefined : o.failure.bound))
     ).toEqual(['deadline', 'deadline', 'deadline'])
+  })
+
+  it("marks an item the flow control held past the batch's deadline as the deadline's, for a job's next slice", async () => {
+    const clock = new FakeClock()
+    const report = await clock.run(
+      runBulk(
+        items(2),
+        // A 429 pause that outlasts the deadline: the flow control gives the call up before it leaves.
+        () => Promise.reject(deadlineHalt(30_000)),
+        { concurrency: 2, classify, clock, deadlineAt: 20_000 }
+      )
+    )
+
+    expect(report.outcomes).toEqual([
+      expect.objectContaining({
+        ok: false,
+        failure: expect.objectContaining({
+          code: 'DEADLINE_EXCEEDED',
+          bound: 'deadline',
+        }),
+      }),
+      expect.objectContaining({
+        ok: false,
+        failure: expect.objectContaining({ bound: 'deadline' }),
+      }),
+    ])
   })
 
   it('makes failing retries beyond the budget wait their turn instead of failing', async () => {

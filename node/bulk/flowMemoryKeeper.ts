@@ -102,7 +102,8 @@ export class FlowMemoryKeeper {
     const memory = this.flow.learnedMemory()
 
     this.activeSince = undefined
-    if (!memory) return
+    // No rate seeds nothing (seedOf), and written it would erase the rate another replica measured.
+    if (!memory || memory.ratePerSec === null) return
     this.lastWriteAt = now
     this.lastWritten = memory
     void attempt(() => this.store().write(memory))

@@ -75,8 +75,8 @@ export class RatePacer {
   /**
    * Starts paced from what another controller learned (warm start): at
    * `rate`, back to `aim` within APPROACH_S as after a measured cut, then
-   * past it on the slow cubic, or fast when `probing` (the aim is a guess
-   * or old). A 429 then cuts as any other.
+   * past it on the slow cubic, or fast when `probing` (the aim was a guess
+   * still climbing). A 429 then cuts as any other.
    */
   public resume(now: number, aim: number, rate: number, probing: boolean) {
     this.startEpoch(now, aim, Math.min(aim, rate))

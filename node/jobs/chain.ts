@@ -144,7 +144,7 @@ export async function sendNext(
 }
 
 /** A slice checkpointed its chunk: the chunk's own event, for the next slice (sent by the slice, not left to a redelivery). */
-export const sendNextSlice = (
+const sendNextSlice = (
   runner: ChunkRunner,
   job: JobDefinition,
   chunk: number

@@ -7,6 +7,13 @@ import {
 } from '../bulk'
 
 const controllers = new Map<string, FlowController>()
+
+/** FLOW_MEMORY_READ_WAIT_MS (local runs): how long the first call waits for the memory; the keeper's 500 ms by default. */
+const readWaitMs = () => {
+  const value = process.env.FLOW_MEMORY_READ_WAIT_MS
+
+  return value && /^\d+$/.test(value) ? Number(value) : undefined
+}
 const keepers = new Map<string, FlowMemoryKeeper>()
 
 /**
@@ -42,7 +49,9 @@ export function accountFlowMemory(
   let keeper = keepers.get(account)
 
   if (!keeper) {
-    keeper = new FlowMemoryKeeper(systemClock, flow, store)
+    keeper = new FlowMemoryKeeper(systemClock, flow, store, {
+      readWaitMs: readWaitMs(),
+    })
     keepers.set(account, keeper)
   } else {
     keeper.useStore(store)

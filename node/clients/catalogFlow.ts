@@ -5,15 +5,12 @@ import {
   FlowMemoryStore,
   systemClock,
 } from '../bulk'
+import { wholeNumberFrom } from '../envNumbers'
 
 const controllers = new Map<string, FlowController>()
 
 /** FLOW_MEMORY_READ_WAIT_MS (local runs): how long the first call waits for the memory; the keeper's 500 ms by default. */
-const readWaitMs = () => {
-  const value = process.env.FLOW_MEMORY_READ_WAIT_MS
-
-  return value && /^\d+$/.test(value) ? Number(value) : undefined
-}
+const readWaitMs = () => wholeNumberFrom(process.env.FLOW_MEMORY_READ_WAIT_MS)
 const keepers = new Map<string, FlowMemoryKeeper>()
 
 /**

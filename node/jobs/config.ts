@@ -1,10 +1,11 @@
 import { CallerCredentials } from '../clients/credentials'
+import { positiveNumberFrom, wholeNumberFrom } from '../envNumbers'
 import { RequestError } from '../input/requestError'
 import type { ScoreSettings } from '../settings'
 import { DEFAULT_JOB_LIMITS, JobLimits } from './create'
 
 const positive = (value: string | undefined, fallback: number) =>
-  value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback
+  positiveNumberFrom(value) ?? fallback
 
 /** Chunk size and retention; locally JOB_CHUNK_SIZE and JOB_RETENTION_SEC may shrink them for tests. */
 export function jobLimits(env: NodeJS.ProcessEnv = process.env): JobLimits {
@@ -52,9 +53,7 @@ export function appCredentials(
  * 3 s): a lease is taken over only that long after it ran out.
  */
 export const clockSkewMsFor = (env: NodeJS.ProcessEnv = process.env) =>
-  env.JOB_CLOCK_SKEW_MS !== undefined && /^\d+$/.test(env.JOB_CLOCK_SKEW_MS)
-    ? Number(env.JOB_CLOCK_SKEW_MS)
-    : 3000
+  wholeNumberFrom(env.JOB_CLOCK_SKEW_MS) ?? 3000
 
 /**
  * Locally against a store, jobs run with VTEX_APP_KEY / VTEX_APP_TOKEN; `npm
@@ -79,9 +78,7 @@ export function localJobsRefusal(
  * test an outage in seconds; undefined (the engine's 5 minutes) otherwise.
  */
 export const itemRetryWindowMsFor = (env: NodeJS.ProcessEnv = process.env) =>
-  env.JOB_ITEM_RETRY_WINDOW_MS && /^\d+$/.test(env.JOB_ITEM_RETRY_WINDOW_MS)
-    ? Number(env.JOB_ITEM_RETRY_WINDOW_MS)
-    : undefined
+  wholeNumberFrom(env.JOB_ITEM_RETRY_WINDOW_MS)
 
 /**
  * How long a chunk may wait for its event before a read of the job sends it

@@ -1,3 +1,5 @@
+import { positiveNumberFrom } from '../envNumbers'
+
 /**
  * A token bucket per account for creating jobs (jobs and undos): each job
  * stores its items and starts events, so one caller must not be able to
@@ -17,18 +19,16 @@ export const DEFAULT_CREATION_LIMIT: CreationLimit = {
   perMinute: 30,
 }
 
-const positive = (value: string | undefined) =>
-  value && /^\d{1,6}$/.test(value) && Number(value) > 0
-    ? Number(value)
-    : undefined
-
 /** The limit, which JOB_CREATION_BURST / JOB_CREATIONS_PER_MINUTE may change locally (tests that create many jobs). */
 export const creationLimitFor = (
   env: NodeJS.ProcessEnv = process.env
 ): CreationLimit => ({
-  burst: positive(env.JOB_CREATION_BURST) ?? DEFAULT_CREATION_LIMIT.burst,
+  burst:
+    positiveNumberFrom(env.JOB_CREATION_BURST, 6) ??
+    DEFAULT_CREATION_LIMIT.burst,
   perMinute:
-    positive(env.JOB_CREATIONS_PER_MINUTE) ?? DEFAULT_CREATION_LIMIT.perMinute,
+    positiveNumberFrom(env.JOB_CREATIONS_PER_MINUTE, 6) ??
+    DEFAULT_CREATION_LIMIT.perMinute,
 })
 
 export class JobCreationLimiter {

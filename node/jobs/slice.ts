@@ -1,3 +1,4 @@
+import { positiveNumberFrom } from '../envNumbers'
 import type {
   FailureElement,
   ScoreEnvelope,
@@ -15,12 +16,9 @@ import type { OutcomeCounts } from './model'
  */
 export const DEFAULT_SLICE_MS = 20_000
 
-const positive = (value: string | undefined, fallback: number) =>
-  value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : fallback
-
 /** JOB_SLICE_MS (tests shrink it), at most 40 s: well inside the 60 s bound. */
 export const sliceMsFor = (env: NodeJS.ProcessEnv = process.env) =>
-  Math.min(positive(env.JOB_SLICE_MS, DEFAULT_SLICE_MS), 40_000)
+  Math.min(positiveNumberFrom(env.JOB_SLICE_MS) ?? DEFAULT_SLICE_MS, 40_000)
 
 export type Element = SuccessElement | FailureElement
 

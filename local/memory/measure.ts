@@ -24,6 +24,7 @@ import { SAMPLE_CREDENTIALS } from '../catalogEmulator/auth'
 import { spawnCatalogEmulator } from '../catalogEmulator/spawn'
 import { spawnService, SpawnedService } from '../spawnService'
 import type { ProbeReading } from './probe'
+import { readReport } from './readReport'
 
 const PRODUCT_PATH = '/_v/massive/product/score/update'
 /** A variant that runs longer than this is stopped and reported as such. */
@@ -85,20 +86,6 @@ const getJson = async (url: string) =>
     string,
     unknown
   >
-
-/** Reads the whole report; its bytes and lines (the header and a row per item). */
-async function readReport(url: string) {
-  const response = await fetch(url, { headers: CREDENTIAL })
-  let bytes = 0
-  let lines = 0
-
-  for await (const piece of response.body as unknown as AsyncIterable<Uint8Array>) {
-    bytes += piece.length
-    for (const byte of piece) if (byte === 10) lines += 1
-  }
-
-  return { status: response.status, bytes, lines }
-}
 
 async function runVariant(
   capMb: number | null,
@@ -214,7 +201,7 @@ async function runVariant(
     await Promise.all(
       Array.from({ length: options.readers }, async () => {
         for (let i = 0; i < options.reads; i += 1) {
-          const read = await readReport(`${jobUrl}/report.csv`)
+          const read = await readReport(`${jobUrl}/report.csv`, CREDENTIAL)
 
           if (read.status !== 200 || read.lines !== options.items + 1)
             throw new Error(

@@ -4,6 +4,7 @@ import {
   CatalogEmulator,
   startCatalogEmulator,
 } from '../../../local/catalogEmulator'
+import { readReport } from '../../../local/memory/readReport'
 import { spawnService, SpawnedService } from '../../../local/spawnService'
 import service from '../../service.json'
 import {
@@ -92,20 +93,9 @@ it(`streams the CSV report of a ${ITEMS.toLocaleString(
     NODE_OPTIONS: process.env.READER_NODE_OPTIONS ?? '--max-old-space-size=96',
   })
 
-  const read = async () => {
-    const response = await fetch(`${reader.url}${JOBS}/${jobId}/report.csv`, {
-      headers: AUTH,
-    })
-    let bytes = 0
-    let rows = 0
-
-    for await (const piece of response.body as unknown as AsyncIterable<Uint8Array>) {
-      bytes += piece.length
-      for (const byte of piece) if (byte === 10) rows += 1
-    }
-
-    return { status: response.status, bytes, rows }
-  }
+  // Lines: the header and a row per item.
+  const read = () =>
+    readReport(`${reader.url}${JOBS}/${jobId}/report.csv`, AUTH)
 
   /** Peak RSS of the service while `readers` clients read the report at once. */
   const round = async (readers: number) => {
@@ -129,7 +119,7 @@ it(`streams the CSV report of a ${ITEMS.toLocaleString(
       .finally(() => clearInterval(sampler))
     for (const result of reads) {
       expect(result.status).toBe(200)
-      expect(result.rows).toBe(ITEMS + 1)
+      expect(result.lines).toBe(ITEMS + 1)
     }
 
     return { readers, before, peak, mb: reads[0].bytes / 1e6 }
